@@ -1,0 +1,25 @@
+-- Installing, dropping and installing again; what the extension creates.
+\set VERBOSITY default
+CREATE EXTENSION smam;
+SELECT extname, extversion, extrelocatable, n.nspname
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'smam';
+-- the group roles exist, cannot log in, and nothing is granted to PUBLIC
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'smam\_%' ORDER BY 1;
+SELECT count(*) AS public_function_grants
+  FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+ WHERE p.pronamespace = 'smam'::regnamespace AND a.grantee = 0;
+SELECT count(*) AS public_table_grants
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.relnamespace = 'smam'::regnamespace AND a.grantee = 0;
+-- every table has row-level security
+SELECT relname FROM pg_class
+ WHERE relnamespace = 'smam'::regnamespace AND relkind = 'r' AND NOT relrowsecurity ORDER BY 1;
+-- settings are reserved under smam.
+SHOW smam.time_zone;
+SET smam.no_such_setting = 1;
+SET smam.time_zone = 'UTC';
+DROP EXTENSION smam;
+SELECT count(*) AS roles_left FROM pg_roles WHERE rolname LIKE 'smam\_%';
+CREATE EXTENSION smam;
+SELECT count(*) AS requirements FROM smam.requirement;
+DROP EXTENSION smam;

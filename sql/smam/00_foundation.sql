@@ -1,0 +1,136 @@
+-- Foundation: group roles, types, and the C functions every later part uses.
+-- Every identifier is schema-qualified: this script must mean the same thing
+-- whatever search_path the installing session has.
+
+COMMENT ON SCHEMA smam IS
+  'smam: the Standard on Social Media Account Management (Government of Canada, 2013) inside PostgreSQL';
+
+-- Group roles. They are cluster-wide and are not members of the extension:
+-- they outlive DROP EXTENSION smam, so that grants made to them by a DBA and
+-- memberships of login roles survive a reinstall.
+DO $roles$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['smam_admin', 'smam_entity', 'smam_department',
+                           'smam_tbs', 'smam_analyst', 'smam_public']
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+      EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+    END IF;
+  END LOOP;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA smam TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst, smam_public;
+
+-- The offices a principal can hold (section 6 and 7 of the Standard, plus
+-- smam's own administrator). Departmental offices are held for one
+-- department; the others for the whole government.
+CREATE TYPE smam.office AS ENUM (
+  'head_of_communications',   -- 6.1: approves strategy, plans, oversees the life cycle
+  'designate',                -- 6.1: acts for a head of communications, by delegation
+  'deputy_head',              -- 7.1, 8.1: monitors compliance, reports, corrects
+  'department_staff',         -- prepares strategies, plans, submissions, content
+  'entity_official',          -- 6.2: designated senior official of the entity
+  'entity_reviewer',          -- 6.2.1: reviews submissions for the entity
+  'tbs_analyst',              -- 7.2: Treasury Board of Canada Secretariat oversight
+  'administrator'             -- runs smam: principals, appointments, departments
+);
+COMMENT ON TYPE smam.office IS 'Offices held by principals; departmental offices are held for one department';
+
+-- Section 2.1: a department is subject to the Standard, or adopts it as
+-- good practice.
+CREATE TYPE smam.application AS ENUM ('subject', 'voluntary');
+COMMENT ON TYPE smam.application IS 'Section 2.1: subject to the Standard (FAA department) or voluntary adoption';
+
+-- The one place refusals become errors (src/refusal.c).
+CREATE FUNCTION smam.refuse(sqlstate text, requirement text, message text,
+                            detail text DEFAULT NULL, hint text DEFAULT NULL)
+  RETURNS void LANGUAGE c VOLATILE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_refuse_sql';
+COMMENT ON FUNCTION smam.refuse(text, text, text, text, text) IS
+  'Raise a refusal: SQLSTATE, message, detail naming the requirement enforced, hint';
+
+CREATE FUNCTION smam.acting_role() RETURNS name
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_acting_role_sql';
+COMMENT ON FUNCTION smam.acting_role() IS
+  'The role acting in this session (login or SET ROLE), unchanged inside SECURITY DEFINER functions';
+
+CREATE FUNCTION smam.time_zone() RETURNS text
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_time_zone_sql';
+COMMENT ON FUNCTION smam.time_zone() IS 'The time zone in which smam reads dates (setting smam.time_zone)';
+
+CREATE FUNCTION smam.today(at timestamptz DEFAULT pg_catalog.now()) RETURNS date
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT (at AT TIME ZONE smam.time_zone())::date $$;
+COMMENT ON FUNCTION smam.today(timestamptz) IS 'The calendar date of a moment in smam.time_zone';
+
+CREATE FUNCTION smam.normalize_url(url text) RETURNS text
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_normalize_url';
+COMMENT ON FUNCTION smam.normalize_url(text) IS
+  'Normal form of a URL: https, lower-case host, no fragment, trailing slash or tracking parameters; 22023 when it is no URL';
+
+CREATE FUNCTION smam.url_problem(url text) RETURNS text
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_url_problem';
+COMMENT ON FUNCTION smam.url_problem(text) IS
+  'Why smam.normalize_url() would refuse this URL, or NULL when it would not';
+
+CREATE FUNCTION smam.catalogue_guard() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'smam_catalogue_guard';
+COMMENT ON FUNCTION smam.catalogue_guard() IS
+  'Trigger: refuses changes to the catalogue of the Standard outside the extension scripts';
+
+-- Offices (src/offices.c). They read smam.appointment, created further on.
+CREATE FUNCTION smam.holds_office(role name, office smam.office, department bigint,
+                                  at timestamptz DEFAULT NULL)
+  RETURNS boolean LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_holds_office';
+COMMENT ON FUNCTION smam.holds_office(name, smam.office, bigint, timestamptz) IS
+  'Does the role hold the office for the department (NULL: government-wide) at the time (NULL: transaction start)? A designate holds head_of_communications within the delegation';
+
+CREATE FUNCTION smam.my_departments(at timestamptz DEFAULT NULL) RETURNS bigint[]
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_my_departments';
+COMMENT ON FUNCTION smam.my_departments(timestamptz) IS
+  'Departments in which the acting role holds an office at the time (NULL: transaction start)';
+
+CREATE FUNCTION smam.sees_all(at timestamptz DEFAULT NULL) RETURNS boolean
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_sees_all';
+COMMENT ON FUNCTION smam.sees_all(timestamptz) IS
+  'Does the acting role hold a government-wide office (entity, TBS, administrator) at the time?';
+
+-- Refuse unless the acting role holds the office (superusers pass, so that
+-- the first administrator can be appointed).
+CREATE FUNCTION smam.require_office(office smam.office, department bigint, requirement text,
+                                    act text)
+  RETURNS void LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  who name := smam.acting_role();
+BEGIN
+  IF smam.holds_office(who, office, department) THEN
+    RETURN;
+  END IF;
+  IF office = 'administrator' AND
+     (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who) THEN
+    RETURN;
+  END IF;
+  PERFORM smam.refuse('42501', requirement,
+    format('role "%s" may not %s', who, act),
+    format('%s requires the office %s%s, held now.', initcap(act), office,
+           CASE WHEN department IS NULL THEN '' ELSE format(' for department %s', department) END),
+    CASE WHEN office = 'administrator'
+         THEN 'Ask an administrator of smam to act, or to appoint you.'
+         ELSE format('Ask a holder of the office %s to act, or an administrator to appoint you.', office) END);
+END
+$$;
+COMMENT ON FUNCTION smam.require_office(smam.office, bigint, text, text) IS
+  'Refuse (42501) unless the acting role holds the office now; the detail names the requirement';

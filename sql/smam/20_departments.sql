@@ -1,0 +1,101 @@
+-- Departments (section 2). A department is subject to the Standard (2.1) or
+-- adopts it voluntarily; the seven agents of Parliament of section 2.2 ship
+-- as reference departments to which 7.1.2, 7.2 and 8.2 do not apply.
+
+CREATE SEQUENCE smam.department_id_seq;
+CREATE TABLE smam.department (
+  id                   bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.department_id_seq'),
+  name_en              text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(name_en)) OPERATOR(pg_catalog.>) 0),
+  name_fr              text CHECK (pg_catalog.length(pg_catalog.btrim(name_fr)) OPERATOR(pg_catalog.>) 0),
+  gc_org_id            integer UNIQUE CHECK (gc_org_id OPERATOR(pg_catalog.>) 0),
+  application          smam.application NOT NULL DEFAULT 'subject',
+  agent_of_parliament  boolean NOT NULL DEFAULT false,
+  shipped              boolean NOT NULL DEFAULT false,
+  created_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  CHECK (NOT agent_of_parliament OR shipped)
+);
+ALTER SEQUENCE smam.department_id_seq OWNED BY smam.department.id;
+CREATE UNIQUE INDEX department_name_en_key ON smam.department (pg_catalog.lower(name_en));
+CREATE UNIQUE INDEX department_name_fr_key ON smam.department (pg_catalog.lower(name_fr));
+COMMENT ON TABLE smam.department IS 'Departments (section 2): subject to the Standard or voluntary; agents of Parliament ship';
+COMMENT ON COLUMN smam.department.gc_org_id IS 'The Government of Canada organization id (gc_orgID of the canada.ca index)';
+COMMENT ON COLUMN smam.department.application IS 'Section 2.1: subject (FAA department) or voluntary adoption';
+COMMENT ON COLUMN smam.department.agent_of_parliament IS 'Section 2.2: 7.1.2, 7.2 and 8.2 do not apply; shipped rows only';
+COMMENT ON COLUMN smam.department.shipped IS 'Shipped with smam (read-only); false for the installation''s own departments';
+
+-- Shipped rows are numbered from the far end so that they never meet the
+-- sequence of the installation's own departments, and keep their ids across
+-- dump and restore (they are not dumped: the extension script makes them).
+INSERT INTO smam.department (id, name_en, name_fr, application, agent_of_parliament, shipped) VALUES
+  (-1, 'Office of the Auditor General of Canada', 'Bureau du vérificateur général du Canada', 'subject', true, true),
+  (-2, 'Office of the Privacy Commissioner of Canada', 'Commissariat à la protection de la vie privée du Canada', 'subject', true, true),
+  (-3, 'Office of the Information Commissioner of Canada', 'Commissariat à l''information du Canada', 'subject', true, true),
+  (-4, 'Office of the Chief Electoral Officer', 'Bureau du directeur général des élections', 'subject', true, true),
+  (-5, 'Office of the Commissioner of Lobbying of Canada', 'Commissariat au lobbying du Canada', 'subject', true, true),
+  (-6, 'Office of the Commissioner of Official Languages', 'Commissariat aux langues officielles', 'subject', true, true),
+  (-7, 'Office of the Public Sector Integrity Commissioner of Canada', 'Commissariat à l''intégrité du secteur public du Canada', 'subject', true, true);
+
+CREATE TRIGGER catalogue_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.department
+  FOR EACH ROW EXECUTE FUNCTION smam.catalogue_guard();
+
+-- A department by any of its names (either language, any case) or its
+-- gc_orgID (also as the index writes it, "2284.0").
+CREATE FUNCTION smam.find_department(name_or_id text) RETURNS bigint
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT d.id FROM smam.department d
+     WHERE lower(btrim(name_or_id)) IN (lower(d.name_en), lower(d.name_fr))
+        OR (btrim(name_or_id) ~ '^[0-9]+(\.0+)?$'
+            AND d.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric)
+     ORDER BY d.id LIMIT 1
+  $$;
+COMMENT ON FUNCTION smam.find_department(text) IS
+  'The department known by this English or French name (any case) or gc_orgID; NULL if none';
+
+CREATE FUNCTION smam.add_department(name_en text, name_fr text DEFAULT NULL,
+                                    application smam.application DEFAULT 'subject',
+                                    gc_org_id integer DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  existing bigint;
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_office('administrator', NULL, NULL, 'add a department');
+  IF name_en IS NULL OR btrim(name_en) = '' THEN
+    PERFORM smam.refuse('22023', '2.1', 'a department needs its English name',
+      'Section 2.1 applies the Standard to departments by name.',
+      'Give the department''s English name, and its French name if it has one.');
+  END IF;
+  existing := coalesce(smam.find_department(name_en), smam.find_department(name_fr),
+                       (SELECT d.id FROM smam.department d WHERE d.gc_org_id = add_department.gc_org_id));
+  IF existing IS NOT NULL THEN
+    PERFORM smam.refuse('23505', NULL,
+      format('department "%s" already exists', name_en),
+      format('Department %s has this name or gc_orgID.', existing),
+      'Use the existing department, or give a distinct name.');
+  END IF;
+  INSERT INTO smam.department (name_en, name_fr, application, gc_org_id)
+  VALUES (btrim(name_en), nullif(btrim(name_fr), ''), application, gc_org_id)
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.add_department(text, text, smam.application, integer) IS
+  'Add a department (administrator); refuses a name or gc_orgID already known';
+
+ALTER TABLE smam.department ENABLE ROW LEVEL SECURITY;
+CREATE POLICY department_read ON smam.department FOR SELECT
+  TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst USING (true);
+CREATE POLICY department_admin_update ON smam.department FOR UPDATE TO smam_admin
+  USING ((SELECT smam.holds_office(smam.acting_role(), 'administrator', NULL)))
+  WITH CHECK ((SELECT smam.holds_office(smam.acting_role(), 'administrator', NULL)));
+GRANT SELECT ON smam.department TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
+GRANT UPDATE (name_en, name_fr, gc_org_id, application) ON smam.department TO smam_admin;
+GRANT EXECUTE ON FUNCTION smam.find_department(text) TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
+GRANT EXECUTE ON FUNCTION smam.add_department(text, text, smam.application, integer) TO smam_admin;
+
+SELECT pg_catalog.pg_extension_config_dump('smam.department', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('smam.department_id_seq', '');

@@ -1,0 +1,524 @@
+/*
+ * offices.c: who holds which office, for which department, at what time.
+ *
+ * Every rule of smam asks one question: "does this role hold office X for
+ * department D at time T?". smam.holds_office() answers it from
+ * smam.appointment with plans prepared once per session. A designate holds
+ * the office of head of communications of the department that delegated to
+ * them, within the delegation and only while the delegator's own term runs
+ * (section 6.1 of the Standard: "heads of communications or designates").
+ *
+ * The appointment trigger keeps appointments coherent: an office is held
+ * for a department or for the whole government as its nature requires, a
+ * designation never outlasts the delegator's term, and nobody holds the same
+ * office twice over the same period.
+ */
+#include "smam.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(smam_holds_office);
+PG_FUNCTION_INFO_V1(smam_acting_role_sql);
+PG_FUNCTION_INFO_V1(smam_my_departments);
+PG_FUNCTION_INFO_V1(smam_sees_all);
+PG_FUNCTION_INFO_V1(smam_appointment_guard);
+
+/*
+ * The appointment rows of one role that are in force at a time, with the
+ * office (as text), department and, for a designate, whether the delegating
+ * head of communications is in force at that time too.
+ */
+#define IN_FORCE_SQL \
+	"SELECT a.office::pg_catalog.text, a.department_id," \
+	"       (a.delegated_by IS NULL OR EXISTS (" \
+	"          SELECT 1 FROM smam.appointment d" \
+	"           WHERE d.id OPERATOR(pg_catalog.=) a.delegated_by" \
+	"             AND d.valid_from OPERATOR(pg_catalog.<=) $2" \
+	"             AND (d.valid_until IS NULL OR d.valid_until OPERATOR(pg_catalog.>) $2)))" \
+	"  FROM smam.appointment a" \
+	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal" \
+	" WHERE a.principal OPERATOR(pg_catalog.=) $1" \
+	"   AND p.active" \
+	"   AND a.valid_from OPERATOR(pg_catalog.<=) $2" \
+	"   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2)"
+
+static SPIPlanPtr in_force_plan = NULL;
+
+Oid
+smam_acting_role(void)
+{
+	/*
+	 * The outer user is the role set by login or SET ROLE; unlike
+	 * current_user it does not change inside SECURITY DEFINER functions, so
+	 * smam's own functions see who is really acting.
+	 */
+	return GetOuterUserId();
+}
+
+static bool
+office_is_departmental(const char *office)
+{
+	return strcmp(office, "head_of_communications") == 0 ||
+		strcmp(office, "designate") == 0 ||
+		strcmp(office, "deputy_head") == 0 ||
+		strcmp(office, "department_staff") == 0;
+}
+
+/*
+ * Run the in-force query for a role at a time. The caller is connected to
+ * SPI; results are in SPI_tuptable. Runs as the owner of the appointment
+ * table so that row-level security of the caller does not hide the
+ * appointments that decide what the caller may see.
+ */
+static void
+fetch_in_force(const char *role, TimestampTz at)
+{
+	Datum		values[2];
+	Oid			saved_user;
+	int			saved_sec;
+	volatile int rc = 0;
+
+	if (in_force_plan == NULL)
+	{
+		Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+		SPIPlanPtr	plan = SPI_prepare(IN_FORCE_SQL, 2, types);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for the office query: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed for the office query");
+		in_force_plan = plan;
+	}
+
+	values[0] = CStringGetTextDatum(role);
+	values[1] = TimestampTzGetDatum(at);
+
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(in_force_plan, values, NULL, true, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_sec);
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "office query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Does the role hold the office for the department at the time? A NULL
+ * department asks about a government-wide office (entity, TBS,
+ * administrator). Asking for head_of_communications is answered yes for a
+ * designate of that department whose delegator is in force too.
+ */
+static bool
+holds_office(const char *role, const char *office, bool dept_null, int64 dept,
+			 TimestampTz at)
+{
+	bool		found = false;
+	bool		want_departmental = office_is_departmental(office);
+	bool		accept_designate = strcmp(office, "head_of_communications") == 0;
+
+	if (want_departmental == dept_null)
+		return false;
+
+	SPI_connect();
+	fetch_in_force(role, at);
+	for (uint64 i = 0; i < SPI_processed && !found; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *held = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		Datum		held_dept = SPI_getbinval(tup, desc, 2, &isnull);
+		bool		dept_is_null = isnull;
+		bool		delegator_ok = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+
+		if (!(strcmp(held, office) == 0 ||
+			  (accept_designate && strcmp(held, "designate") == 0)))
+			continue;
+		if (!delegator_ok)
+			continue;
+		if (dept_null)
+			found = dept_is_null;
+		else
+			found = !dept_is_null && DatumGetInt64(held_dept) == dept;
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * smam.holds_office(role name, office smam.office, department bigint,
+ *                   at timestamptz DEFAULT now()) RETURNS boolean
+ */
+Datum
+smam_holds_office(PG_FUNCTION_ARGS)
+{
+	Oid			office_type;
+	Oid			outfunc;
+	bool		isvarlena;
+	char	   *office;
+	TimestampTz at;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	office_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (!OidIsValid(office_type))
+		elog(ERROR, "could not determine the type of the office argument");
+	getTypeOutputInfo(office_type, &outfunc, &isvarlena);
+	office = OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1));
+	at = PG_ARGISNULL(3) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(3);
+
+	PG_RETURN_BOOL(holds_office(NameStr(*PG_GETARG_NAME(0)), office,
+								PG_ARGISNULL(2),
+								PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), at));
+}
+
+/* smam.acting_role() RETURNS name */
+Datum
+smam_acting_role_sql(PG_FUNCTION_ARGS)
+{
+	Name		result = (Name) palloc0(NAMEDATALEN);
+
+	namestrcpy(result, GetUserNameFromId(smam_acting_role(), false));
+	PG_RETURN_NAME(result);
+}
+
+/*
+ * smam.my_departments(at timestamptz DEFAULT now()) RETURNS bigint[]:
+ * the departments in which the acting role holds any office at the time.
+ * Row-level security policies compare a row's department against it.
+ */
+Datum
+smam_my_departments(PG_FUNCTION_ARGS)
+{
+	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
+	char	   *role = GetUserNameFromId(smam_acting_role(), false);
+	Datum	   *depts;
+	int			n = 0;
+	ArrayType  *result;
+	MemoryContext caller = CurrentMemoryContext;
+
+	SPI_connect();
+	fetch_in_force(role, at);
+	depts = (Datum *) MemoryContextAlloc(caller, sizeof(Datum) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+		bool		ok = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+
+		if (!isnull && ok)
+			depts[n++] = d;
+	}
+	SPI_finish();
+	result = construct_array(depts, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/*
+ * smam.sees_all(at timestamptz DEFAULT now()) RETURNS boolean: the acting
+ * role holds a government-wide office (entity, TBS, administrator), whose
+ * holders see the rows of every department.
+ */
+Datum
+smam_sees_all(PG_FUNCTION_ARGS)
+{
+	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
+	char	   *role = GetUserNameFromId(smam_acting_role(), false);
+	bool		found = false;
+
+	SPI_connect();
+	fetch_in_force(role, at);
+	for (uint64 i = 0; i < SPI_processed && !found; i++)
+	{
+		bool		isnull;
+		char	   *held = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+
+		found = !office_is_departmental(held);
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(found);
+}
+
+/* ---- the appointment trigger ---- */
+
+static char *
+tuple_text(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
+{
+	int			attno = SPI_fnumber(desc, column);
+
+	if (attno <= 0)
+		elog(ERROR, "smam.appointment has no column \"%s\"", column);
+	*isnull = false;
+	{
+		char	   *val = SPI_getvalue(tup, desc, attno);
+
+		*isnull = (val == NULL);
+		return val;
+	}
+}
+
+static Datum
+tuple_datum(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
+{
+	int			attno = SPI_fnumber(desc, column);
+
+	if (attno <= 0)
+		elog(ERROR, "smam.appointment has no column \"%s\"", column);
+	return SPI_getbinval(tup, desc, attno, isnull);
+}
+
+static char *
+timestamp_text(TimestampTz t)
+{
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
+}
+
+/*
+ * BEFORE INSERT OR UPDATE trigger on smam.appointment.
+ */
+Datum
+smam_appointment_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	newtup;
+	HeapTuple	oldtup = NULL;
+	bool		isnull,
+				dept_null,
+				until_null,
+				delegated_null;
+	char	   *principal,
+			   *office;
+	int64		dept = 0;
+	TimestampTz from,
+				until = 0;
+	int64		delegated_by = 0;
+	int64		id;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "smam_appointment_guard: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "smam_appointment_guard: must be fired before, for each row");
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		elog(ERROR, "smam_appointment_guard: must not be fired on DELETE");
+
+	desc = trigdata->tg_relation->rd_att;
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		oldtup = trigdata->tg_trigtuple;
+		newtup = trigdata->tg_newtuple;
+	}
+	else
+		newtup = trigdata->tg_trigtuple;
+
+	principal = tuple_text(newtup, desc, "principal", &isnull);
+	office = tuple_text(newtup, desc, "office", &isnull);
+	id = DatumGetInt64(tuple_datum(newtup, desc, "id", &isnull));
+	{
+		Datum		d = tuple_datum(newtup, desc, "department_id", &dept_null);
+
+		if (!dept_null)
+			dept = DatumGetInt64(d);
+	}
+	from = DatumGetTimestampTz(tuple_datum(newtup, desc, "valid_from", &isnull));
+	{
+		Datum		d = tuple_datum(newtup, desc, "valid_until", &until_null);
+
+		if (!until_null)
+			until = DatumGetTimestampTz(d);
+	}
+	{
+		Datum		d = tuple_datum(newtup, desc, "delegated_by", &delegated_null);
+
+		if (!delegated_null)
+			delegated_by = DatumGetInt64(d);
+	}
+
+	/* What an appointment is never changes; only its term may. */
+	if (oldtup != NULL)
+	{
+		bool		n1,
+					n2;
+		char	   *old_principal = tuple_text(oldtup, desc, "principal", &n1);
+		char	   *old_office = tuple_text(oldtup, desc, "office", &n1);
+		char	   *old_dept = tuple_text(oldtup, desc, "department_id", &n1);
+		char	   *new_dept = tuple_text(newtup, desc, "department_id", &n2);
+		char	   *old_del = tuple_text(oldtup, desc, "delegated_by", &n1);
+		char	   *new_del = tuple_text(newtup, desc, "delegated_by", &n2);
+
+		if (strcmp(old_principal, principal) != 0 || strcmp(old_office, office) != 0 ||
+			(old_dept == NULL) != (new_dept == NULL) ||
+			(old_dept && strcmp(old_dept, new_dept) != 0) ||
+			(old_del == NULL) != (new_del == NULL) ||
+			(old_del && strcmp(old_del, new_del) != 0))
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+						smam_format("appointment %lld cannot change its holder, office, department or delegator",
+									(long long) id),
+						"Only the term of an appointment can change.",
+						"End this appointment with smam.end_appointment() and make a new one.");
+	}
+
+	if (!until_null && until <= from)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+					smam_format("appointment of \"%s\" as %s ends before it begins", principal, office),
+					smam_format("The term runs from %s to %s.", timestamp_text(from), timestamp_text(until)),
+					"Give an end later than the start, or no end for an open term.");
+
+	if (office_is_departmental(office) && dept_null)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+					smam_format("office %s is held for a department", office),
+					"The appointment names no department.",
+					"Name the department in which the office is held.");
+	if (!office_is_departmental(office) && !dept_null)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+					smam_format("office %s is held for the whole government, not for a department", office),
+					smam_format("The appointment names department %lld.", (long long) dept),
+					"Leave the department empty for offices of the entity, TBS and administrators.");
+
+	if (strcmp(office, "designate") != 0 && !delegated_null)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+					smam_format("only a designate is delegated; office %s is not", office),
+					NULL,
+					"Leave the delegator empty for this office.");
+
+	SPI_connect();
+
+	if (strcmp(office, "designate") == 0)
+	{
+		Datum		args[1];
+		Oid			types[1] = {INT8OID};
+		int			rc;
+		char	   *d_principal,
+				   *d_office;
+		bool		d_dept_null,
+					d_until_null;
+		int64		d_dept = 0;
+		TimestampTz d_from,
+					d_until = 0;
+		HeapTuple	dt;
+		TupleDesc	dd;
+
+		if (delegated_null)
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						"a designate must be delegated by a head of communications",
+						smam_format("The designation of \"%s\" names no delegating appointment.", principal),
+						"Name the appointment of the head of communications who delegates.");
+
+		args[0] = Int64GetDatum(delegated_by);
+		rc = SPI_execute_with_args("SELECT principal, office::pg_catalog.text, department_id, valid_from, valid_until"
+								   "  FROM smam.appointment WHERE id OPERATOR(pg_catalog.=) $1",
+								   1, types, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "delegator lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1",
+						smam_format("delegating appointment %lld does not exist", (long long) delegated_by),
+						NULL,
+						"Name the appointment of the head of communications who delegates.");
+		dt = SPI_tuptable->vals[0];
+		dd = SPI_tuptable->tupdesc;
+		d_principal = SPI_getvalue(dt, dd, 1);
+		d_office = SPI_getvalue(dt, dd, 2);
+		{
+			Datum		v = SPI_getbinval(dt, dd, 3, &d_dept_null);
+
+			if (!d_dept_null)
+				d_dept = DatumGetInt64(v);
+		}
+		d_from = DatumGetTimestampTz(SPI_getbinval(dt, dd, 4, &isnull));
+		{
+			Datum		v = SPI_getbinval(dt, dd, 5, &d_until_null);
+
+			if (!d_until_null)
+				d_until = DatumGetTimestampTz(v);
+		}
+
+		if (strcmp(d_office, "head_of_communications") != 0)
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						smam_format("appointment %lld is not one of a head of communications", (long long) delegated_by),
+						smam_format("\"%s\" holds it as %s; only a head of communications delegates to a designate.",
+									d_principal, d_office),
+						"Name the appointment of the department's head of communications.");
+		if (d_dept_null || d_dept != dept)
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						"a designate acts for the delegator's own department",
+						smam_format("The delegator is head of communications of department %lld, the designation names department %lld.",
+									(long long) d_dept, (long long) dept),
+						"Name the same department as the delegating head of communications.");
+		if (strcmp(d_principal, principal) == 0)
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						smam_format("\"%s\" cannot be their own designate", principal),
+						"A head of communications already holds the office a designation would give.",
+						"Designate another person.");
+		if (from < d_from)
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						"a designation cannot begin before the delegator's term",
+						smam_format("The designation begins %s; the delegator's term begins %s.",
+									timestamp_text(from), timestamp_text(d_from)),
+						"Begin the designation on or after the start of the delegator's term.");
+		if (!d_until_null && (until_null || until > d_until))
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+						"a designation cannot outlast the delegator's term",
+						smam_format("The designation ends %s; the delegator's term ends %s.",
+									until_null ? "never" : timestamp_text(until), timestamp_text(d_until)),
+						smam_format("End the designation no later than %s.", timestamp_text(d_until)));
+	}
+
+	/* Nobody holds the same office twice over the same period. */
+	{
+		Datum		args[6];
+		char		nulls[6] = {' ', ' ', dept_null ? 'n' : ' ', ' ', until_null ? 'n' : ' ', ' '};
+		Oid			types[6] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		int			rc;
+
+		args[0] = CStringGetTextDatum(principal);
+		args[1] = CStringGetTextDatum(office);
+		args[2] = Int64GetDatum(dept);
+		args[3] = TimestampTzGetDatum(from);
+		args[4] = TimestampTzGetDatum(until);
+		args[5] = Int64GetDatum(id);
+		rc = SPI_execute_with_args("SELECT id FROM smam.appointment"
+								   " WHERE principal OPERATOR(pg_catalog.=) $1"
+								   "   AND office::pg_catalog.text OPERATOR(pg_catalog.=) $2"
+								   "   AND department_id IS NOT DISTINCT FROM $3"
+								   "   AND id OPERATOR(pg_catalog.<>) $6"
+								   "   AND ($5 IS NULL OR valid_from OPERATOR(pg_catalog.<) $5)"
+								   "   AND (valid_until IS NULL OR valid_until OPERATOR(pg_catalog.>) $4)"
+								   " LIMIT 1",
+								   6, types, args, nulls, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "overlap check failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0)
+			smam_refuse(ERRCODE_UNIQUE_VIOLATION, NULL,
+						smam_format("\"%s\" already holds office %s%s over part of this term",
+									principal, office,
+									dept_null ? "" : smam_format(" for department %lld", (long long) dept)),
+						smam_format("Appointment %s overlaps it.",
+									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+						"End the existing appointment first, or begin this one after it ends.");
+	}
+
+	SPI_finish();
+	return PointerGetDatum(newtup);
+}

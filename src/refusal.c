@@ -1,0 +1,83 @@
+/*
+ * refusal.c: the one place where smam turns a refusal into an ereport.
+ *
+ * A refusal carries an SQLSTATE, a message in PostgreSQL's style, a detail
+ * that says which requirement of the Standard it enforces, and a hint that
+ * says what to do next. C code calls smam_refuse(); SQL and PL/pgSQL code
+ * calls smam.refuse(), which lands here too, so every refusal reads alike.
+ */
+#include "smam.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(smam_refuse_sql);
+
+char *
+smam_format(const char *fmt,...)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	return buf.data;
+}
+
+void
+smam_refuse(int sqlstate, const char *requirement, const char *message,
+			const char *detail, const char *hint)
+{
+	char	   *full_detail;
+
+	if (requirement != NULL && detail != NULL)
+		full_detail = smam_format("%s This enforces requirement %s of the Standard on Social Media Account Management.",
+								  detail, requirement);
+	else if (requirement != NULL)
+		full_detail = smam_format("This enforces requirement %s of the Standard on Social Media Account Management.",
+								  requirement);
+	else
+		full_detail = (char *) detail;
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", message),
+			 full_detail ? errdetail_internal("%s", full_detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * smam.refuse(sqlstate text, requirement text, message text, detail text,
+ *             hint text) RETURNS void
+ */
+Datum
+smam_refuse_sql(PG_FUNCTION_ARGS)
+{
+	char	   *state;
+	int			sqlstate;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		elog(ERROR, "smam.refuse needs an SQLSTATE and a message");
+	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strlen(state) != 5 || strspn(state, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
+		elog(ERROR, "\"%s\" is not an SQLSTATE", state);
+	sqlstate = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+
+	smam_refuse(sqlstate,
+				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+				text_to_cstring(PG_GETARG_TEXT_PP(2)),
+				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+				PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	PG_RETURN_VOID();
+}

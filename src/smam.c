@@ -1,0 +1,69 @@
+/*
+ * smam.c: module load and settings.
+ *
+ * The library is loaded by CREATE EXTENSION or, where the publishing worker
+ * is wanted, through shared_preload_libraries. Either way _PG_init defines
+ * smam's settings and reserves the "smam." prefix so that a misspelt
+ * setting is an error rather than a silently ignored placeholder.
+ */
+#include "smam.h"
+
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(smam_time_zone_sql);
+
+/*
+ * smam.time_zone: the time zone in which smam reads the calendar dates of
+ * the Standard (effective dates, due dates, "as of" dates). The Standard is
+ * a Treasury Board instrument, so the default is Ottawa's time.
+ */
+char	   *smam_time_zone = NULL;
+
+static bool
+check_time_zone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errdetail("smam.time_zone must name a time zone.");
+		return false;
+	}
+	if (pg_tzset(*newval) == NULL)
+	{
+		GUC_check_errdetail("Time zone \"%s\" is not known to this server.",
+							*newval);
+		GUC_check_errhint("Use a name from pg_timezone_names, such as America/Toronto.");
+		return false;
+	}
+	return true;
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("smam.time_zone",
+							   "Time zone in which smam reads the dates of the Standard.",
+							   "Effective dates, due dates and \"as of\" dates are calendar dates in this zone.",
+							   &smam_time_zone,
+							   "America/Toronto",
+							   PGC_SIGHUP,
+							   0,
+							   check_time_zone, NULL, NULL);
+
+	MarkGUCPrefixReserved("smam");
+}
+
+/*
+ * smam.time_zone() RETURNS text: the setting, read through the library so
+ * that the setting is defined and checked even where smam is not preloaded.
+ */
+Datum
+smam_time_zone_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(smam_time_zone));
+}
