@@ -402,6 +402,11 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 					NULL,
 					"Leave the delegator empty for this office.");
 
+	/*
+	 * The lookups below run with a fresh snapshot (read_only = false), so
+	 * they see rows inserted earlier by the same statement: a restore loads
+	 * a head of communications and the designations they made in one COPY.
+	 */
 	SPI_connect();
 
 	if (strcmp(office, "designate") == 0)
@@ -428,7 +433,7 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 		args[0] = Int64GetDatum(delegated_by);
 		rc = SPI_execute_with_args("SELECT principal, office::pg_catalog.text, department_id, valid_from, valid_until"
 								   "  FROM smam.appointment WHERE id OPERATOR(pg_catalog.=) $1",
-								   1, types, args, NULL, true, 1);
+								   1, types, args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "delegator lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
@@ -506,7 +511,7 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 								   "   AND ($5 IS NULL OR valid_from OPERATOR(pg_catalog.<) $5)"
 								   "   AND (valid_until IS NULL OR valid_until OPERATOR(pg_catalog.>) $4)"
 								   " LIMIT 1",
-								   6, types, args, nulls, true, 1);
+								   6, types, args, nulls, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "overlap check failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed > 0)

@@ -43,6 +43,41 @@ is_noise_param(const char *name, int len)
 	return false;
 }
 
+/*
+ * Append one character of a path or query in canonical form: bytes outside
+ * ASCII (UTF-8 of an accented name) are percent-encoded, escapes are written
+ * in upper case, and a stray '%' is escaped itself. Returns how many input
+ * bytes were used.
+ */
+static int
+append_canonical(StringInfo out, const char *c, const char *end)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char b = (unsigned char) *c;
+
+	if (b >= 0x80)
+	{
+		appendStringInfoChar(out, '%');
+		appendStringInfoChar(out, hex[b >> 4]);
+		appendStringInfoChar(out, hex[b & 15]);
+		return 1;
+	}
+	if (b == '%')
+	{
+		if (end - c >= 3 && isxdigit((unsigned char) c[1]) && isxdigit((unsigned char) c[2]))
+		{
+			appendStringInfoChar(out, '%');
+			appendStringInfoChar(out, pg_toupper((unsigned char) c[1]));
+			appendStringInfoChar(out, pg_toupper((unsigned char) c[2]));
+			return 3;
+		}
+		appendStringInfoString(out, "%25");
+		return 1;
+	}
+	appendStringInfoChar(out, b);
+	return 1;
+}
+
 /* Give up on the URL: say why, and return NULL from normalize_url(). */
 #define URL_PROBLEM(msg) \
 	do { *problem = (msg); return NULL; } while (0)
@@ -80,8 +115,6 @@ normalize_url(const char *input, const char **problem)
 	{
 		if (isspace((unsigned char) *c) || iscntrl((unsigned char) *c))
 			URL_PROBLEM("The URL contains white space or a control character.");
-		if ((unsigned char) *c >= 0x80)
-			URL_PROBLEM("The URL contains a character outside ASCII; percent-encode it.");
 	}
 
 	/* Scheme: http or https; missing means https. */
@@ -137,6 +170,8 @@ normalize_url(const char *input, const char **problem)
 				URL_PROBLEM("The port of the URL is not a number from 1 to 65535.");
 			break;
 		}
+		if ((unsigned char) *c >= 0x80)
+			URL_PROBLEM("The host has a character outside ASCII; write it in its xn-- (punycode) form.");
 		if (!(isalnum((unsigned char) *c) || *c == '-' || *c == '.'))
 			URL_PROBLEM(smam_format("The host contains \"%c\", which no host name has.", *c));
 		appendStringInfoChar(&host, pg_tolower((unsigned char) *c));
@@ -180,8 +215,7 @@ normalize_url(const char *input, const char **problem)
 					appendStringInfoChar(&out, '/');
 				continue;
 			}
-			appendStringInfoChar(&out, *c);
-			c++;
+			c += append_canonical(&out, c, path_end);
 		}
 	}
 
@@ -203,7 +237,8 @@ normalize_url(const char *input, const char **problem)
 			if (pe > c && !is_noise_param(c, ne - c))
 			{
 				appendStringInfoChar(&out, first ? '?' : '&');
-				appendBinaryStringInfo(&out, c, pe - c);
+				for (const char *q = c; q < pe;)
+					q += append_canonical(&out, q, pe);
 				first = false;
 			}
 			c = pe < query_end ? pe + 1 : pe;

@@ -10,10 +10,12 @@ use TAP::Harness;
 my ($psql, $dir) = ('psql', '.');
 GetOptions('psql=s' => \$psql, 'dir=s' => \$dir) or die "usage\n";
 chdir $dir or die "cannot chdir to $dir: $!\n";
+# PostgreSQL::Test::Utils logs under $TESTDIR/tmp_check, and creates only the last two levels.
+if ($ENV{TESTDIR}) { mkdir $ENV{TESTDIR} unless -d $ENV{TESTDIR}; }
 my @files = @ARGV;
 
 my $harness = TAP::Harness->new({
-    verbosity => 0,
+    verbosity => ($ENV{SMAM_TAP_VERBOSE} ? 1 : 0),
     timer     => 1,
     merge     => 1,
     color     => 0,
