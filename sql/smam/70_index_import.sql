@@ -355,6 +355,30 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- 2b. A name without gc_orgID that no department has, given to an
+  --     account that another row lists in the other language: the name of
+  --     that row's department in this language.
+  FOR g IN
+    SELECT DISTINCT ON (smam.department_name_key(x.department_given)) x.department_given AS name, x.names_in,
+           coalesce((SELECT d.id FROM smam.department d WHERE d.gc_org_id = y.gc_org_id),
+                    smam.department_by_name(y.department_given)) AS dept
+      FROM smam.index_import_row x
+      JOIN smam.index_import_row y ON y.import_id = x.import_id AND y.url_key = x.url_key AND y.names_in <> x.names_in
+     WHERE x.import_id = import AND x.outcome IS NULL AND y.outcome IS NULL AND x.gc_org_id IS NULL
+       AND smam.department_by_name(x.department_given) IS NULL
+       AND smam.department_of_joint_name(x.department_given) IS NULL
+     ORDER BY smam.department_name_key(x.department_given), x.row_number
+  LOOP
+    CONTINUE WHEN g.dept IS NULL OR smam.department_name_key(g.name) IS NULL;
+    IF g.names_in = 'fr' AND (SELECT d.name_fr IS NULL FROM smam.department d WHERE d.id = g.dept) THEN
+      UPDATE smam.department d SET name_fr = btrim(g.name) WHERE d.id = g.dept;
+    ELSE
+      INSERT INTO smam.department_alias (name_key, name, department_id, how, import_id)
+      VALUES (smam.department_name_key(g.name), btrim(g.name), g.dept, 'the same account listed under both names', import)
+      ON CONFLICT DO NOTHING;
+    END IF;
+  END LOOP;
+
   -- 3. Each row: its department, then its account.
   FOR r IN SELECT * FROM smam.index_import_row WHERE import_id = import AND outcome IS NULL ORDER BY row_number LOOP
     dept := NULL;
@@ -399,11 +423,14 @@ BEGIN
     IF r.outcome IS NULL THEN
       SELECT x.row_number INTO earlier FROM smam.index_import_row x
        WHERE x.import_id = import AND x.url_key = r.url_key AND x.row_number < r.row_number
-         AND x.outcome IS DISTINCT FROM 'rejected'
+         AND x.outcome IS DISTINCT FROM 'rejected' AND x.names_in = r.names_in
        ORDER BY x.row_number LIMIT 1;
       IF FOUND THEN
         r.outcome := 'rejected';
         r.reason := format('Row %s lists the same account (%s once normalized).', earlier, r.url);
+      ELSIF EXISTS (SELECT 1 FROM smam.index_import_row x WHERE x.import_id = import AND x.url_key = r.url_key
+                       AND x.row_number < r.row_number AND x.outcome IS DISTINCT FROM 'rejected') THEN
+        r.notes := r.notes || 'the same account as an earlier row in the other language: its names in this language'::text;
       END IF;
     END IF;
 

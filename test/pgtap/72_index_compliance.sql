@@ -1,0 +1,215 @@
+-- The public index and its feeds, publication, and compliance: each rule
+-- met and not met, the 2.2 exemptions, reports frozen and reproduced as of
+-- their moment, corrective action, and who sees what.
+BEGIN;
+CREATE EXTENSION pgtap;
+CREATE EXTENSION smam;
+SELECT plan(64);
+
+CREATE ROLE c_admin LOGIN;   GRANT smam_admin TO c_admin;
+CREATE ROLE c_entity LOGIN;  GRANT smam_entity TO c_entity;
+CREATE ROLE c_tbs LOGIN;     GRANT smam_tbs TO c_tbs;
+CREATE ROLE c_deputy LOGIN;  GRANT smam_department TO c_deputy;
+CREATE ROLE c_other LOGIN;   GRANT smam_department TO c_other;
+CREATE ROLE c_analyst LOGIN; GRANT smam_analyst TO c_analyst;
+CREATE ROLE c_public LOGIN;  GRANT smam_public TO c_public;
+
+SELECT smam.register_principal('c_admin', 'Ada Admin', 'ada@example.gc.ca');
+SELECT smam.appoint('c_admin', 'administrator', NULL, '2020-01-01');
+SET ROLE c_admin;
+CREATE TEMP TABLE d AS SELECT smam.add_department('Department of Examples', 'Ministère des Exemples') AS a,
+                              smam.add_department('Other Department', 'Autre ministère') AS b;
+SELECT smam.register_principal('c_entity', 'Erin Entity', 'erin@example.gc.ca');
+SELECT smam.register_principal('c_tbs', 'Tom TBS', 'tom@example.gc.ca');
+SELECT smam.register_principal('c_deputy', 'Dora Deputy', 'dora@example.gc.ca', (SELECT a FROM d));
+SELECT smam.register_principal('c_other', 'Otto Other', 'otto@example.gc.ca', (SELECT b FROM d));
+SELECT smam.appoint('c_entity', 'entity_official', NULL, '2020-01-01');
+SELECT smam.appoint('c_tbs', 'tbs_analyst', NULL, '2020-01-01');
+SELECT smam.appoint('c_deputy', 'deputy_head', (SELECT a FROM d), '2020-01-01');
+SELECT smam.appoint('c_other', 'deputy_head', (SELECT b FROM d), '2020-01-01');
+-- 6.1.3 and 6.2.4 are in force from a date the Secretary communicated.
+SELECT smam.record_effective_date('6.1.3', '2014-01-01', 'test communication');
+SELECT smam.record_effective_date('6.2.4', '2014-01-01', 'test communication');
+RESET ROLE;
+GRANT SELECT ON d TO PUBLIC;
+
+SET ROLE c_entity;
+CREATE TEMP TABLE acc AS SELECT
+  smam.onboard_account((SELECT a FROM d), 'x', 'https://twitter.com/ExampleDept/', 'Examples <b>"&" Co</b>', 'Exemples l''officiel',
+                       'bilingual', 'listed in the canada.ca index', NULL, '2026-01-16') AS x,
+  smam.onboard_account((SELECT b FROM d), 'facebook', 'facebook.com/OtherDept', 'Other', NULL,
+                       'english', 'listed in the canada.ca index', NULL, '2026-01-16') AS f;
+RESET ROLE;
+GRANT SELECT ON acc TO PUBLIC;
+
+-- ---- The public index and its exports ----
+SET ROLE c_public;
+SELECT is((SELECT count(*) FROM smam.public_index), 2::bigint, 'the public reads the index');
+SELECT is((SELECT url FROM smam.public_index WHERE platform = 'X'), 'https://x.com/ExampleDept',
+  'with canonical URLs');
+SELECT is(smam.public_index_feed('en') -> 'aaData' -> 0,
+  jsonb_build_array('Examples &lt;b&gt;&quot;&amp;&quot; Co&lt;/b&gt;', 'X', 'Department: Department of Examples',
+                    'Language: Bilingual', '<a href="https://x.com/ExampleDept">https://x.com/ExampleDept</a>'),
+  'the English feed entry has the canada.ca shape, every text escaped for HTML');
+SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 1,
+  jsonb_build_array('Exemples l&#39;officiel', 'X', 'Ministère: Ministère des Exemples', 'Langue: Bilingue',
+                    '<a href="https://x.com/ExampleDept">https://x.com/ExampleDept</a>'),
+  'the French feed has French labels, names and language');
+SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 0 ->> 3, 'Langue: Anglais', 'an English account reads Anglais in French');
+SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(smam.public_index_feed('en')) k), ARRAY['aaData'],
+  'the feed is {"aaData": [...]} and nothing else');
+SELECT is((smam.public_index_document() ->> 'count')::int, 2, 'the JSON document counts the accounts');
+SELECT is(smam.public_index_document() -> 'accounts' -> 1 -> 'name', '{"en": "Examples <b>\"&\" Co</b>", "fr": "Exemples l''officiel"}'::jsonb,
+  'and carries both names unescaped');
+SELECT throws_ok($$ SELECT smam.public_index_feed('de') $$, '22023', 'feed language "de" is not en or fr', 'a feed is en or fr');
+SELECT throws_ok($$ SELECT * FROM smam.compliance_findings $$, '42501', NULL, 'the public reads no compliance');
+SELECT throws_ok($$ SELECT * FROM smam.account $$, '42501', NULL, 'nor accounts');
+SELECT throws_ok($$ SELECT smam.publish_index() $$, '42501', NULL, 'nor publishes');
+RESET ROLE;
+
+-- ---- 6.2.4: every live account in the last published index ----
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.4'), 'not met',
+  '6.2.4 is not met before the index is published');
+SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.2.4'), 2::bigint,
+  'with one finding per live account');
+SET ROLE c_deputy;
+SELECT throws_ok($$ SELECT smam.publish_index() $$, '42501', NULL, 'a department does not publish the index');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT ok(smam.publish_index() > 0, 'the entity publishes the index');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.4'), 'met', '6.2.4 is met once published');
+SELECT is((SELECT content_sha256 FROM smam.index_snapshot),
+  encode(sha256(convert_to((smam.public_index_document() -> 'accounts')::text, 'UTF8')), 'hex'),
+  'the publication keeps the hash of what it published');
+UPDATE smam.account SET name_en = 'Examples renamed' WHERE id = (SELECT x FROM acc);
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
+  format('The index published %s lists account %s with details that have changed since.', now(), (SELECT x FROM acc)),
+  'a change not yet republished is a finding');
+SELECT is((SELECT unpublished_changes FROM smam.index_publication_status()), 1::bigint,
+  'and the publication status says the index changed');
+UPDATE smam.account SET name_en = 'Examples <b>"&" Co</b>' WHERE id = (SELECT x FROM acc);
+
+-- ---- 6.1.2, 6.1.3: what onboarded accounts lack ----
+SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.1.2' AND object_id = (SELECT x FROM acc)),
+  1::bigint, 'an onboarded account lacks an implementation plan (6.1.2)');
+SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.1.3' AND object_id = (SELECT x FROM acc)),
+  1::bigint, 'and the submissions for its creation and configuration (6.1.3)');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2'),
+  'not met', '6.1.2 is not met for its department');
+UPDATE smam.account SET plan_id = 1 WHERE id = (SELECT x FROM acc);
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2'),
+  'met', 'and met once a plan is on record');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.1'),
+  'not assessed', 'a rule smam cannot compute is not assessed, never met');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.4'),
+  'not applicable', 'a requirement not yet in force is not applicable (section 1.2)');
+SELECT is((SELECT status_reason FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.4'),
+  'not yet in force', 'and says why');
+
+-- ---- 7.2.3: the review of the Standard ----
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '7.2.3'), 'not met',
+  '7.2.3 is not met without a review initiated by 2018-04-01');
+SET ROLE c_deputy;
+SELECT throws_ok($$ SELECT smam.record_standard_review('2017-06-01', 'framework') $$, '42501', NULL, 'only TBS records the review');
+RESET ROLE;
+SET ROLE c_tbs;
+SELECT throws_ok($$ SELECT smam.record_standard_review('2012-06-01', 'framework') $$, '22023', NULL, 'not before the Standard');
+SELECT lives_ok($$ SELECT smam.record_standard_review('2018-03-30', 'Review framework of the Standard') $$, 'TBS records a review');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '7.2.3'), 'met', 'then 7.2.3 is met');
+
+-- ---- 7.1.2: reporting, frozen reports ----
+SET ROLE c_tbs;
+CREATE TEMP TABLE rq AS SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'Compliance 2026') AS a,
+                               smam.request_report((SELECT b FROM d), current_date + 10, 'Compliance 2026') AS b;
+SELECT throws_ok($$ SELECT smam.request_report(-1, current_date + 10, 'Compliance 2026') $$, '42501', NULL,
+  'section 2.2: TBS requests no report from the Auditor General');
+SELECT throws_like($$ SELECT smam.request_report(-1, current_date + 10, 'Compliance 2026') $$,
+  '%', 'the 2.2 refusal is a refusal');
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date - 1, 'late') $$, '22023', NULL,
+  'a report cannot be due in the past');
+RESET ROLE;
+GRANT SELECT ON rq TO PUBLIC;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '7.1.2'),
+  'met', 'a request not yet due is no finding');
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '7.1.2'),
+  'not met', 'an overdue request is a finding (7.1.2)');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = -1 AND requirement = '7.1.2'),
+  'not applicable', 'and 7.1.2 does not apply to an agent of Parliament (2.2)');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = -1 AND requirement = '6.1.2'),
+  'met', 'while 6.1 does');
+SET ROLE c_other;
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, '42501', NULL,
+  'another department''s deputy head cannot answer the request');
+RESET ROLE;
+SET ROLE c_deputy;
+CREATE TEMP TABLE rep AS SELECT smam.submit_report((SELECT a FROM rq), 'We are working on it') AS id;
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, '23505', NULL, 'a request is answered once');
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '7.1.2'),
+  'met', 'a submitted report meets 7.1.2');
+SELECT is((SELECT count(*) FROM smam.compliance_findings), (SELECT count(*) FROM smam.compliance_findings WHERE department_id = (SELECT a FROM d)),
+  'a department sees only its own findings');
+SELECT is((SELECT count(DISTINCT department_id) FROM smam.compliance_by_department), 1::bigint,
+  'and only its own status');
+SELECT is((SELECT findings -> 0 ->> 'requirement' FROM smam.compliance_report WHERE jsonb_array_length(findings) = 1), '6.1.3',
+  'the frozen report holds the department''s one finding: its onboarded account lacks submissions');
+SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true, 'the report reproduces as of its moment');
+RESET ROLE;
+-- Later events (stamped after the report's moment) do not change it.
+SELECT smam.onboard_account((SELECT a FROM d), 'instagram', 'https://www.instagram.com/examples', 'Examples', NULL,
+                            'english', 'later account');
+UPDATE smam.account SET created_at = now() + interval '1 hour' WHERE url = 'https://www.instagram.com/examples';
+SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true,
+  'a report still reproduces after later changes');
+SELECT isnt((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval '2 hours') WHERE department_id = (SELECT a FROM d)),
+  (SELECT jsonb_array_length(findings)::bigint FROM smam.compliance_report),
+  'while the picture of a later moment differs');
+UPDATE smam.compliance_report SET findings = '[]';
+SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), false, 'a tampered report does not reproduce');
+
+-- ---- 8.1, 7.2.2, 8.2: corrective action ----
+SET ROLE c_tbs;
+CREATE TEMP TABLE ca AS SELECT smam.recommend_corrective_action((SELECT a FROM d), '6.1.3', 'Submit the onboarded accounts', current_date + 5) AS id;
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action(-3, '6.1.3', 'x', current_date + 5) $$, '42501', NULL,
+  'section 2.2: no corrective action for the Information Commissioner');
+SELECT throws_ok($$ SELECT smam.record_consequence(-7, 'other_measure', 'x') $$, '42501', NULL,
+  'nor 8.2 consequences for an agent of Parliament');
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action((SELECT a FROM d), '9.9', 'x', current_date + 5) $$, '22023', NULL,
+  'a corrective action names a requirement of the Standard');
+SELECT lives_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'spending_authority_limits', 'Recommend limits', (SELECT id FROM ca)) $$,
+  'TBS records an 8.2 consequence');
+RESET ROLE;
+GRANT SELECT ON ca TO PUBLIC;
+SELECT smam.record_effective_date('8.1', '2014-01-01', 'test communication');
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '8.1'), 'not met', 'an overdue corrective action is a finding (8.1)');
+SET ROLE c_other;
+SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'done') $$, '42501', NULL,
+  'another department''s deputy head records no measure');
+RESET ROLE;
+SET ROLE c_deputy;
+SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), ' ') $$, '22023', NULL, 'a measure says what was done');
+SELECT lives_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'Submissions filed', true) $$, 'the deputy head records the measure');
+SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'again') $$, '55000', NULL, 'a completed action takes no more');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '8.1'), 'met', 'completed, it is no finding');
+
+-- ---- Who reads compliance ----
+SET ROLE c_analyst;
+SELECT ok((SELECT count(DISTINCT department_id) FROM smam.compliance_findings) >= 2, 'an analyst reads every department''s findings');
+SELECT ok((SELECT count(*) FROM smam.compliance_summary) = 15, 'and the summary of every requirement assessed');
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'x') $$, '42501', NULL, 'but requests nothing');
+RESET ROLE;
+SET ROLE c_other;
+SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE department_id = (SELECT a FROM d)), 0::bigint,
+  'a department does not see another''s findings');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM pg_description WHERE objoid = 'smam.compliance_findings'::regclass AND objsubid > 0),
+  9::bigint, 'every column of compliance_findings is documented');
+
+SELECT * FROM finish();
+ROLLBACK;
