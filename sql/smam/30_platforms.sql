@@ -93,8 +93,8 @@ CREATE FUNCTION smam.platform_of(name text) RETURNS text
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT coalesce(
-      (SELECT p.code FROM smam.platform p WHERE p.code = lower(btrim(name))),
-      (SELECT a.platform FROM smam.platform_alias a WHERE lower(a.alias) = lower(btrim(name))))
+      (SELECT p.code FROM smam.platform p WHERE p.code = lower(btrim($1))),
+      (SELECT a.platform FROM smam.platform_alias a WHERE lower(a.alias) = lower(btrim($1))))
   $$;
 COMMENT ON FUNCTION smam.platform_of(text) IS 'The platform code a name or spelling stands for (Youtube, Intagram, twitter), or NULL';
 
@@ -108,7 +108,7 @@ CREATE FUNCTION smam.check_account_url(url text, platform text DEFAULT NULL,
   AS $$
 DECLARE
   normal text;
-  host text;
+  host_name text;
   rest text;
   p smam.platform;
   wanted text;
@@ -122,12 +122,12 @@ BEGIN
     RETURN;
   END IF;
   normal := smam.normalize_url(url);
-  host := substring(normal FROM '^https://([^/:?]+)');
+  host_name := substring(normal FROM '^https://([^/:?]+)');
   rest := substring(normal FROM '^https://[^/?]+(.*)$');
   SELECT pl.* INTO p FROM smam.platform_host h JOIN smam.platform pl ON pl.code = h.platform
-   WHERE h.host = check_account_url.host;
+   WHERE h.host = host_name;
   IF NOT FOUND THEN
-    problem := format('The host %s is not the host of a known platform.', host);
+    problem := format('The host %s is not the host of a known platform.', host_name);
     RETURN;
   END IF;
   platform_code := p.code;
