@@ -64,6 +64,10 @@ CREATE FUNCTION smam.department_name_key(name text) RETURNS text
 COMMENT ON FUNCTION smam.department_name_key(text) IS
   'Comparison key of a department name: case, hyphens, apostrophes, spaces, "the", "(ABBR)" set aside';
 
+-- Departments are looked up by the keys of their names.
+CREATE INDEX department_name_en_key_idx ON smam.department (smam.department_name_key(name_en));
+CREATE INDEX department_name_fr_key_idx ON smam.department (smam.department_name_key(name_fr));
+
 -- Names under which the index knows a department besides its own two.
 CREATE TABLE smam.department_alias (
   name_key       text PRIMARY KEY,
@@ -84,13 +88,16 @@ CREATE FUNCTION smam.department_by_name(name text) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT coalesce(
-      (SELECT d.id FROM smam.department d
-        WHERE smam.department_name_key(d.name_en) = smam.department_name_key(department_by_name.name)
-           OR smam.department_name_key(d.name_fr) = smam.department_name_key(department_by_name.name)
-        ORDER BY d.id LIMIT 1),
-      (SELECT a.department_id FROM smam.department_alias a
-        WHERE a.name_key = smam.department_name_key(department_by_name.name)))
+    SELECT x.id FROM (
+      SELECT 1 AS o, d.id FROM smam.department d
+       WHERE smam.department_name_key(d.name_en) = smam.department_name_key(department_by_name.name)
+      UNION ALL
+      SELECT 2, d.id FROM smam.department d
+       WHERE smam.department_name_key(d.name_fr) = smam.department_name_key(department_by_name.name)
+      UNION ALL
+      SELECT 3, a.department_id FROM smam.department_alias a
+       WHERE a.name_key = smam.department_name_key(department_by_name.name)) x
+     ORDER BY x.o, x.id LIMIT 1
   $$;
 COMMENT ON FUNCTION smam.department_by_name(text) IS
   'The department known by this name (English, French or alias, compared by smam.department_name_key); NULL if none';
@@ -101,14 +108,13 @@ CREATE FUNCTION smam.department_of_joint_name(name text) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT k.id FROM (
-      SELECT d.id, smam.department_name_key(d.name_en) AS key FROM smam.department d
-      UNION ALL SELECT d.id, smam.department_name_key(d.name_fr) FROM smam.department d
-      UNION ALL SELECT a.department_id, a.name_key FROM smam.department_alias a) k
-     WHERE k.key IS NOT NULL
-       AND (starts_with(smam.department_name_key(department_of_joint_name.name), k.key || ' and ')
-            OR starts_with(smam.department_name_key(department_of_joint_name.name), k.key || ' et '))
-     ORDER BY length(k.key) DESC, k.id LIMIT 1
+    SELECT x.dept FROM (
+      SELECT smam.department_by_name(left(k.key, i.i - 1)) AS dept, i.i
+        FROM (SELECT smam.department_name_key(department_of_joint_name.name) AS key) k,
+             generate_series(2, coalesce(length(k.key), 0)) AS i(i)
+       WHERE substr(k.key, i.i, 5) = ' and ' OR substr(k.key, i.i, 4) = ' et ') x
+     WHERE x.dept IS NOT NULL
+     ORDER BY x.i DESC LIMIT 1
   $$;
 COMMENT ON FUNCTION smam.department_of_joint_name(text) IS
   'For a joint name "A and B" / "A et B": the department named A, if known';
@@ -173,6 +179,7 @@ CREATE TABLE smam.index_import_row (
          OR (outcome OPERATOR(pg_catalog.<>) 'rejected' AND reason IS NULL AND account_id IS NOT NULL))
 );
 CREATE INDEX index_import_row_account_idx ON smam.index_import_row (account_id);
+CREATE INDEX index_import_row_url_key_idx ON smam.index_import_row (import_id, url_key);
 COMMENT ON TABLE smam.index_import_row IS
   'Every row an import read, as it came (raw) and as understood, with its outcome: an account, or the reason it was rejected';
 COMMENT ON COLUMN smam.index_import_row.names_in IS
@@ -245,6 +252,7 @@ DECLARE
   previous bigint;
   want_en text;
   want_fr text;
+  other_name text;
 BEGIN
   SELECT * INTO imp FROM smam.index_import WHERE id = import;
 
@@ -438,9 +446,14 @@ BEGIN
       SELECT a.* INTO acct FROM smam.account a WHERE a.url_key = r.url_key AND a.stage <> 'disposed';
       IF NOT FOUND THEN
         BEGIN
+          -- The same account listed in the other language gives its other name.
+          other_name := (SELECT btrim(x.account_name) FROM smam.index_import_row x
+                          WHERE x.import_id = import AND x.url_key = r.url_key AND x.names_in <> r.names_in
+                            AND x.row_number > r.row_number AND x.outcome IS NULL
+                          ORDER BY x.row_number LIMIT 1);
           new_id := smam.onboard_account(dept, r.platform, r.url_given,
-                      CASE WHEN r.names_in = 'en' THEN r.account_name END,
-                      CASE WHEN r.names_in = 'fr' THEN r.account_name END,
+                      CASE WHEN r.names_in = 'en' THEN r.account_name ELSE other_name END,
+                      CASE WHEN r.names_in = 'fr' THEN r.account_name ELSE other_name END,
                       r.official_language,
                       format('listed in the canada.ca index%s; imported by import %s',
                              coalesce(' on ' || nullif(btrim(r.date_added_given), ''), ''), import),
@@ -463,13 +476,25 @@ BEGIN
         IF (r.names_in = 'en' AND acct.name_en IS DISTINCT FROM btrim(r.account_name))
            OR (r.names_in = 'fr' AND acct.name_fr IS DISTINCT FROM btrim(r.account_name))
            OR acct.official_language <> r.official_language THEN
-          UPDATE smam.account a
-             SET name_en = CASE WHEN r.names_in = 'en' THEN btrim(r.account_name) ELSE a.name_en END,
-                 name_fr = CASE WHEN r.names_in = 'fr' THEN btrim(r.account_name) ELSE a.name_fr END,
-                 official_language = r.official_language
-           WHERE a.id = acct.id;
-          r.outcome := 'updated';
-          r.notes := r.notes || format('was: %s / %s / %s', acct.name_en, acct.name_fr, acct.official_language);
+          -- Names and language are the account's configuration: the change
+          -- meets the life cycle's rules (src/lifecycle.c), or the row is
+          -- rejected with the refusal.
+          BEGIN
+            UPDATE smam.account a
+               SET name_en = CASE WHEN r.names_in = 'en' THEN btrim(r.account_name) ELSE a.name_en END,
+                   name_fr = CASE WHEN r.names_in = 'fr' THEN btrim(r.account_name) ELSE a.name_fr END,
+                   official_language = r.official_language
+             WHERE a.id = acct.id;
+            r.outcome := 'updated';
+            r.notes := r.notes || format('was: %s / %s / %s', acct.name_en, acct.name_fr, acct.official_language);
+          EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err_msg = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
+            r.outcome := 'rejected';
+            r.account_id := NULL;
+            r.reason := format('The index gives account %s other names or language (%s / %s); the account keeps its own: %s',
+                               acct.id, r.account_name, r.official_language,
+                               err_msg || coalesce(': ' || nullif(err_detail, ''), ''));
+          END;
         ELSE
           r.outcome := 'unchanged';
         END IF;

@@ -159,22 +159,69 @@ $$;
 COMMENT ON FUNCTION smam.request_report(bigint, date, text, text) IS
   'TBS requests a report from a department (7.1.2) or, department NULL, from the entity (7.3); refused for agents of Parliament (2.2)';
 
+-- ---- Service standards the entity sets (6.2.1) ----
+CREATE SEQUENCE smam.service_standard_id_seq;
+CREATE TABLE smam.service_standard (
+  id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.service_standard_id_seq'),
+  name            text NOT NULL CHECK (name OPERATOR(pg_catalog.=) ANY (ARRAY['submission_review', 'evaluation'])),
+  within          interval NOT NULL CHECK (within OPERATOR(pg_catalog.>) '0'::interval),
+  effective_from  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  set_by          name NOT NULL DEFAULT smam.acting_role(),
+  set_at          timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.service_standard_id_seq OWNED BY smam.service_standard.id;
+COMMENT ON TABLE smam.service_standard IS
+  'Service standards the entity sets, as a history: submission_review (6.2.1: a submission is reviewed within), evaluation (6.1.2: a live account is evaluated at least every)';
+
+CREATE FUNCTION smam.service_standard_at(name text, at timestamptz DEFAULT pg_catalog.now()) RETURNS interval
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT s.within FROM smam.service_standard s
+     WHERE s.name = service_standard_at.name AND s.effective_from <= service_standard_at.at
+     ORDER BY s.effective_from DESC, s.id DESC LIMIT 1
+  $$;
+COMMENT ON FUNCTION smam.service_standard_at(text, timestamptz) IS 'The service standard in force at a moment, or NULL when none is set';
+
+CREATE FUNCTION smam.set_service_standard(name text, within interval) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_office('entity_official', NULL, '6.2.1', 'set a service standard');
+  IF name IS NULL OR name NOT IN ('submission_review', 'evaluation') THEN
+    PERFORM smam.refuse('22023', '6.2.1', format('"%s" is not a service standard smam knows', name), NULL,
+      'Set submission_review (6.2.1) or evaluation (6.1.2).');
+  END IF;
+  IF within IS NULL OR within <= interval '0' THEN
+    PERFORM smam.refuse('22023', '6.2.1', 'a service standard needs a positive duration', NULL,
+      'Give a duration such as ''10 days''.');
+  END IF;
+  INSERT INTO smam.service_standard (name, within) VALUES (name, within) RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.set_service_standard(text, interval) IS
+  'The entity sets a service standard from now on: submission_review (6.2.1) or evaluation (6.1.2)';
+
 -- ---- Findings ----
--- Which rules smam computes, and for which party. A rule smam cannot yet
+-- Which rules smam computes, and for which party. A rule smam cannot
 -- compute from its data is "not assessed", never "met".
 CREATE VIEW smam.compliance_rule AS
   SELECT v.requirement, v.party, v.assessed, v.rule
     FROM (VALUES
-      ('6.1.1', 'department', false, 'An approved departmental strategy in force: needs the strategies of the lifecycle (not in this installation)'),
-      ('6.1.2', 'department', true, 'Every live account has an implementation plan on record, and none vanished from the index with a disposition review open (plan approval and overdue evaluations: not yet computable)'),
-      ('6.1.3', 'department', true, 'No account is live without submissions on record: onboarded accounts were created and configured outside smam (submissions of other accounts: not yet computable)'),
+      ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date'),
+      ('6.1.2', 'department', true, 'Every live account has an approved implementation plan and, where the entity set the evaluation standard, an evaluation completed within it; no live account vanished from the index with a disposition review open'),
+      ('6.1.3', 'department', true, 'Every account created, configured or disposed went through an accepted submission; onboarded accounts have none on record'),
       ('6.1.4', 'department', false, 'Accounts managed in the platform management tool: needs the tool (not in this installation)'),
-      ('6.1.5', 'department', false, 'Live accounts meet the technical specifications: needs the specifications (not in this installation)'),
+      ('6.1.5', 'department', true, 'Every live account''s configuration meets the technical specifications'),
       ('7.1.2', 'department', true, 'Every report TBS requested from the department is submitted by its due date'),
       ('8.1',   'department', true, 'Every corrective action recommended to the department is completed by its due date'),
-      ('6.2.1', 'entity', false, 'Submissions reviewed within the service standard: needs the submissions (not in this installation)'),
-      ('6.2.2', 'entity', false, 'The entity made every creation, configuration and disposition: needs the stage history (not in this installation)'),
-      ('6.2.3', 'entity', false, 'Every platform in use is pre-reviewed: needs the platform reviews (not in this installation)'),
+      ('6.2.1', 'entity', true, 'Every submission is reviewed within the service standard the entity set (not assessed while none is set)'),
+      ('6.2.2', 'entity', true, 'Every move into creation, configuration, disposition and disposed was made by the entity, and every disposed account has its archive record'),
+      ('6.2.3', 'entity', true, 'Every platform with a live account is pre-reviewed on the date'),
       ('6.2.4', 'entity', true, 'Every live account is in the last published index, as it is now, and the index lists no account that is not live'),
       ('6.2.5', 'entity', false, 'The platform management tool is provided: needs the tool (not in this installation)'),
       ('7.3.1', 'entity', true, 'Every activity report TBS requested from the entity is submitted by its due date'),
@@ -185,9 +232,11 @@ COMMENT ON VIEW smam.compliance_rule IS
   'The compliance rules: the requirement, the party assessed (department, entity, tbs), whether smam computes it, and the rule';
 
 -- Every finding at a moment, for every department (internal; the views
--- and functions below filter by who asks).
+-- and functions below filter by who asks). Stages, decisions, submissions,
+-- evaluations, publications, requests and actions are read as of the
+-- moment; names, configurations and specifications as they are now.
 CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
-  RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint,
+  RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint, object_label text,
                  problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -195,54 +244,162 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
     WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
                        smam.requirement_status(r.code, smam.today(at)) AS status
                   FROM smam.requirement r),
-    acc AS (SELECT a.* FROM smam.account a WHERE a.created_at <= at),
+    hist AS (SELECT DISTINCT ON (h.account_id) h.account_id, h.to_stage, h.moved_at
+               FROM smam.stage_history h WHERE h.moved_at <= at
+              ORDER BY h.account_id, h.moved_at DESC, h.id DESC),
+    acc AS (SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+                   a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
+                   h.to_stage AS stage, h.moved_at AS stage_since
+              FROM smam.account a JOIN hist h ON h.account_id = a.id),
+    live AS (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
               ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    plan_at AS (SELECT DISTINCT ON (x.subject_id) x.subject_id AS plan_id, x.decision
+                  FROM smam.decision x WHERE x.subject = 'implementation_plan' AND x.decided_at <= at
+                 ORDER BY x.subject_id, x.decided_at DESC, x.id DESC),
     f AS (
-      SELECT '6.1.2' AS requirement, a.department_id, 'account' AS object_type, a.id AS object_id,
-             format('Account %s (%s) is live without an implementation plan on record.', a.id, a.url) AS problem,
-             a.created_at AS since
-        FROM acc a WHERE a.stage IN ('implementation', 'evaluation') AND a.plan_id IS NULL
+      -- 6.1.1: an approved departmental strategy in force.
+      SELECT '6.1.1' AS requirement, d.id AS department_id, 'department' AS object_type, d.id AS object_id,
+             d.name_en AS object_label,
+             format('The department has no approved departmental social media strategy in force on %s.', smam.today(at)) AS problem,
+             d.created_at AS since
+        FROM smam.department d
+       WHERE d.created_at <= at
+         AND NOT EXISTS (
+           SELECT 1 FROM smam.strategy s
+            WHERE s.department_id = d.id AND s.program IS NULL
+              AND s.in_force_from <= smam.today(at) AND (s.in_force_until IS NULL OR s.in_force_until > smam.today(at))
+              AND (SELECT x.decision FROM smam.decision x
+                    WHERE x.subject = 'strategy' AND x.subject_id = s.id AND x.decided_at <= at
+                    ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) = 'approved')
       UNION ALL
-      SELECT '6.1.2', v.department_id, 'account', v.account_id,
+      -- 6.1.2: an approved plan for every live account.
+      SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
+             CASE WHEN a.plan_id IS NULL
+                  THEN format('Account %s is live without an implementation plan.', a.id)
+                  ELSE format('Account %s is live under implementation plan %s, which is not approved.', a.id, a.plan_id) END,
+             a.stage_since
+        FROM live a LEFT JOIN plan_at p ON p.plan_id = a.plan_id
+       WHERE a.plan_id IS NULL OR p.decision IS DISTINCT FROM 'approved'
+      UNION ALL
+      -- 6.1.2: evaluations not overdue, where the entity set the standard.
+      SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
+             format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
+                    smam.service_standard_at('evaluation', at), coalesce(e.last::date::text, 'none')),
+             coalesce(e.last, w.went_live) + smam.service_standard_at('evaluation', at)
+        FROM live a
+        JOIN LATERAL (SELECT min(h.moved_at) AS went_live FROM smam.stage_history h
+                       WHERE h.account_id = a.id AND h.to_stage = 'implementation' AND h.moved_at <= at) w ON true
+        LEFT JOIN LATERAL (SELECT max(v.completed_at) AS last FROM smam.evaluation v
+                            WHERE v.account_id = a.id AND v.completed_at <= at) e ON true
+       WHERE smam.service_standard_at('evaluation', at) IS NOT NULL
+         AND coalesce(e.last, w.went_live) + smam.service_standard_at('evaluation', at) < at
+      UNION ALL
+      -- 6.1.2: an account that vanished from the index, under review.
+      SELECT '6.1.2', v.department_id, 'account', v.account_id, (SELECT x.url FROM smam.account x WHERE x.id = v.account_id),
              format('Account %s vanished from the canada.ca index: %s; its disposition review is open.', v.account_id, v.reason),
              v.flagged_at
         FROM smam.disposition_review v
        WHERE v.flagged_at <= at AND (v.resolved_at IS NULL OR v.resolved_at > at)
       UNION ALL
-      SELECT '6.1.3', a.department_id, 'account', a.id,
-             format('Account %s (%s) was onboarded (%s): no creation or configuration submission is on record.',
-                    a.id, a.url, a.onboarded_reason),
+      -- 6.1.3: onboarded accounts have no submissions on record.
+      SELECT '6.1.3', a.department_id, 'account', a.id, a.url,
+             format('Account %s was onboarded (%s): no creation or configuration submission is on record.',
+                    a.id, a.onboarded_reason),
              a.created_at
         FROM acc a WHERE a.onboarded AND a.stage <> 'disposed'
       UNION ALL
-      SELECT '6.2.4', a.department_id, 'account', a.id,
+      -- 6.1.3: a move made without an accepted submission (enforcement off).
+      SELECT '6.1.3', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+             format('Account %s moved to %s on %s without an accepted %s submission.', h.account_id, h.to_stage,
+                    h.moved_at::date, CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
+                                                      ELSE 'disposition' END),
+             h.moved_at
+        FROM smam.stage_history h
+       WHERE h.moved_at <= at AND NOT h.onboarded AND h.submission_id IS NULL
+         AND h.to_stage IN ('creation', 'configuration', 'disposition')
+      UNION ALL
+      -- 6.1.5: the technical specifications.
+      SELECT '6.1.5', a.department_id, 'account', a.id, a.url,
+             format('Account %s does not meet the technical specifications: %s.', a.id, string_agg(t.code, ', ' ORDER BY t.code)),
+             a.stage_since
+        FROM live a
+        JOIN smam.technical_specification t ON t.platform IS NULL OR t.platform = a.platform
+       WHERE CASE WHEN t.rule = 'official_languages' THEN
+                    (a.official_language IN ('english', 'bilingual')
+                     AND (coalesce(btrim(a.name_en), '') = '' OR coalesce(btrim(a.configuration ->> 'description_en'), '') = ''))
+                 OR (a.official_language IN ('french', 'bilingual')
+                     AND (coalesce(btrim(a.name_fr), '') = '' OR coalesce(btrim(a.configuration ->> 'description_fr'), '') = ''))
+                  ELSE coalesce(btrim(a.configuration ->> t.key), '') = ''
+                    OR (t.rule = 'equals' AND (a.configuration ->> t.key) <> t.expected)
+                    OR (t.rule = 'matches' AND (a.configuration ->> t.key) !~ t.expected) END
+       GROUP BY a.department_id, a.id, a.url, a.stage_since
+      UNION ALL
+      -- 6.2.1: submissions reviewed within the service standard.
+      SELECT '6.2.1', s.department_id, 'submission', s.id, s.kind::text,
+             CASE WHEN s.decided_at IS NULL OR s.decided_at > at
+                  THEN format('Submission %s (%s of account %s) has waited since %s, beyond the service standard of %s.',
+                              s.id, s.kind, s.account_id, s.created_at::date, smam.service_standard_at('submission_review', at))
+                  ELSE format('Submission %s (%s of account %s) was reviewed after %s, beyond the service standard of %s.',
+                              s.id, s.kind, s.account_id, date_trunc('second', s.decided_at - s.created_at),
+                              smam.service_standard_at('submission_review', at)) END,
+             s.created_at + smam.service_standard_at('submission_review', at)
+        FROM smam.submission s
+       WHERE s.created_at <= at AND smam.service_standard_at('submission_review', at) IS NOT NULL
+         AND coalesce(CASE WHEN s.decided_at <= at THEN s.decided_at END, at) - s.created_at
+             > smam.service_standard_at('submission_review', at)
+      UNION ALL
+      -- 6.2.2: the entity creates, configures and disposes.
+      SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+             CASE WHEN h.office IS DISTINCT FROM 'entity_official'
+                  THEN format('Account %s moved to %s on %s by %s (%s), not by the entity.', h.account_id, h.to_stage,
+                              h.moved_at::date, h.moved_by, coalesce(h.office::text, 'no office'))
+                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, h.moved_at::date) END,
+             h.moved_at
+        FROM smam.stage_history h
+       WHERE h.moved_at <= at AND NOT h.onboarded AND h.to_stage IN ('creation', 'configuration', 'disposition', 'disposed')
+         AND (h.office IS DISTINCT FROM 'entity_official'
+              OR (h.to_stage = 'disposed' AND h.from_stage = 'disposition'
+                  AND NOT EXISTS (SELECT 1 FROM smam.archive r WHERE r.account_id = h.account_id AND r.recorded_at <= at)))
+      UNION ALL
+      -- 6.2.3: every platform in use pre-reviewed.
+      SELECT '6.2.3', NULL, 'platform', NULL, p.platform,
+             format('%s accounts are live on %s, which is not pre-reviewed on %s: %s.', p.n, p.platform, smam.today(at),
+                    array_to_string(smam.pre_review_gaps(p.platform, smam.today(at)), '; ')),
+             p.since
+        FROM (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform) p
+       WHERE NOT smam.pre_reviewed(p.platform, smam.today(at))
+      UNION ALL
+      -- 6.2.4: the published index.
+      SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
              CASE WHEN NOT EXISTS (SELECT 1 FROM snap)
                   THEN format('Account %s is live, and no index has been published.', a.id)
                   WHEN e.account_id IS NULL
                   THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published_at FROM snap))
                   ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
-             greatest(a.stage_changed_at, a.created_at)
-        FROM acc a
+             a.stage_since
+        FROM live a
+        JOIN smam.account x ON x.id = a.id
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
-       WHERE a.stage IN ('implementation', 'evaluation')
-         AND (e.account_id IS NULL OR e.entry_md5 <> smam.index_entry_md5(a))
+       WHERE e.account_id IS NULL OR e.entry_md5 <> smam.index_entry_md5(x)
       UNION ALL
-      SELECT '6.2.4', a.department_id, 'account', a.id,
+      SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
              format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published_at FROM snap), a.id, a.stage),
-             a.stage_changed_at
+             a.stage_since
         FROM smam.index_snapshot_entry e JOIN acc a ON a.id = e.account_id
        WHERE e.snapshot_id = (SELECT id FROM snap) AND a.stage NOT IN ('implementation', 'evaluation')
       UNION ALL
+      -- 7.1.2, 7.3.1, 7.3.2: reports requested by TBS, overdue.
       SELECT CASE WHEN q.department_id IS NOT NULL THEN '7.1.2' WHEN q.kind = 'activities' THEN '7.3.1' ELSE '7.3.2' END,
-             q.department_id, 'report_request', q.id,
+             q.department_id, 'report_request', q.id, q.subject,
              format('The report "%s" requested %s was due on %s and is not submitted.', q.subject, q.requested_at::date, q.due_on),
              ((q.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.report_request q
        WHERE q.requested_at <= at AND q.due_on < smam.today(at)
          AND NOT EXISTS (SELECT 1 FROM smam.compliance_report c WHERE c.request_id = q.id AND c.submitted_at <= at)
       UNION ALL
-      SELECT '8.1', c.department_id, 'corrective_action', c.id,
+      -- 8.1: corrective actions, overdue.
+      SELECT '8.1', c.department_id, 'corrective_action', c.id, c.requirement,
              format('The corrective action on %s recommended %s ("%s") was due on %s and is not completed.',
                     c.requirement, c.recommended_at::date, c.recommendation, c.due_on),
              ((c.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
@@ -250,7 +407,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
        WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
          AND (c.completed_at IS NULL OR c.completed_at > at)
       UNION ALL
-      SELECT '7.2.3', NULL, 'standard', 1,
+      -- 7.2.3: the review of the Standard within five years.
+      SELECT '7.2.3', NULL, 'standard', 1, i.title_en,
              format('No review of the Standard was initiated by %s, five years after its effective date.',
                     (i.effective_on + interval '5 years')::date),
              ((i.effective_on + interval '5 years')::date::timestamp AT TIME ZONE smam.time_zone())
@@ -258,8 +416,9 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
        WHERE smam.today(at) > (i.effective_on + interval '5 years')::date
          AND NOT EXISTS (SELECT 1 FROM smam.standard_review r
                           WHERE r.initiated_on <= (i.effective_on + interval '5 years')::date AND r.recorded_at <= at))
-    SELECT f.requirement, f.department_id, f.object_type, f.object_id, f.problem, f.since,
-           f.requirement || '/' || coalesce(f.department_id::text, '-') || '/' || f.object_type || '/' || f.object_id
+    SELECT f.requirement, f.department_id, f.object_type, f.object_id, f.object_label, f.problem, f.since,
+           f.requirement || '/' || coalesce(f.department_id::text, '-') || '/' || f.object_type || '/'
+             || coalesce(f.object_id::text, f.object_label)
       FROM f
       JOIN st ON st.code = f.requirement AND st.status = 'in force'
       LEFT JOIN smam.department d ON d.id = f.department_id
@@ -282,18 +441,19 @@ COMMENT ON FUNCTION smam.reads_all_compliance() IS
 
 CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
   RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
-                 object_id bigint, problem text, since timestamptz, finding_key text)
+                 object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
     WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
-    SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.problem, f.since, f.finding_key
+    SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
+           f.problem, f.since, f.finding_key
       FROM smam.compliance_findings_all(at) f
       JOIN smam.compliance_rule r ON r.requirement = f.requirement
       LEFT JOIN smam.department d ON d.id = f.department_id
       CROSS JOIN who
      WHERE who.all_ OR f.department_id = ANY (who.mine)
-     ORDER BY f.requirement, f.department_id, f.object_type, f.object_id
+     ORDER BY f.requirement, f.department_id, f.object_type, f.object_id, f.object_label
   $$;
 COMMENT ON FUNCTION smam.compliance_findings_as_of(timestamptz) IS
   'The findings at a moment, as smam.compliance_findings shows them now; departments see their own';
@@ -306,8 +466,9 @@ COMMENT ON COLUMN smam.compliance_findings.requirement IS 'The requirement not m
 COMMENT ON COLUMN smam.compliance_findings.department_id IS 'The department concerned (NULL for a government-wide finding)';
 COMMENT ON COLUMN smam.compliance_findings.department_en IS 'The department''s English name';
 COMMENT ON COLUMN smam.compliance_findings.party IS 'Who the requirement binds: department, entity or tbs';
-COMMENT ON COLUMN smam.compliance_findings.object_type IS 'account, report_request, corrective_action or standard';
-COMMENT ON COLUMN smam.compliance_findings.object_id IS 'The id of the object in its table';
+COMMENT ON COLUMN smam.compliance_findings.object_type IS 'department, account, submission, platform, report_request, corrective_action or standard';
+COMMENT ON COLUMN smam.compliance_findings.object_id IS 'The id of the object in its table (NULL for a platform)';
+COMMENT ON COLUMN smam.compliance_findings.object_label IS 'What the object is called: the account''s URL, the platform''s code, the report''s subject...';
 COMMENT ON COLUMN smam.compliance_findings.problem IS 'What is wrong, in a sentence';
 COMMENT ON COLUMN smam.compliance_findings.since IS 'Since when it has been wrong (as far as smam knows)';
 COMMENT ON COLUMN smam.compliance_findings.finding_key IS 'Stable key: requirement/department/object_type/object_id';
@@ -337,7 +498,9 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
       UNION ALL
       SELECT NULL, CASE r.party WHEN 'entity' THEN 'The entity' ELSE 'Treasury Board of Canada Secretariat' END,
              CASE r.party WHEN 'entity' THEN 'L''entité' ELSE 'Secrétariat du Conseil du Trésor du Canada' END,
-             r.party, r.requirement, r.assessed, st.status, st.sort_key, false, coalesce(fe.n, 0)
+             r.party, r.requirement,
+             r.assessed AND (r.requirement <> '6.2.1' OR smam.service_standard_at('submission_review', at) IS NOT NULL),
+             st.status, st.sort_key, false, coalesce(fe.n, 0)
         FROM smam.compliance_rule r JOIN st ON st.code = r.requirement
         LEFT JOIN fe ON fe.requirement = r.requirement
        WHERE r.party IN ('entity', 'tbs'))
@@ -347,6 +510,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
                 WHEN x.n > 0 THEN 'not met' ELSE 'met' END,
            CASE WHEN x.req_status <> 'in force' THEN x.req_status
                 WHEN x.exempt THEN 'section 2.2: does not apply to agents of Parliament'
+                WHEN NOT x.assessed AND x.requirement = '6.2.1' THEN 'the entity has set no service standard for reviews'
                 WHEN NOT x.assessed THEN 'smam cannot compute this rule from its data yet' END,
            x.n
       FROM rows_ x CROSS JOIN who
@@ -605,6 +769,12 @@ ALTER TABLE smam.corrective_action ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.corrective_measure ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.consequence ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.standard_review ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.service_standard ENABLE ROW LEVEL SECURITY;
+CREATE POLICY service_standard_read ON smam.service_standard FOR SELECT
+  TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department USING (true);
+GRANT SELECT ON smam.service_standard TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+GRANT EXECUTE ON FUNCTION smam.set_service_standard(text, interval) TO smam_entity;
+GRANT EXECUTE ON FUNCTION smam.service_standard_at(text, timestamptz) TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
 CREATE POLICY report_request_read ON smam.report_request FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
   USING ((SELECT smam.reads_all_compliance()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 CREATE POLICY compliance_report_read ON smam.compliance_report FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
@@ -643,4 +813,6 @@ SELECT pg_catalog.pg_extension_config_dump('smam.corrective_measure_id_seq', '')
 SELECT pg_catalog.pg_extension_config_dump('smam.consequence', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.consequence_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.standard_review', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.service_standard', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.service_standard_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.standard_review_id_seq', '');

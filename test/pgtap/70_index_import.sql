@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(38);
+SELECT plan(41);
 
 CREATE ROLE i_entity LOGIN; GRANT smam_entity TO i_entity;
 CREATE ROLE i_dept LOGIN;   GRANT smam_department TO i_dept;
@@ -25,9 +25,9 @@ CREATE TEMP TABLE s1 AS SELECT * FROM smam.import_index((SELECT csv FROM f));
 RESET ROLE;
 SELECT is((SELECT rows_read FROM s1), 1865, 'all 1,865 rows of the real file are read');
 SELECT is((SELECT created FROM s1), 1842, '1,842 become accounts');
-SELECT is((SELECT updated FROM s1), 5, '5 give the French names of accounts listed in English too');
+SELECT is((SELECT updated FROM s1), 0, 'none is updated the first time');
 SELECT is((SELECT rejected FROM s1), 18, '18 are rejected');
-SELECT is((SELECT unchanged FROM s1), 0, 'none is unchanged the first time');
+SELECT is((SELECT unchanged FROM s1), 5, '5 list in French an account listed in English: one account, created with both names');
 SELECT is((SELECT count(*) FROM smam.index_import_row WHERE import_id = (SELECT import_id FROM s1)), 1865::bigint,
   'every row is kept');
 SELECT is((SELECT count(*) FROM smam.index_import_row WHERE import_id = (SELECT import_id FROM s1)
@@ -86,14 +86,26 @@ GRANT SELECT ON f2 TO PUBLIC;
 SET ROLE i_entity;
 CREATE TEMP TABLE s3 AS SELECT * FROM smam.import_index((SELECT csv FROM f2));
 RESET ROLE;
-SELECT is((SELECT (rows_read, created, updated, vanished) FROM s3)::text, '(1864,1,1,2)',
-  'a newer file: one created, one updated, two vanished');
+SELECT is((SELECT (rows_read, created, updated, vanished) FROM s3)::text, '(1864,1,0,2)',
+  'a newer file: one created, two vanished');
 SELECT is((SELECT count(*) FROM smam.disposition_review WHERE resolved_at IS NULL), 2::bigint,
   'the vanished accounts are flagged for a disposition review');
 SELECT is((SELECT count(*) FROM smam.account a JOIN smam.disposition_review v ON v.account_id = a.id
             WHERE a.stage = 'implementation'), 2::bigint, 'and not deleted: they stay live until a decision');
+SELECT alike((SELECT reason FROM smam.index_reject WHERE import_id = (SELECT import_id FROM s3) AND raw LIKE 'Example renamed,%'),
+  '%other names or language (Example renamed / english)%requirement 6.1.3%',
+  'a renamed live account is a configuration change without a submission: the row is rejected, saying why');
+SELECT is((SELECT name_en FROM smam.account WHERE url_key = 'https://www.facebook.com/gcreconciliation'), 'GCReconciliation',
+  'and the account keeps its name');
+SELECT smam.set_enforcement(false, 'test: the administrator suspends enforcement');
+SET ROLE i_entity;
+CREATE TEMP TABLE s3b AS SELECT * FROM smam.import_index((SELECT csv FROM f2));
+RESET ROLE;
+SELECT smam.set_enforcement(true, 'test: enforcement again');
+SELECT is((SELECT (created, updated, unchanged, vanished) FROM s3b)::text, '(0,1,1845,0)',
+  'with enforcement suspended, the same newer file updates the renamed account');
 SELECT is((SELECT name_en FROM smam.account WHERE url_key = 'https://www.facebook.com/gcreconciliation'), 'Example renamed',
-  'the renamed account is updated');
+  'to its new name');
 SET ROLE i_entity;
 CREATE TEMP TABLE s4 AS SELECT * FROM smam.import_index((SELECT csv FROM f));
 RESET ROLE;

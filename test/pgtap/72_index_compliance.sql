@@ -4,15 +4,18 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(64);
+SELECT plan(79);
 
-CREATE ROLE c_admin LOGIN;   GRANT smam_admin TO c_admin;
-CREATE ROLE c_entity LOGIN;  GRANT smam_entity TO c_entity;
-CREATE ROLE c_tbs LOGIN;     GRANT smam_tbs TO c_tbs;
-CREATE ROLE c_deputy LOGIN;  GRANT smam_department TO c_deputy;
-CREATE ROLE c_other LOGIN;   GRANT smam_department TO c_other;
-CREATE ROLE c_analyst LOGIN; GRANT smam_analyst TO c_analyst;
-CREATE ROLE c_public LOGIN;  GRANT smam_public TO c_public;
+CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
+CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
+CREATE ROLE c_reviewer LOGIN; GRANT smam_entity TO c_reviewer;
+CREATE ROLE c_tbs LOGIN;      GRANT smam_tbs TO c_tbs;
+CREATE ROLE c_deputy LOGIN;   GRANT smam_department TO c_deputy;
+CREATE ROLE c_head LOGIN;     GRANT smam_department TO c_head;
+CREATE ROLE c_staff LOGIN;    GRANT smam_department TO c_staff;
+CREATE ROLE c_other LOGIN;    GRANT smam_department TO c_other;
+CREATE ROLE c_analyst LOGIN;  GRANT smam_analyst TO c_analyst;
+CREATE ROLE c_public LOGIN;   GRANT smam_public TO c_public;
 
 SELECT smam.register_principal('c_admin', 'Ada Admin', 'ada@example.gc.ca');
 SELECT smam.appoint('c_admin', 'administrator', NULL, '2020-01-01');
@@ -20,27 +23,85 @@ SET ROLE c_admin;
 CREATE TEMP TABLE d AS SELECT smam.add_department('Department of Examples', 'Ministère des Exemples') AS a,
                               smam.add_department('Other Department', 'Autre ministère') AS b;
 SELECT smam.register_principal('c_entity', 'Erin Entity', 'erin@example.gc.ca');
+SELECT smam.register_principal('c_reviewer', 'Rae Reviewer', 'rae@example.gc.ca');
 SELECT smam.register_principal('c_tbs', 'Tom TBS', 'tom@example.gc.ca');
 SELECT smam.register_principal('c_deputy', 'Dora Deputy', 'dora@example.gc.ca', (SELECT a FROM d));
+SELECT smam.register_principal('c_head', 'Hana Head', 'hana@example.gc.ca', (SELECT a FROM d));
+SELECT smam.register_principal('c_staff', 'Sam Staff', 'sam@example.gc.ca', (SELECT a FROM d));
 SELECT smam.register_principal('c_other', 'Otto Other', 'otto@example.gc.ca', (SELECT b FROM d));
 SELECT smam.appoint('c_entity', 'entity_official', NULL, '2020-01-01');
+SELECT smam.appoint('c_reviewer', 'entity_reviewer', NULL, '2020-01-01');
 SELECT smam.appoint('c_tbs', 'tbs_analyst', NULL, '2020-01-01');
 SELECT smam.appoint('c_deputy', 'deputy_head', (SELECT a FROM d), '2020-01-01');
+SELECT smam.appoint('c_head', 'head_of_communications', (SELECT a FROM d), '2020-01-01');
+SELECT smam.appoint('c_staff', 'department_staff', (SELECT a FROM d), '2020-01-01');
 SELECT smam.appoint('c_other', 'deputy_head', (SELECT b FROM d), '2020-01-01');
--- 6.1.3 and 6.2.4 are in force from a date the Secretary communicated.
-SELECT smam.record_effective_date('6.1.3', '2014-01-01', 'test communication');
-SELECT smam.record_effective_date('6.2.4', '2014-01-01', 'test communication');
+-- The requirements not effective immediately are in force from a date the
+-- Secretary communicated (section 1.2).
+SELECT smam.record_effective_date(c, '2014-01-01', 'test communication')
+  FROM unnest(ARRAY['6.1.3', '6.2.1', '6.2.2', '6.2.3', '6.2.4', '7.3.1', '7.3.2', '8.1']) c;
 RESET ROLE;
 GRANT SELECT ON d TO PUBLIC;
 
-SET ROLE c_entity;
-CREATE TEMP TABLE acc AS SELECT
-  smam.onboard_account((SELECT a FROM d), 'x', 'https://twitter.com/ExampleDept/', 'Examples <b>"&" Co</b>', 'Exemples l''officiel',
-                       'bilingual', 'listed in the canada.ca index', NULL, '2026-01-16') AS x,
-  smam.onboard_account((SELECT b FROM d), 'facebook', 'facebook.com/OtherDept', 'Other', NULL,
-                       'english', 'listed in the canada.ca index', NULL, '2026-01-16') AS f;
+-- Department a walks account A through its life cycle: strategy, plan,
+-- pre-reviewed platform, submissions accepted, specifications met.
+SET ROLE c_staff;
+CREATE TEMP TABLE w AS SELECT
+  smam.draft_strategy((SELECT a FROM d), 'Strategy', mandate => 'm', business_value => 'b', alignment => 'a',
+                      governance => 'g', performance_evaluation => 'p', lessons_learned => 'l') AS strategy,
+  smam.draft_plan((SELECT a FROM d), 'Plan', business_drivers => 'b', resources => 'r', responsibilities => 'r',
+                  risk_management => 'r', management_protocols => 'm', performance_measurement => 'p',
+                  communications_plan => 'c') AS plan;
+GRANT SELECT ON w TO PUBLIC;
+SELECT smam.plan_pia((SELECT plan FROM w), 'x');
 RESET ROLE;
+SET ROLE c_head;
+SELECT smam.approve_strategy((SELECT strategy FROM w));
+SELECT smam.approve_plan((SELECT plan FROM w));
+RESET ROLE;
+SET ROLE c_reviewer;
+SELECT count(smam.record_platform_review('x', k, smam.today() - 30, 'accepted', smam.today() + 335, 'review ' || k))
+  FROM unnest(enum_range(NULL::smam.platform_review_kind)) k;
+RESET ROLE;
+SET ROLE c_staff;
+CREATE TEMP TABLE acc AS SELECT
+  smam.plan_account((SELECT a FROM d), 'x', 'https://twitter.com/ExampleDept/', 'Examples <b>"&" Co</b>', 'Exemples l''officiel',
+                    'bilingual', 'Notices', (SELECT plan FROM w)) AS x;
 GRANT SELECT ON acc TO PUBLIC;
+RESET ROLE;
+CREATE TEMP TABLE cfg AS SELECT '{"avatar": "fip:canada-wordmark", "display_name": "Examples Canada",
+  "notice_url": "https://www.canada.ca/en/examples/notices.html",
+  "description_en": "Notices", "description_fr": "Avis"}'::jsonb AS c;
+GRANT SELECT ON cfg TO PUBLIC;
+SET ROLE c_head;
+CREATE TEMP TABLE sub AS SELECT smam.submit((SELECT x FROM acc), 'creation', 'create') AS creation;
+GRANT SELECT ON sub TO PUBLIC;
+RESET ROLE;
+SET ROLE c_reviewer;
+SELECT smam.review_submission((SELECT creation FROM sub), true, 'ok');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT smam.transition((SELECT x FROM acc), 'creation');
+RESET ROLE;
+SET ROLE c_head;
+CREATE TEMP TABLE sub1 AS SELECT smam.submit((SELECT x FROM acc), 'configuration', 'configure', (SELECT c FROM cfg)) AS id;
+GRANT SELECT ON sub1 TO PUBLIC;
+RESET ROLE;
+SET ROLE c_reviewer;
+SELECT smam.review_submission((SELECT id FROM sub1), true, 'ok');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT smam.transition((SELECT x FROM acc), 'configuration');
+RESET ROLE;
+SET ROLE c_head;
+SELECT smam.transition((SELECT x FROM acc), 'implementation', 'Live');
+RESET ROLE;
+-- Department b's account B exists already: onboarded from the index.
+SET ROLE c_entity;
+CREATE TEMP TABLE accb AS SELECT smam.onboard_account((SELECT b FROM d), 'facebook', 'facebook.com/OtherDept', 'Other', NULL,
+                                        'english', 'listed in the canada.ca index', NULL, '2026-01-16') AS f;
+GRANT SELECT ON accb TO PUBLIC;
+RESET ROLE;
 
 -- ---- The public index and its exports ----
 SET ROLE c_public;
@@ -82,30 +143,87 @@ SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = 
 SELECT is((SELECT content_sha256 FROM smam.index_snapshot),
   encode(sha256(convert_to((smam.public_index_document() -> 'accounts')::text, 'UTF8')), 'hex'),
   'the publication keeps the hash of what it published');
+-- A renamed account (an accepted configuration submission) is not yet
+-- republished: a finding.
+SET ROLE c_head;
+CREATE TEMP TABLE sub2 AS SELECT smam.submit((SELECT x FROM acc), 'configuration', 'rename', (SELECT c FROM cfg)) AS id;
+GRANT SELECT ON sub2 TO PUBLIC;
+RESET ROLE;
+SET ROLE c_reviewer;
+SELECT smam.review_submission((SELECT id FROM sub2), true, 'ok');
+RESET ROLE;
 UPDATE smam.account SET name_en = 'Examples renamed' WHERE id = (SELECT x FROM acc);
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
   format('The index published %s lists account %s with details that have changed since.', now(), (SELECT x FROM acc)),
   'a change not yet republished is a finding');
 SELECT is((SELECT unpublished_changes FROM smam.index_publication_status()), 1::bigint,
   'and the publication status says the index changed');
-UPDATE smam.account SET name_en = 'Examples <b>"&" Co</b>' WHERE id = (SELECT x FROM acc);
+SET ROLE c_entity;
+SELECT ok(smam.publish_index() > 0, 'the entity publishes again');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.4'), 'met', 'and 6.2.4 is met again');
+SELECT is((SELECT count(*) FROM smam.index_snapshot), 2::bigint, 'each publication is kept');
 
--- ---- 6.1.2, 6.1.3: what onboarded accounts lack ----
-SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.1.2' AND object_id = (SELECT x FROM acc)),
-  1::bigint, 'an onboarded account lacks an implementation plan (6.1.2)');
-SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.1.3' AND object_id = (SELECT x FROM acc)),
-  1::bigint, 'and the submissions for its creation and configuration (6.1.3)');
-SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2'),
-  'not met', '6.1.2 is not met for its department');
-UPDATE smam.account SET plan_id = 1 WHERE id = (SELECT x FROM acc);
-SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2'),
-  'met', 'and met once a plan is on record');
-SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.1'),
-  'not assessed', 'a rule smam cannot compute is not assessed, never met');
+-- ---- 6.1: the walked account meets every rule; the onboarded one shows what it lacks ----
+SELECT is((SELECT array_agg(requirement || ' ' || status ORDER BY requirement) FROM smam.compliance_by_department
+            WHERE department_id = (SELECT a FROM d) AND requirement IN ('6.1.1', '6.1.2', '6.1.3', '6.1.5')),
+  ARRAY['6.1.1 met', '6.1.2 met', '6.1.3 met', '6.1.5 met'],
+  'the department that walked its account through the life cycle meets 6.1.1, 6.1.2, 6.1.3 and 6.1.5');
+SELECT is((SELECT array_agg(requirement || ' ' || status ORDER BY requirement) FROM smam.compliance_by_department
+            WHERE department_id = (SELECT b FROM d) AND requirement IN ('6.1.1', '6.1.2', '6.1.3', '6.1.5')),
+  ARRAY['6.1.1 not met', '6.1.2 not met', '6.1.3 not met', '6.1.5 not met'],
+  'the department with an onboarded account meets none of them');
+SELECT is((SELECT array_agg(problem ORDER BY requirement) FROM smam.compliance_findings
+            WHERE department_id = (SELECT b FROM d) AND requirement LIKE '6.1.%'),
+  ARRAY['The department has no approved departmental social media strategy in force on ' || smam.today() || '.',
+        format('Account %s is live without an implementation plan.', (SELECT f FROM accb)),
+        format('Account %s was onboarded (listed in the canada.ca index): no creation or configuration submission is on record.', (SELECT f FROM accb)),
+        format('Account %s does not meet the technical specifications: gc_avatar, identifiable_name, notice_link, official_languages.', (SELECT f FROM accb))],
+  'the onboarded account shows exactly what it lacks');
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.4'),
   'not applicable', 'a requirement not yet in force is not applicable (section 1.2)');
 SELECT is((SELECT status_reason FROM smam.compliance_by_department WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.4'),
   'not yet in force', 'and says why');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.5'),
+  'not applicable', '6.2.5 is not in force here either');
+
+-- 6.1.2: evaluations within the standard the entity sets.
+SET ROLE c_staff;
+SELECT throws_ok($$ SELECT smam.set_service_standard('evaluation', '30 days') $$, '42501', NULL, 'only the entity sets a service standard');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT lives_ok($$ SELECT smam.set_service_standard('evaluation', '30 days') $$, 'the entity sets the evaluation standard');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '20 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2'), 'met', 'within it, 6.1.2 is met');
+SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval '40 days')
+            WHERE department_id = (SELECT a FROM d) AND requirement = '6.1.2' AND problem LIKE '%no evaluation completed within 30 days%'),
+  1::bigint, 'beyond it, an account not evaluated is a finding');
+
+-- ---- 6.2: the entity ----
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.1'), 'not assessed',
+  '6.2.1 is not assessed while the entity has set no service standard for reviews');
+SET ROLE c_entity;
+SELECT smam.set_service_standard('submission_review', '10 days');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.1'), 'met',
+  'every submission was reviewed within 10 days');
+SET ROLE c_head;
+CREATE TEMP TABLE sub3 AS SELECT smam.submit((SELECT x FROM acc), 'disposition', 'programme ends') AS id;
+GRANT SELECT ON sub3 TO PUBLIC;
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '20 days') WHERE requirement = '6.2.1'),
+  'not met', 'a submission waiting beyond the standard is a finding (6.2.1)');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.2'), 'met',
+  'the entity made every creation and configuration (6.2.2)');
+SELECT is((SELECT object_label FROM smam.compliance_findings WHERE requirement = '6.2.3'), 'facebook',
+  'Facebook is in use without being pre-reviewed (6.2.3)');
+SET ROLE c_reviewer;
+SELECT count(smam.record_platform_review('facebook', k, smam.today() - 30, 'accepted', smam.today() + 335, 'review ' || k))
+  FROM unnest(enum_range(NULL::smam.platform_review_kind)) k;
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.3'), 'met',
+  'once reviewed, 6.2.3 is met');
 
 -- ---- 7.2.3: the review of the Standard ----
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '7.2.3'), 'not met',
@@ -140,34 +258,36 @@ SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id 
   'not applicable', 'and 7.1.2 does not apply to an agent of Parliament (2.2)');
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = -1 AND requirement = '6.1.2'),
   'met', 'while 6.1 does');
-SET ROLE c_other;
-SELECT throws_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, '42501', NULL,
-  'another department''s deputy head cannot answer the request');
-RESET ROLE;
 SET ROLE c_deputy;
-CREATE TEMP TABLE rep AS SELECT smam.submit_report((SELECT a FROM rq), 'We are working on it') AS id;
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT b FROM rq)) $$, '42501', NULL,
+  'another department''s deputy head cannot answer the request');
+SELECT lives_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, 'the deputy head answers');
 SELECT throws_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, '23505', NULL, 'a request is answered once');
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
             WHERE department_id = (SELECT a FROM d) AND requirement = '7.1.2'),
   'met', 'a submitted report meets 7.1.2');
-SELECT is((SELECT count(*) FROM smam.compliance_findings), (SELECT count(*) FROM smam.compliance_findings WHERE department_id = (SELECT a FROM d)),
+RESET ROLE;
+SET ROLE c_other;
+CREATE TEMP TABLE rep AS SELECT smam.submit_report((SELECT b FROM rq), 'We are working on it') AS id;
+SELECT ok((SELECT count(*) FROM smam.compliance_findings) > 0
+          AND (SELECT count(*) FROM smam.compliance_findings) = (SELECT count(*) FROM smam.compliance_findings WHERE department_id = (SELECT b FROM d)),
   'a department sees only its own findings');
 SELECT is((SELECT count(DISTINCT department_id) FROM smam.compliance_by_department), 1::bigint,
   'and only its own status');
-SELECT is((SELECT findings -> 0 ->> 'requirement' FROM smam.compliance_report WHERE jsonb_array_length(findings) = 1), '6.1.3',
-  'the frozen report holds the department''s one finding: its onboarded account lacks submissions');
+SELECT is((SELECT array_agg(DISTINCT f ->> 'requirement') FROM smam.compliance_report r, jsonb_array_elements(r.findings) f
+            WHERE r.id = (SELECT id FROM rep)), ARRAY['6.1.1', '6.1.2', '6.1.3', '6.1.5'],
+  'the frozen report holds the department''s findings');
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true, 'the report reproduces as of its moment');
 RESET ROLE;
--- Later events (stamped after the report's moment) do not change it.
-SELECT smam.onboard_account((SELECT a FROM d), 'instagram', 'https://www.instagram.com/examples', 'Examples', NULL,
-                            'english', 'later account');
-UPDATE smam.account SET created_at = now() + interval '1 hour' WHERE url = 'https://www.instagram.com/examples';
+-- A later event: a request stamped an hour after the report's moment.
+INSERT INTO smam.report_request (department_id, kind, subject, due_on, requested_at)
+VALUES ((SELECT b FROM d), 'compliance', 'Later request', current_date + 1, now() + interval '1 hour');
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true,
-  'a report still reproduces after later changes');
-SELECT isnt((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval '2 hours') WHERE department_id = (SELECT a FROM d)),
-  (SELECT jsonb_array_length(findings)::bigint FROM smam.compliance_report),
-  'while the picture of a later moment differs');
-UPDATE smam.compliance_report SET findings = '[]';
+  'a report still reproduces after later events');
+SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval '3 days')
+            WHERE department_id = (SELECT b FROM d) AND requirement = '7.1.2'), 1::bigint,
+  'while the picture of a later moment shows the overdue request');
+UPDATE smam.compliance_report SET findings = '[]' WHERE id = (SELECT id FROM rep);
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), false, 'a tampered report does not reproduce');
 
 -- ---- 8.1, 7.2.2, 8.2: corrective action ----
@@ -183,7 +303,6 @@ SELECT lives_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'spending_a
   'TBS records an 8.2 consequence');
 RESET ROLE;
 GRANT SELECT ON ca TO PUBLIC;
-SELECT smam.record_effective_date('8.1', '2014-01-01', 'test communication');
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
             WHERE department_id = (SELECT a FROM d) AND requirement = '8.1'), 'not met', 'an overdue corrective action is a finding (8.1)');
 SET ROLE c_other;
@@ -209,7 +328,26 @@ SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE department_id = (
   'a department does not see another''s findings');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM pg_description WHERE objoid = 'smam.compliance_findings'::regclass AND objsubid > 0),
-  9::bigint, 'every column of compliance_findings is documented');
+  10::bigint, 'every column of compliance_findings is documented');
+
+-- ---- 6.2.2: a disposal without its archive record, enforcement suspended ----
+SET ROLE c_reviewer;
+SELECT smam.review_submission((SELECT id FROM sub3), true, 'ok');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT smam.transition((SELECT x FROM acc), 'disposition', 'programme ended');
+RESET ROLE;
+SELECT smam.set_enforcement(false, 'test: suspended');
+SET ROLE c_entity;
+SELECT smam.transition((SELECT x FROM acc), 'disposed', 'no archive');
+RESET ROLE;
+SELECT smam.set_enforcement(true, 'test: enforced again');
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.2'),
+  format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), current_date),
+  'a disposal without its archive record is a finding (6.2.2)');
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
+  format('The index published %s lists account %s, which is no longer live (disposed).', now(), (SELECT x FROM acc)),
+  'and the published index still lists the disposed account (6.2.4)');
 
 SELECT * FROM finish();
 ROLLBACK;
