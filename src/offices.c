@@ -3,7 +3,7 @@
  *
  * Every rule of smam asks one question: "does this role hold office X for
  * department D at time T?". smam.holds_office() answers it from
- * smam.appointment with plans prepared once per session. A designate holds
+ * smam.appointment by direct index scans. A designate holds
  * the office of head of communications of the department that delegated to
  * them, within the delegation and only while the delegator's own term runs
  * (section 6.1 of the Standard: "heads of communications or designates").
@@ -15,17 +15,25 @@
  */
 #include "smam.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_relation.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(smam_holds_office);
@@ -35,25 +43,185 @@ PG_FUNCTION_INFO_V1(smam_sees_all);
 PG_FUNCTION_INFO_V1(smam_appointment_guard);
 
 /*
- * The appointment rows of one role that are in force at a time, with the
- * office (as text), department and, for a designate, whether the delegating
- * head of communications is in force at that time too.
+ * The offices a role holds at a time are read straight from the indexes of
+ * smam.appointment and smam.principal, with no SQL, no plan and no executor:
+ * this question is asked by every rule and every row-level security policy,
+ * so it must cost little more than a few index probes. The scans use the
+ * active snapshot and ignore row-level security, like the referential
+ * integrity checks of PostgreSQL itself.
  */
-#define IN_FORCE_SQL \
-	"SELECT a.office::pg_catalog.text, a.department_id," \
-	"       (a.delegated_by IS NULL OR EXISTS (" \
-	"          SELECT 1 FROM smam.appointment d" \
-	"           WHERE d.id OPERATOR(pg_catalog.=) a.delegated_by" \
-	"             AND d.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"             AND (d.valid_until IS NULL OR d.valid_until OPERATOR(pg_catalog.>) $2)))" \
-	"  FROM smam.appointment a" \
-	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal" \
-	" WHERE a.principal OPERATOR(pg_catalog.=) $1" \
-	"   AND p.active" \
-	"   AND a.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2)"
+typedef struct HeldOffice
+{
+	char		office[NAMEDATALEN];
+	bool		dept_null;
+	int64		dept;
+} HeldOffice;
 
-static SPIPlanPtr in_force_plan = NULL;
+typedef struct OfficeRels
+{
+	Oid			appointment;
+	Oid			appointment_by_principal;
+	Oid			appointment_pkey;
+	Oid			principal;
+	Oid			principal_pkey;
+} OfficeRels;
+
+static Oid
+smam_relid(Oid nsp, const char *name)
+{
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation smam.%s does not exist", name);
+	return relid;
+}
+
+static void
+lookup_office_rels(OfficeRels *rels)
+{
+	Oid			nsp = get_namespace_oid("smam", false);
+
+	rels->appointment = smam_relid(nsp, "appointment");
+	rels->appointment_by_principal = smam_relid(nsp, "appointment_principal_idx");
+	rels->appointment_pkey = smam_relid(nsp, "appointment_pkey");
+	rels->principal = smam_relid(nsp, "principal");
+	rels->principal_pkey = smam_relid(nsp, "principal_pkey");
+}
+
+/*
+ * The scans read smam.appointment's columns by number: principal 2, office
+ * 3, department_id 4, valid_from 5, valid_until 6, delegated_by 7. Check
+ * once per session that the table still has them there.
+ */
+static void
+check_appointment_columns(Relation rel)
+{
+	static bool checked = false;
+	static const char *const names[] = {"id", "principal", "office", "department_id",
+	"valid_from", "valid_until", "delegated_by"};
+
+	if (checked)
+		return;
+	for (int i = 0; i < lengthof(names); i++)
+		if (attnameAttNum(rel, names[i], false) != i + 1)
+			elog(ERROR, "smam.appointment has column \"%s\" out of place", names[i]);
+	checked = true;
+}
+
+static Snapshot
+current_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
+static bool
+term_covers(HeapTuple tup, TupleDesc desc, TimestampTz at)
+{
+	bool		isnull;
+	TimestampTz from = DatumGetTimestampTz(heap_getattr(tup, 5, desc, &isnull));
+	Datum		until = heap_getattr(tup, 6, desc, &isnull);
+
+	return from <= at && (isnull || DatumGetTimestampTz(until) > at);
+}
+
+/* Is the principal registered and active? */
+static bool
+principal_active(OfficeRels *rels, text *role, Snapshot snap)
+{
+	Relation	rel = table_open(rels->principal, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		active = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(role));
+	scan = systable_beginscan(rel, rels->principal_pkey, true, snap, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		int			attno = attnameAttNum(rel, "active", false);
+		Datum		d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
+
+		active = !isnull && DatumGetBool(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return active;
+}
+
+/* Is the delegating appointment in force at the time? */
+static bool
+delegator_in_force(OfficeRels *rels, Relation rel, int64 id, TimestampTz at, Snapshot snap)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		ok = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, rels->appointment_pkey, true, snap, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		ok = term_covers(tup, RelationGetDescr(rel), at);
+	systable_endscan(scan);
+	return ok;
+}
+
+/*
+ * The offices the role holds at the time: its appointments in force, for an
+ * active principal, a designate's only while the delegator's term runs too.
+ * Returns how many, in *held (palloc'd).
+ */
+static int
+offices_in_force(const char *role, TimestampTz at, HeldOffice **held)
+{
+	OfficeRels	rels;
+	Snapshot	snap = current_snapshot();
+	text	   *role_text = cstring_to_text(role);
+	Relation	rel;
+	TupleDesc	desc;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			n = 0,
+				cap = 4;
+
+	lookup_office_rels(&rels);
+	*held = palloc(sizeof(HeldOffice) * cap);
+	if (!principal_active(&rels, role_text, snap))
+		return 0;
+
+	rel = table_open(rels.appointment, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	check_appointment_columns(rel);
+	/* systable scan keys name heap columns: principal is column 2 */
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(role_text));
+	scan = systable_beginscan(rel, rels.appointment_by_principal, true, snap, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d;
+
+		if (!term_covers(tup, desc, at))
+			continue;
+		d = heap_getattr(tup, 7, desc, &isnull);	/* delegated_by */
+		if (!isnull && !delegator_in_force(&rels, rel, DatumGetInt64(d), at, snap))
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			*held = repalloc(*held, sizeof(HeldOffice) * cap);
+		}
+		d = heap_getattr(tup, 3, desc, &isnull);	/* office */
+		strlcpy((*held)[n].office, DatumGetCString(DirectFunctionCall1(enum_out, d)), NAMEDATALEN);
+		d = heap_getattr(tup, 4, desc, &isnull);	/* department_id */
+		(*held)[n].dept_null = isnull;
+		(*held)[n].dept = isnull ? 0 : DatumGetInt64(d);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return n;
+}
 
 Oid
 smam_acting_role(void)
@@ -76,52 +244,6 @@ office_is_departmental(const char *office)
 }
 
 /*
- * Run the in-force query for a role at a time. The caller is connected to
- * SPI; results are in SPI_tuptable. Runs as the owner of the appointment
- * table so that row-level security of the caller does not hide the
- * appointments that decide what the caller may see.
- */
-static void
-fetch_in_force(const char *role, TimestampTz at)
-{
-	Datum		values[2];
-	Oid			saved_user;
-	int			saved_sec;
-	volatile int rc = 0;
-
-	if (in_force_plan == NULL)
-	{
-		Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
-		SPIPlanPtr	plan = SPI_prepare(IN_FORCE_SQL, 2, types);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for the office query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed for the office query");
-		in_force_plan = plan;
-	}
-
-	values[0] = CStringGetTextDatum(role);
-	values[1] = TimestampTzGetDatum(at);
-
-	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(in_force_plan, values, NULL, true, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(saved_user, saved_sec);
-	}
-	PG_END_TRY();
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "office query failed: %s", SPI_result_code_string(rc));
-}
-
-/*
  * Does the role hold the office for the department at the time? A NULL
  * department asks about a government-wide office (entity, TBS,
  * administrator). Asking for head_of_communications is answered yes for a
@@ -131,37 +253,22 @@ static bool
 holds_office(const char *role, const char *office, bool dept_null, int64 dept,
 			 TimestampTz at)
 {
-	bool		found = false;
-	bool		want_departmental = office_is_departmental(office);
+	HeldOffice *held;
+	int			n;
 	bool		accept_designate = strcmp(office, "head_of_communications") == 0;
 
-	if (want_departmental == dept_null)
+	if (office_is_departmental(office) == dept_null)
 		return false;
-
-	SPI_connect();
-	fetch_in_force(role, at);
-	for (uint64 i = 0; i < SPI_processed && !found; i++)
+	n = offices_in_force(role, at, &held);
+	for (int i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *held = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		Datum		held_dept = SPI_getbinval(tup, desc, 2, &isnull);
-		bool		dept_is_null = isnull;
-		bool		delegator_ok = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-
-		if (!(strcmp(held, office) == 0 ||
-			  (accept_designate && strcmp(held, "designate") == 0)))
+		if (!(strcmp(held[i].office, office) == 0 ||
+			  (accept_designate && strcmp(held[i].office, "designate") == 0)))
 			continue;
-		if (!delegator_ok)
-			continue;
-		if (dept_null)
-			found = dept_is_null;
-		else
-			found = !dept_is_null && DatumGetInt64(held_dept) == dept;
+		if (dept_null ? held[i].dept_null : (!held[i].dept_null && held[i].dept == dept))
+			return true;
 	}
-	SPI_finish();
-	return found;
+	return false;
 }
 
 /*
@@ -210,27 +317,15 @@ Datum
 smam_my_departments(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
-	char	   *role = GetUserNameFromId(smam_acting_role(), false);
-	Datum	   *depts;
-	int			n = 0;
-	ArrayType  *result;
-	MemoryContext caller = CurrentMemoryContext;
+	HeldOffice *held;
+	int			n = offices_in_force(GetUserNameFromId(smam_acting_role(), false), at, &held);
+	Datum	   *depts = palloc(sizeof(Datum) * (n + 1));
+	int			k = 0;
 
-	SPI_connect();
-	fetch_in_force(role, at);
-	depts = (Datum *) MemoryContextAlloc(caller, sizeof(Datum) * (SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-		bool		ok = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-
-		if (!isnull && ok)
-			depts[n++] = d;
-	}
-	SPI_finish();
-	result = construct_array(depts, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	PG_RETURN_ARRAYTYPE_P(result);
+	for (int i = 0; i < n; i++)
+		if (!held[i].dept_null)
+			depts[k++] = Int64GetDatum(held[i].dept);
+	PG_RETURN_ARRAYTYPE_P(construct_array(depts, k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /*
@@ -242,21 +337,13 @@ Datum
 smam_sees_all(PG_FUNCTION_ARGS)
 {
 	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
-	char	   *role = GetUserNameFromId(smam_acting_role(), false);
-	bool		found = false;
+	HeldOffice *held;
+	int			n = offices_in_force(GetUserNameFromId(smam_acting_role(), false), at, &held);
 
-	SPI_connect();
-	fetch_in_force(role, at);
-	for (uint64 i = 0; i < SPI_processed && !found; i++)
-	{
-		bool		isnull;
-		char	   *held = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc, 1, &isnull));
-
-		found = !office_is_departmental(held);
-	}
-	SPI_finish();
-	PG_RETURN_BOOL(found);
+	for (int i = 0; i < n; i++)
+		if (!office_is_departmental(held[i].office))
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
 }
 
 /* ---- the appointment trigger ---- */
