@@ -851,6 +851,10 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "smam_lifecycle_guard: must be fired for each row");
 
+	/* A restore brings back rows smam wrote before (restore.c). */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring())
+		return PointerGetDatum(td->tg_trigtuple);
+
 	desc = td->tg_relation->rd_att;
 	SPI_connect();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -941,7 +945,7 @@ smam_record_guard(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		if (sealed && !record_armed)
+		if (sealed && !record_armed && !smam_restoring())
 			smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
 						smam_format("rows of %s are written only by smam", RelationGetRelationName(rel)),
 						"The record is kept by smam's own triggers as things happen, so that it cannot be forged.",

@@ -60,6 +60,12 @@ extern void smam_write_record(const char *sql, int nargs, Oid *types,
 /* Does the department have an approved departmental strategy in force today? */
 extern bool smam_department_has_strategy(int64 dept);
 
+/*
+ * true when a superuser session replays a pg_dump script, so that guards
+ * let the restored rows in (restore.c).
+ */
+extern bool smam_restoring(void);
+
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);
 

@@ -32,18 +32,22 @@ COMMENT ON COLUMN smam.public_index.listed_on IS 'Date the account was first lis
 CREATE FUNCTION smam.feed_entry(lang text, department_en text, department_fr text, account_en text,
                                 account_fr text, platform text, url text, official_language text)
   RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  SET search_path = pg_catalog, pg_temp
+  -- No SET clause, so that it is inlined into the feed's query; every name
+  -- in it is schema-qualified instead.
   AS $$
-    SELECT jsonb_build_array(
-      smam.html_escape(CASE WHEN lang = 'fr' THEN coalesce(account_fr, account_en) ELSE coalesce(account_en, account_fr) END),
+    SELECT pg_catalog.jsonb_build_array(
+      smam.html_escape(CASE WHEN lang OPERATOR(pg_catalog.=) 'fr' THEN coalesce(account_fr, account_en)
+                            ELSE coalesce(account_en, account_fr) END),
       smam.html_escape(platform),
-      CASE WHEN lang = 'fr' THEN 'Ministère: ' || smam.html_escape(department_fr)
-           ELSE 'Department: ' || smam.html_escape(department_en) END,
-      CASE WHEN lang = 'fr' THEN 'Langue: ' || CASE official_language WHEN 'english' THEN 'Anglais'
-                                                  WHEN 'french' THEN 'Français' ELSE 'Bilingue' END
-           ELSE 'Language: ' || CASE official_language WHEN 'english' THEN 'English'
-                                      WHEN 'french' THEN 'French' ELSE 'Bilingual' END END,
-      '<a href="' || smam.html_escape(url) || '">' || smam.html_escape(url) || '</a>')
+      CASE WHEN lang OPERATOR(pg_catalog.=) 'fr' THEN 'Ministère: ' OPERATOR(pg_catalog.||) smam.html_escape(department_fr)
+           ELSE 'Department: ' OPERATOR(pg_catalog.||) smam.html_escape(department_en) END,
+      CASE WHEN lang OPERATOR(pg_catalog.=) 'fr'
+           THEN CASE official_language WHEN 'english' THEN 'Langue: Anglais' WHEN 'french' THEN 'Langue: Français'
+                                       ELSE 'Langue: Bilingue' END
+           ELSE CASE official_language WHEN 'english' THEN 'Language: English' WHEN 'french' THEN 'Language: French'
+                                       ELSE 'Language: Bilingual' END END,
+      '<a href="' OPERATOR(pg_catalog.||) smam.html_escape(url) OPERATOR(pg_catalog.||) '">'
+        OPERATOR(pg_catalog.||) smam.html_escape(url) OPERATOR(pg_catalog.||) '</a>')
   $$;
 COMMENT ON FUNCTION smam.feed_entry(text, text, text, text, text, text, text, text) IS
   'One aaData entry of the canada.ca feed: [account, platform, "Department: ...", "Language: ...", link], HTML-escaped';
@@ -51,6 +55,8 @@ COMMENT ON FUNCTION smam.feed_entry(text, text, text, text, text, text, text, te
 CREATE FUNCTION smam.public_index_feed(lang text DEFAULT 'en') RETURNS jsonb
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
 BEGIN
   IF lang IS NULL OR lang NOT IN ('en', 'fr') THEN
@@ -73,6 +79,8 @@ COMMENT ON FUNCTION smam.public_index_feed(text) IS
 CREATE FUNCTION smam.public_index_document() RETURNS jsonb
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
     SELECT jsonb_build_object(
       'title', jsonb_build_object('en', 'Index of official Government of Canada social media accounts',

@@ -235,25 +235,41 @@ COMMENT ON VIEW smam.compliance_rule IS
 -- and functions below filter by who asks). Stages, decisions, submissions,
 -- evaluations, publications, requests and actions are read as of the
 -- moment; names, configurations and specifications as they are now.
-CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
+CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean DEFAULT true)
   RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint, object_label text,
                  problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
     WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
                        smam.requirement_status(r.code, smam.today(at)) AS status
                   FROM smam.requirement r),
-    hist AS (SELECT DISTINCT ON (h.account_id) h.account_id, h.to_stage, h.moved_at
-               FROM smam.stage_history h WHERE h.moved_at <= at
-              ORDER BY h.account_id, h.moved_at DESC, h.id DESC),
-    acc AS (SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
-                   a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
-                   h.to_stage AS stage, h.moved_at AS stage_since
-              FROM smam.account a JOIN hist h ON h.account_id = a.id),
-    live AS (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
+    -- The stage at the moment: the account's own when it has not moved
+    -- since, else the last move before the moment in the stage history.
+    acc AS MATERIALIZED (
+      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+             a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
+             CASE WHEN a.stage_changed_at <= at THEN a.stage ELSE h.to_stage END AS stage,
+             CASE WHEN a.stage_changed_at <= at THEN a.stage_changed_at ELSE h.moved_at END AS stage_since
+        FROM smam.account a
+        LEFT JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
+                            WHERE a.stage_changed_at > at AND x.account_id = a.id AND x.moved_at <= at
+                            ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h ON true
+       WHERE a.created_at <= at AND (a.stage_changed_at <= at OR h.to_stage IS NOT NULL)),
+    live AS MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
               ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
+    evaluation_within AS MATERIALIZED (SELECT smam.service_standard_at('evaluation', at) AS within),
+    went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
+                   WHERE h.to_stage = 'implementation' AND h.moved_at <= at
+                     AND (SELECT within FROM evaluation_within) IS NOT NULL
+                   GROUP BY h.account_id),
+    last_evaluation AS (SELECT v.account_id, max(v.completed_at) AS completed FROM smam.evaluation v
+                         WHERE v.completed_at <= at AND (SELECT within FROM evaluation_within) IS NOT NULL
+                         GROUP BY v.account_id),
     plan_at AS (SELECT DISTINCT ON (x.subject_id) x.subject_id AS plan_id, x.decision
                   FROM smam.decision x WHERE x.subject = 'implementation_plan' AND x.decided_at <= at
                  ORDER BY x.subject_id, x.decided_at DESC, x.id DESC),
@@ -275,7 +291,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
       UNION ALL
       -- 6.1.2: an approved plan for every live account.
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
-             CASE WHEN a.plan_id IS NULL
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN a.plan_id IS NULL
                   THEN format('Account %s is live without an implementation plan.', a.id)
                   ELSE format('Account %s is live under implementation plan %s, which is not approved.', a.id, a.plan_id) END,
              a.stage_since
@@ -284,16 +301,14 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
       UNION ALL
       -- 6.1.2: evaluations not overdue, where the entity set the standard.
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
-             format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
-                    smam.service_standard_at('evaluation', at), coalesce(e.last::date::text, 'none')),
-             coalesce(e.last, w.went_live) + smam.service_standard_at('evaluation', at)
+             CASE WHEN with_text THEN
+               format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
+                      (SELECT within FROM evaluation_within), coalesce(e.completed::date::text, 'none')) END,
+             coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within)
         FROM live a
-        JOIN LATERAL (SELECT min(h.moved_at) AS went_live FROM smam.stage_history h
-                       WHERE h.account_id = a.id AND h.to_stage = 'implementation' AND h.moved_at <= at) w ON true
-        LEFT JOIN LATERAL (SELECT max(v.completed_at) AS last FROM smam.evaluation v
-                            WHERE v.account_id = a.id AND v.completed_at <= at) e ON true
-       WHERE smam.service_standard_at('evaluation', at) IS NOT NULL
-         AND coalesce(e.last, w.went_live) + smam.service_standard_at('evaluation', at) < at
+        JOIN went_live w ON w.account_id = a.id
+        LEFT JOIN last_evaluation e ON e.account_id = a.id
+       WHERE coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within) < at
       UNION ALL
       -- 6.1.2: an account that vanished from the index, under review.
       SELECT '6.1.2', v.department_id, 'account', v.account_id, (SELECT x.url FROM smam.account x WHERE x.id = v.account_id),
@@ -304,8 +319,9 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
       UNION ALL
       -- 6.1.3: onboarded accounts have no submissions on record.
       SELECT '6.1.3', a.department_id, 'account', a.id, a.url,
-             format('Account %s was onboarded (%s): no creation or configuration submission is on record.',
-                    a.id, a.onboarded_reason),
+             CASE WHEN with_text THEN
+               format('Account %s was onboarded (%s): no creation or configuration submission is on record.',
+                      a.id, a.onboarded_reason) END,
              a.created_at
         FROM acc a WHERE a.onboarded AND a.stage <> 'disposed'
       UNION ALL
@@ -321,19 +337,23 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
       UNION ALL
       -- 6.1.5: the technical specifications.
       SELECT '6.1.5', a.department_id, 'account', a.id, a.url,
-             format('Account %s does not meet the technical specifications: %s.', a.id, string_agg(t.code, ', ' ORDER BY t.code)),
+             CASE WHEN with_text THEN
+               format('Account %s does not meet the technical specifications: %s.', a.id, array_to_string(b.broken, ', ')) END,
              a.stage_since
         FROM live a
-        JOIN smam.technical_specification t ON t.platform IS NULL OR t.platform = a.platform
-       WHERE CASE WHEN t.rule = 'official_languages' THEN
+        CROSS JOIN LATERAL (
+          SELECT array_agg(t.code ORDER BY t.code) AS broken
+            FROM smam.technical_specification t
+           WHERE (t.platform IS NULL OR t.platform = a.platform)
+             AND CASE WHEN t.rule = 'official_languages' THEN
                     (a.official_language IN ('english', 'bilingual')
                      AND (coalesce(btrim(a.name_en), '') = '' OR coalesce(btrim(a.configuration ->> 'description_en'), '') = ''))
                  OR (a.official_language IN ('french', 'bilingual')
                      AND (coalesce(btrim(a.name_fr), '') = '' OR coalesce(btrim(a.configuration ->> 'description_fr'), '') = ''))
                   ELSE coalesce(btrim(a.configuration ->> t.key), '') = ''
                     OR (t.rule = 'equals' AND (a.configuration ->> t.key) <> t.expected)
-                    OR (t.rule = 'matches' AND (a.configuration ->> t.key) !~ t.expected) END
-       GROUP BY a.department_id, a.id, a.url, a.stage_since
+                    OR (t.rule = 'matches' AND (a.configuration ->> t.key) !~ t.expected) END) b
+       WHERE b.broken IS NOT NULL
       UNION ALL
       -- 6.2.1: submissions reviewed within the service standard.
       SELECT '6.2.1', s.department_id, 'submission', s.id, s.kind::text,
@@ -367,12 +387,13 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
              format('%s accounts are live on %s, which is not pre-reviewed on %s: %s.', p.n, p.platform, smam.today(at),
                     array_to_string(smam.pre_review_gaps(p.platform, smam.today(at)), '; ')),
              p.since
-        FROM (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform) p
+        FROM plat p
        WHERE NOT smam.pre_reviewed(p.platform, smam.today(at))
       UNION ALL
       -- 6.2.4: the published index.
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
-             CASE WHEN NOT EXISTS (SELECT 1 FROM snap)
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN NOT EXISTS (SELECT 1 FROM snap)
                   THEN format('Account %s is live, and no index has been published.', a.id)
                   WHEN e.account_id IS NULL
                   THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published_at FROM snap))
@@ -417,14 +438,15 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz)
          AND NOT EXISTS (SELECT 1 FROM smam.standard_review r
                           WHERE r.initiated_on <= (i.effective_on + interval '5 years')::date AND r.recorded_at <= at))
     SELECT f.requirement, f.department_id, f.object_type, f.object_id, f.object_label, f.problem, f.since,
-           f.requirement || '/' || coalesce(f.department_id::text, '-') || '/' || f.object_type || '/'
-             || coalesce(f.object_id::text, f.object_label)
+           CASE WHEN with_text THEN f.requirement || '/' || coalesce(f.department_id::text, '-') || '/' || f.object_type || '/'
+             || coalesce(f.object_id::text, f.object_label) END
       FROM f
       JOIN st ON st.code = f.requirement AND st.status = 'in force'
       LEFT JOIN smam.department d ON d.id = f.department_id
      WHERE NOT (st.not_for_agents_of_parliament AND coalesce(d.agent_of_parliament, false))
   $$;
-COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz) IS 'Internal: every finding at a moment, unfiltered';
+COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz, boolean) IS
+  'Internal: every finding at a moment, unfiltered; without text (problem, finding_key NULL) for counting';
 
 -- Who reads compliance: government-wide offices, analysts (smam_analyst),
 -- and departments for their own departments.
@@ -444,6 +466,8 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
                  object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
     WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
     SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
@@ -453,7 +477,6 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
       LEFT JOIN smam.department d ON d.id = f.department_id
       CROSS JOIN who
      WHERE who.all_ OR f.department_id = ANY (who.mine)
-     ORDER BY f.requirement, f.department_id, f.object_type, f.object_id, f.object_label
   $$;
 COMMENT ON FUNCTION smam.compliance_findings_as_of(timestamptz) IS
   'The findings at a moment, as smam.compliance_findings shows them now; departments see their own';
@@ -478,11 +501,13 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
                  status text, status_reason text, findings bigint)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
     WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
     st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
                   smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
-    f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at) x
+    f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at, false) x
            GROUP BY x.requirement, x.department_id),
     fe AS (SELECT f.requirement, sum(f.n)::bigint AS n FROM f GROUP BY f.requirement),
     rows_ AS (
@@ -537,6 +562,8 @@ CREATE FUNCTION smam.compliance_summary_as_of(at timestamptz)
                  index_unpublished_changes bigint)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
     WITH b AS (SELECT * FROM smam.compliance_by_department_as_of(at)),
     ip AS (SELECT * FROM smam.index_publication_status(at))
