@@ -62,5 +62,6 @@ SELECT department_en, requirement, status, findings
 -- What an onboarded account lacks, exactly.
 SELECT requirement, left(problem, 150) AS problem
   FROM smam.compliance_findings
- WHERE object_id = (SELECT min(id) FROM smam.account WHERE url_key = 'https://x.com/canadianpm')
+ WHERE (object_type, object_id) IN (SELECT 'account', id FROM smam.account WHERE url_key = 'https://x.com/canadianpm'
+                                    UNION ALL SELECT 'department', department_id FROM smam.account WHERE url_key = 'https://x.com/canadianpm')
  ORDER BY requirement;
