@@ -77,9 +77,15 @@ smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
 	int			saved_sec;
 	volatile int rc = 0;
 
+	/*
+	 * Reads run restricted; writes (records, using up a submission) may fire
+	 * other triggers on those tables, such as the audit's, which need not be
+	 * restricted. Only the extension's owner can put triggers there.
+	 */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+						   saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   (read_only ? SECURITY_RESTRICTED_OPERATION : 0));
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
