@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(53);
+SELECT plan(58);
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -133,5 +133,25 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$,
 SELECT matches(waived, '6\.2\.3: platform x is not pre-reviewed; 6\.1\.3: account [0-9]+ has no accepted creation submission$',
   'enforcement off: what was missing is recorded with the move')
   FROM smam.stage_history WHERE account_id = :u AND to_stage = 'creation';
+
+-- ---- retiring, delegations ending ----
+SELECT is(tap.act('t_staff', format($$SELECT smam.decide('strategy', %s, 'retired')$$, :s)), '42501 6.1.1',
+  'staff do not retire a strategy');
+SELECT is(tap.act('t_head2', format($$SELECT smam.decide('strategy', %s, 'retired', 'superseded')$$, :s)), 'ok',
+  'the head retires an approved strategy');
+SELECT is(tap.act('t_staff', format($$SELECT smam.revise('strategy', %s, 'mandate', 'again')$$, :s)), '55000 6.1.1',
+  'a retired strategy is not edited');
+SELECT is(tap.act('t_head2', format($$SELECT smam.decide('strategy', %s, 'retired')$$, :p2)), '42704',
+  'a plan is not decided as a strategy');
+SELECT tap.val('t_staff', format($$SELECT smam.draft_plan(%s, 'Plan 3', 'b', 'r', 'r', 'r', 'm', 'p', 'c')$$, :d1)) AS p3 \gset
+SELECT tap.val('t_staff', format($$SELECT smam.plan_pia(%s, 'x')$$, :p3)) IS NULL AS pia;
+-- A designation that ran within the old head's term, both over now.
+CREATE ROLE t_past LOGIN IN ROLE smam_department;
+SELECT tap.val('t_admin', format($$SELECT smam.register_principal('t_past', 'Past', 'past@example.gc.ca', %s)$$, :d1)) IS NOT NULL AS past;
+INSERT INTO smam.appointment (principal, office, department_id, valid_from, valid_until, delegated_by)
+SELECT 't_past', 'designate', department_id, valid_from + interval '1 day', valid_until, id
+  FROM smam.appointment WHERE principal = 't_old';
+SELECT is(tap.act('t_past', format('SELECT smam.approve_plan(%s)', :p3)), '42501 6.1.2',
+  'a designation that has ended approves nothing');
 SELECT * FROM finish();
 ROLLBACK;

@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(73);
+SELECT plan(88);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -185,5 +185,37 @@ SELECT is(tap.act('postgres', format($$INSERT INTO smam.stage_history (account_i
   'owner: the stage history is written only by smam');
 SELECT is(tap.act('postgres', $$UPDATE smam.stage_history SET note = 'rewritten'$$), '42501 6.1.2',
   'owner: the stage history is not rewritten');
+
+-- ---- plain UPDATEs by department roles, row-level security, other edits ----
+SELECT tap.at_stage(:d1, 'AcctFive', 'configuration') AS f \gset
+SELECT is(tap.val('t_other', format($$WITH u AS (UPDATE smam.account SET stage_note = 'x' WHERE id = %s RETURNING 1) SELECT count(*) FROM u$$, :f)), '0',
+  'row-level security: another department''s head neither sees nor changes the account');
+SELECT is(tap.val('t_other', format($$SELECT count(*) FROM smam.stage_history WHERE account_id = %s$$, :f)), '0',
+  'row-level security: nor reads its history');
+SELECT is(tap.val('t_entity', format($$SELECT count(*) FROM smam.stage_history WHERE account_id = %s$$, :f)), '3',
+  'the entity reads every history');
+SELECT is(tap.act('t_staff', format($$UPDATE smam.account SET stage = 'implementation' WHERE id = %s$$, :f)), '42501 6.1.2',
+  'a plain UPDATE by staff meets the trigger: only the head puts an account live');
+SELECT is(tap.act('t_head', format($$UPDATE smam.account SET stage = 'implementation', stage_note = 'plain' WHERE id = %s$$, :f)), 'ok',
+  'a plain UPDATE by the head makes the move');
+SELECT is(tap.act('t_head', format($$SELECT smam.transition(%s, 'implementation')$$, :f)), '55000 6.1.2',
+  'a move to the stage the account is in is refused');
+SELECT is(tap.act('t_entity', format($$UPDATE smam.account SET url = 'https://x.com/Elsewhere' WHERE id = %s$$, :f)), '55000 6.1.2',
+  'the address is settled once the account leaves planning');
+SELECT is(tap.act('t_head', format($$UPDATE smam.account SET listed_on = '2020-01-01' WHERE id = %s$$, :f)), '42501',
+  'listed_on is not granted for update');
+SELECT is(tap.act('postgres', format($$UPDATE smam.account SET listed_on = '2020-01-01' WHERE id = %s$$, :f)), '55000',
+  'the owner cannot backdate the listing either');
+SELECT tap.planned(:d1, 'AcctSix') AS g \gset
+SELECT is(tap.act('t_staff', format($$UPDATE smam.account SET url = 'facebook.com/Six' WHERE id = %s$$, :g)), '22023 6.2.4',
+  'in planning the address may change, but only to an address on the account''s platform');
+SELECT is(tap.act('t_staff', format($$UPDATE smam.account SET url = 'twitter.com/SixToo' WHERE id = %s$$, :g)), 'ok',
+  'in planning the address may change');
+SELECT is(url || ' ' || handle, 'https://x.com/SixToo SixToo', 'the trigger stores it in canonical form') FROM smam.account WHERE id = :g;
+SELECT tap.val('t_other', format($$SELECT smam.draft_plan(%s, 'P')$$, :d2)) AS p2 \gset
+SELECT is(tap.act('postgres', format($$UPDATE smam.account SET plan_id = %s WHERE id = %s$$, :p2, :g)), '23503 6.1.2',
+  'an account''s plan is one of its department''s');
+SELECT is((SELECT count(*)::int FROM smam.move_problems(:g, 'implementation')), 1, 'move_problems says a move would be refused');
+SELECT is((SELECT stage::text FROM smam.account WHERE id = :g), 'planning', '... without moving the account');
 SELECT * FROM finish();
 ROLLBACK;
