@@ -188,7 +188,7 @@ typedef struct Move
 	const char *to;
 	char	   *who;
 	TimestampTz at;
-	bool		enforced;
+	int			enforced;		/* -1 not asked yet, else smam.enforced() */
 	StringInfoData waived;
 	const char *office;			/* the office the mover held */
 	char	   *submission;		/* id of the submission used up, as text */
@@ -238,6 +238,13 @@ static void
 unmet(Move *m, const char *requirement, const char *message,
 	  const char *detail, const char *hint)
 {
+	if (m->enforced < 0)
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		values[1] = {TimestampTzGetDatum(m->at)};
+
+		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values) ? 1 : 0;
+	}
 	if (m->enforced)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, requirement,
 					message, detail, hint);
@@ -497,12 +504,7 @@ init_move(Move *m, HeapTuple tup, TupleDesc desc)
 	m->who = GetUserNameFromId(smam_acting_role(), false);
 	m->at = GetCurrentTransactionStartTimestamp();
 	initStringInfo(&m->waived);
-	{
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		values[1] = {TimestampTzGetDatum(m->at)};
-
-		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values);
-	}
+	m->enforced = -1;			/* asked only when a prerequisite is missing */
 }
 
 /* ---- INSERT ---- */
