@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(58);
+SELECT plan(61);
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -49,12 +49,16 @@ SELECT is(status::text || ' ' || version, 'draft 4', 'the edit voids the approva
 SELECT is((SELECT decision FROM smam.decision WHERE subject = 'strategy' AND subject_id = :s ORDER BY id DESC LIMIT 1),
   'voided', 'the voiding is recorded');
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :s)), 'ok', 'approved again');
-SELECT is(tap.act('postgres', format($$UPDATE smam.strategy SET mandate = 'Owner''s mandate' WHERE id = %s$$, :s)), 'ok',
-  'the table owner edits it directly');
-SELECT is(status::text, 'draft', 'the owner''s edit voids the approval too') FROM smam.strategy WHERE id = :s;
+SELECT is(tap.act('postgres', format($$UPDATE smam.strategy SET mandate = 'Owner''s mandate' WHERE id = %s$$, :s)), '42501 6.1.1',
+  'the table owner without an office does not edit a strategy directly');
+SELECT is(tap.act('t_staff', format($$UPDATE smam.strategy SET mandate = 'Plain mandate' WHERE id = %s$$, :s)), 'ok',
+  'staff edit it with a plain UPDATE');
+SELECT is(status::text, 'draft', 'a plain UPDATE voids the approval too') FROM smam.strategy WHERE id = :s;
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :s)), 'ok', 'approved once more');
 SELECT is(tap.act('postgres', format($$INSERT INTO smam.strategy (department_id, title, status) VALUES (%s, 'Pre-approved', 'approved')$$, :d1)),
   '55000 6.1.1', 'a strategy is not inserted approved');
+SELECT is(tap.act('postgres', format($$INSERT INTO smam.strategy (department_id, title) VALUES (%s, 'Owner''s')$$, :d1)),
+  '42501 6.1.1', 'the owner without an office does not insert a strategy');
 
 -- Program strategies roll into the departmental one.
 SELECT tap.val('t_other', format($$SELECT smam.draft_strategy(%s, 'Programme', 'm', 'b', 'a', 'g', 'p', 'l', 'Grants')$$, :d2)) AS ps \gset
@@ -89,6 +93,8 @@ SELECT is(tap.act('t_head', format('SELECT smam.review_submission(%s, true)', :s
   'a department has no grant to review');
 SELECT is(tap.act('t_reviewer', format($$UPDATE smam.submission SET note = 'edited' WHERE id = %s$$, :sub)), '42501',
   'the entity has no grant to edit a submission');
+SELECT is(tap.act('postgres', format($$INSERT INTO smam.submission (account_id, department_id, kind) VALUES (%s, %s, 'disposition')$$, :a, :d1)),
+  '42501 6.1.3', 'the owner without an office does not insert a submission');
 SELECT is(tap.act('t_entity2', format('SELECT smam.review_submission(%s, true)', :sub)), 'ok',
   'an entity official reviews it');
 SELECT is(tap.act('postgres', format($$UPDATE smam.submission SET note = 'edited' WHERE id = %s$$, :sub)), '55000 6.2.1',
