@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(88);
+SELECT plan(93);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -217,5 +217,16 @@ SELECT is(tap.act('postgres', format($$UPDATE smam.account SET plan_id = %s WHER
   'an account''s plan is one of its department''s');
 SELECT is((SELECT count(*)::int FROM smam.move_problems(:g, 'implementation')), 1, 'move_problems says a move would be refused');
 SELECT is((SELECT stage::text FROM smam.account WHERE id = :g), 'planning', '... without moving the account');
+
+-- ---- evaluations and archives, whoever writes them ----
+SELECT tap.at_stage(:d1, 'AcctSeven', 'implementation') AS h \gset
+SELECT is(tap.act('postgres', format($$INSERT INTO smam.evaluation (account_id, department_id) VALUES (%s, %s)$$, :h, :d1)), '42501 6.1.2',
+  'the owner without an office does not start an evaluation');
+SELECT is(tap.act('t_entity', format($$SELECT smam.archive_account(%s, NULL, NULL, 'nothing')$$, :h)), '55000 6.2.2',
+  'a live account is not archived');
+SELECT is(tap.act('t_head', format($$SELECT smam.start_evaluation(%s)$$, :h)), 'ok', 'the head starts an evaluation');
+SELECT is(tap.act('t_head', format($$SELECT smam.complete_evaluation(%s, 'fine')$$, :h)), 'ok', 'and completes it');
+SELECT is(tap.act('postgres', format($$UPDATE smam.evaluation SET findings = 'rewritten' WHERE account_id = %s$$, :h)), '42501 6.1.2',
+  'a completed evaluation is not rewritten by the owner');
 SELECT * FROM finish();
 ROLLBACK;
