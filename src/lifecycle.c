@@ -140,12 +140,18 @@ smam_department_has_strategy(int64 dept)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(dept)};
 
-	return query_bool("SELECT EXISTS (SELECT 1 FROM smam.strategy s"
-					  " WHERE s.department_id OPERATOR(pg_catalog.=) $1 AND s.program IS NULL"
-					  "   AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status"
-					  "   AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()"
-					  "   AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today()))",
-					  1, types, values);
+	/*
+	 * FOR SHARE: a concurrent edit (which voids the approval) waits for this
+	 * decision, or this decision sees the edit, never half of each.
+	 */
+	smam_spi_privileged("SELECT s.id FROM smam.strategy s"
+						" WHERE s.department_id OPERATOR(pg_catalog.=) $1 AND s.program IS NULL"
+						"   AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status"
+						"   AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()"
+						"   AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today())"
+						" LIMIT 1 FOR SHARE",
+						1, types, values, NULL, false, 0);
+	return SPI_processed > 0;
 }
 
 static char *
@@ -286,8 +292,9 @@ guard_plan(Move *m, HeapTuple tup, TupleDesc desc)
 	smam_spi_privileged("SELECT p.status::pg_catalog.text,"
 						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
 						"       smam.plan_pia_problem(p.id, $2, smam.today($3))"
-						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1",
-						3, types, values, NULL, true, 1);
+						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
+						"   FOR SHARE OF p",
+						3, types, values, NULL, false, 0);
 	if (SPI_processed == 0)
 		elog(ERROR, "implementation plan %s of account %lld is missing", plan, (long long) m->account);
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
