@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(61);
+SELECT plan(62);
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -68,6 +68,8 @@ SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ps)), '
 SELECT tap.val('t_other', format($$SELECT smam.draft_strategy(%s, 'Departmental', 'm', 'b', 'a', 'g', 'p', 'l')$$, :d2)) AS ds \gset
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ds)), 'ok', 'the departmental strategy is approved');
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ps)), 'ok', 'then the program strategy');
+SELECT is(tap.val('t_other', $$SELECT program_strategies::text FROM smam.strategy_in_force$$), format('{%s}', :ps),
+  'strategy_in_force shows the program strategy rolling into its department''s, to that department only');
 
 -- ---- implementation plans (6.1.2) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_plan(%s, 'Plan', 'b', 'r', 'r', 'r', 'm', 'p', 'c')$$, :d1)) AS p \gset
