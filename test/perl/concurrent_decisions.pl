@@ -98,5 +98,25 @@ is($node->safe_psql('postgres',
 		"SELECT string_agg(moved_by || ':' || note, ',') FROM smam.stage_history WHERE to_stage = 'disposed'"),
 	'c_entity1:first', 'exactly one move is recorded');
 
+# The records survive pg_dump and a restore with triggers off, as
+# docs/lifecycle.md says to restore.
+my $dump = $node->basedir . '/smam.sql';
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('postgres'), '-f', $dump ], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+{
+	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+	$node->command_ok(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored'), '-f', $dump ],
+		'restore with session_replication_role = replica');
+}
+my $counts = "SELECT (SELECT count(*) FROM smam.account) || ' ' || (SELECT count(*) FROM smam.stage_history)"
+  . " || ' ' || (SELECT count(*) FROM smam.decision) || ' ' || (SELECT count(*) FROM smam.strategy)";
+is($node->safe_psql('restored', $counts), $node->safe_psql('postgres', $counts),
+	'accounts, history, decisions and strategies are restored');
+is($node->safe_psql('restored', "SELECT stage FROM smam.account WHERE id = 1"), 'disposed',
+	'the restored account keeps its stage');
+my ($ret, $out, $err) = $node->psql('restored', "SET ROLE c_entity1; UPDATE smam.account SET stage = 'planning'");
+like($err, qr/ERROR:  account 1 has been disposed of/, 'the restored account is guarded again');
+
 $node->stop;
 done_testing();
