@@ -57,18 +57,19 @@ SELECT id = :account AS same, stage, url, handle, listed_on FROM smam.account;
 SET ROLE lc_head;
 SELECT smam.submit(:account, 'creation', 'Please create @ExampleDept') AS creation \gset
 
--- The entity cannot create it yet: X is not pre-reviewed (6.2.3).
-SET ROLE lc_reviewer;
-SELECT smam.review_submission(:creation, true, 'Meets the plan');
-SET ROLE lc_entity;
-SELECT smam.transition(:account, 'creation');
-SELECT platform, pre_reviewed, gaps FROM smam.pre_reviewed_platform WHERE platform = 'x';
-
--- The entity's reviews of X (6.2.3.1, 6.2.3.2); then the move is allowed.
+-- The entity's reviews of X (6.2.3.1, 6.2.3.2): until then X is not pre-reviewed.
+SELECT platform, pre_reviewed, cardinality(gaps) AS gaps FROM smam.pre_reviewed_platform WHERE platform = 'x';
 SET ROLE lc_reviewer;
 SELECT count(smam.record_platform_review('x', k, smam.today() - 30, 'accepted', smam.today() + 335,
                                          'GC review of X ' || k)) AS reviews
   FROM unnest(enum_range(NULL::smam.platform_review_kind)) k;
+SELECT platform, pre_reviewed, cardinality(gaps) AS gaps FROM smam.pre_reviewed_platform WHERE platform = 'x';
+
+-- The entity cannot create the account before it accepts the submission (6.1.3, 6.2.1).
+SET ROLE lc_entity;
+SELECT smam.transition(:account, 'creation');
+SET ROLE lc_reviewer;
+SELECT smam.review_submission(:creation, true, 'Meets the plan');
 SET ROLE lc_entity;
 SELECT smam.transition(:account, 'creation', 'Account registered');
 

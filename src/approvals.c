@@ -266,6 +266,47 @@ approval_prerequisites(Subject *s, HeapTuple tup, TupleDesc desc)
 	}
 }
 
+/*
+ * Who may write the content: staff, head or designate of the department for
+ * a strategy or plan; the head or designate for a submission (6.1.3), which
+ * belongs to its account's department. Checked for every INSERT and every
+ * edit, the table owner's included.
+ */
+static void
+require_writer(Subject *s, HeapTuple tup, TupleDesc desc)
+{
+	bool		submission = strcmp(s->kind, "submission") == 0;
+
+	if (smam_role_holds_office(s->who, "head_of_communications", false, s->dept, s->at) ||
+		(!submission && smam_role_holds_office(s->who, "department_staff", false, s->dept, s->at)))
+	{
+		if (submission)
+		{
+			Oid			types[2] = {INT8OID, INT8OID};
+			Datum		values[2];
+
+			values[0] = Int64GetDatum(pg_strtoint64(get(tup, desc, "account_id")));
+			values[1] = Int64GetDatum(s->dept);
+			smam_spi_privileged("SELECT 1 FROM smam.account a WHERE a.id OPERATOR(pg_catalog.=) $1"
+								" AND a.department_id OPERATOR(pg_catalog.=) $2",
+								2, types, values, NULL, true, 1);
+			if (SPI_processed == 0)
+				smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.3",
+							smam_format("submission %lld names department %lld, not its account's",
+										(long long) s->id, (long long) s->dept),
+							NULL, "Make the submission through smam.submit().");
+		}
+		return;
+	}
+	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, submission ? "6.1.3" : s->requirement,
+				smam_format("role \"%s\" may not write %s %lld", s->who, s->noun, (long long) s->id),
+				smam_format("Writing it requires the office %s for department %lld, held now.",
+							submission ? "head_of_communications (or designate)" :
+							"department_staff or head_of_communications (or designate)",
+							(long long) s->dept),
+				"Ask the department's staff or head of communications, or an administrator to appoint you.");
+}
+
 static HeapTuple
 on_insert(Subject *s, HeapTuple tup, TupleDesc desc)
 {
@@ -280,6 +321,7 @@ on_insert(Subject *s, HeapTuple tup, TupleDesc desc)
 					smam_format("a new %s starts %s", s->noun, s->open),
 					"Decisions are made on what exists, by the office that makes them.",
 					smam_format("Create it %s, then have it decided.", s->open));
+	require_writer(s, tup, desc);
 	if (SPI_fnumber(desc, "consumed_at") > 0 && get(tup, desc, "consumed_at") != NULL)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, s->requirement,
 					smam_format("a new %s cannot be used up", s->noun), NULL, NULL);
@@ -308,6 +350,8 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	if (was_open && strcmp(new_s, s->open) == 0)
 	{
 		/* An edit of an open row: a new version by one more author. */
+		if (edited)
+			require_writer(s, tup, desc);
 		vals[0] = Int32GetDatum(edited ? version + 1 : version);
 		vals[1] = authors_with(oldtup, desc, s->who, &already);
 		if (!edited)
@@ -369,6 +413,7 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 						strcmp(s->kind, "submission") == 0 ?
 						"Make a new submission." : "A retired one stays as it was; draft a new one.");
 		/* Editing an approved row voids the approval. */
+		require_writer(s, tup, desc);
 		record_decision(s, version + 1, "voided", NULL,
 						smam_format("approval of version %d voided: %s changed by %s", version, which, s->who));
 		vals[0] = Int32GetDatum(version + 1);

@@ -77,9 +77,15 @@ smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
 	int			saved_sec;
 	volatile int rc = 0;
 
+	/*
+	 * Reads run restricted; writes (records, using up a submission) may fire
+	 * other triggers on those tables, such as the audit's, which need not be
+	 * restricted. Only the extension's owner can put triggers there.
+	 */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+						   saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   (read_only ? SECURITY_RESTRICTED_OPERATION : 0));
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
@@ -134,12 +140,18 @@ smam_department_has_strategy(int64 dept)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(dept)};
 
-	return query_bool("SELECT EXISTS (SELECT 1 FROM smam.strategy s"
-					  " WHERE s.department_id OPERATOR(pg_catalog.=) $1 AND s.program IS NULL"
-					  "   AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status"
-					  "   AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()"
-					  "   AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today()))",
-					  1, types, values);
+	/*
+	 * FOR SHARE: a concurrent edit (which voids the approval) waits for this
+	 * decision, or this decision sees the edit, never half of each.
+	 */
+	smam_spi_privileged("SELECT s.id FROM smam.strategy s"
+						" WHERE s.department_id OPERATOR(pg_catalog.=) $1 AND s.program IS NULL"
+						"   AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status"
+						"   AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()"
+						"   AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today())"
+						" LIMIT 1 FOR SHARE",
+						1, types, values, NULL, false, 0);
+	return SPI_processed > 0;
 }
 
 static char *
@@ -182,7 +194,7 @@ typedef struct Move
 	const char *to;
 	char	   *who;
 	TimestampTz at;
-	bool		enforced;
+	int			enforced;		/* -1 not asked yet, else smam.enforced() */
 	StringInfoData waived;
 	const char *office;			/* the office the mover held */
 	char	   *submission;		/* id of the submission used up, as text */
@@ -232,6 +244,13 @@ static void
 unmet(Move *m, const char *requirement, const char *message,
 	  const char *detail, const char *hint)
 {
+	if (m->enforced < 0)
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		values[1] = {TimestampTzGetDatum(m->at)};
+
+		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values) ? 1 : 0;
+	}
 	if (m->enforced)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, requirement,
 					message, detail, hint);
@@ -273,8 +292,9 @@ guard_plan(Move *m, HeapTuple tup, TupleDesc desc)
 	smam_spi_privileged("SELECT p.status::pg_catalog.text,"
 						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
 						"       smam.plan_pia_problem(p.id, $2, smam.today($3))"
-						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1",
-						3, types, values, NULL, true, 1);
+						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
+						"   FOR SHARE OF p",
+						3, types, values, NULL, false, 0);
 	if (SPI_processed == 0)
 		elog(ERROR, "implementation plan %s of account %lld is missing", plan, (long long) m->account);
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -491,12 +511,7 @@ init_move(Move *m, HeapTuple tup, TupleDesc desc)
 	m->who = GetUserNameFromId(smam_acting_role(), false);
 	m->at = GetCurrentTransactionStartTimestamp();
 	initStringInfo(&m->waived);
-	{
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		values[1] = {TimestampTzGetDatum(m->at)};
-
-		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values);
-	}
+	m->enforced = -1;			/* asked only when a prerequisite is missing */
 }
 
 /* ---- INSERT ---- */

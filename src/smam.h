@@ -42,8 +42,8 @@ extern bool smam_role_holds_office(const char *role, const char *office,
 								   bool dept_null, int64 dept, TimestampTz at);
 
 /*
- * Run an SPI query as the bootstrap superuser in a restricted security
- * context, so that the caller's row-level security does not hide the rows a
+ * Run an SPI query as the bootstrap superuser (read-only queries in a
+ * restricted security context), so that the caller's row-level security does not hide the rows a
  * rule depends on (lifecycle.c). The caller is connected to SPI.
  */
 extern int	smam_spi_privileged(const char *sql, int nargs, Oid *types,

@@ -380,6 +380,22 @@ CREATE FUNCTION smam.approve_plan(plan bigint, note text DEFAULT NULL) RETURNS v
 COMMENT ON FUNCTION smam.approve_plan(bigint, text) IS
   'Approve a complete implementation plan (6.1.2): head of communications or designate, not one of its authors';
 
+-- Hub and spoke: each department's approved strategy in force today and the
+-- approved program strategies that roll into it.
+CREATE VIEW smam.strategy_in_force WITH (security_invoker = true) AS
+  SELECT s.department_id, d.name_en AS department_en, s.id AS strategy_id, s.title, s.version,
+         s.in_force_from, s.in_force_until, s.decided_by AS approved_by, s.decided_at AS approved_at,
+         coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM smam.strategy p
+                    WHERE p.department_id OPERATOR(pg_catalog.=) s.department_id AND p.program IS NOT NULL
+                      AND p.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status), '{}') AS program_strategies
+    FROM smam.strategy s
+    JOIN smam.department d ON d.id OPERATOR(pg_catalog.=) s.department_id
+   WHERE s.program IS NULL AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status
+     AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()
+     AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today());
+COMMENT ON VIEW smam.strategy_in_force IS
+  'Each department''s approved departmental strategy in force today (6.1.1) and the approved program strategies that roll into it';
+
 -- ---- row-level security and grants ----
 ALTER TABLE smam.decision ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.strategy ENABLE ROW LEVEL SECURITY;
@@ -400,8 +416,8 @@ CREATE POLICY implementation_plan_update ON smam.implementation_plan FOR UPDATE 
 CREATE POLICY plan_platform_read ON smam.plan_platform FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
   USING ((SELECT smam.sees_all()) OR EXISTS (
     SELECT 1 FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) plan_id));
-GRANT SELECT ON smam.decision, smam.strategy, smam.implementation_plan, smam.plan_platform
-  TO smam_admin, smam_entity, smam_department, smam_tbs;
+GRANT SELECT ON smam.decision, smam.strategy, smam.implementation_plan, smam.plan_platform,
+  smam.strategy_in_force TO smam_admin, smam_entity, smam_department, smam_tbs;
 GRANT UPDATE (title, program, mandate, business_value, alignment, governance, performance_evaluation,
               lessons_learned, in_force_from, in_force_until, status, decision_note)
   ON smam.strategy TO smam_department;

@@ -43,10 +43,11 @@ CREATE FUNCTION smam.pre_review_gaps(platform text, on_date date DEFAULT smam.to
   AS $$
     SELECT coalesce(array_agg(gap ORDER BY k), '{}')
       FROM (SELECT k,
-                   CASE WHEN r.id IS NULL THEN format('%s: no review by %s', k, on_date)
-                        WHEN r.outcome <> 'accepted' THEN format('%s: rejected on %s (%s)', k, r.reviewed_on, r.reference)
+                   CASE WHEN r.id IS NULL THEN format('%s: no review by %s', k, to_char(on_date, 'YYYY-MM-DD'))
+                        WHEN r.outcome <> 'accepted'
+                          THEN format('%s: rejected on %s (%s)', k, to_char(r.reviewed_on, 'YYYY-MM-DD'), r.reference)
                         WHEN r.expires_on IS NOT NULL AND r.expires_on <= on_date
-                          THEN format('%s: expired on %s (%s)', k, r.expires_on, r.reference)
+                          THEN format('%s: expired on %s (%s)', k, to_char(r.expires_on, 'YYYY-MM-DD'), r.reference)
                    END AS gap
               FROM unnest(enum_range(NULL::smam.platform_review_kind)) AS k
               LEFT JOIN LATERAL (
@@ -89,7 +90,7 @@ CREATE FUNCTION smam.plan_pia_problem(plan bigint, platform text, on_date date D
                   THEN format('Plan %s has no Privacy Impact Assessment for %s.', plan, platform)
                 WHEN pp.uses_model_pia AND NOT smam.review_current(platform, 'model_pia', on_date)
                   THEN format('Plan %s relies on the entity''s model PIA for %s, which is not accepted and current on %s.',
-                              plan, platform, on_date)
+                              plan, platform, to_char(on_date, 'YYYY-MM-DD'))
            END
       FROM (SELECT 1) one
       LEFT JOIN smam.plan_platform pp ON pp.plan_id = plan AND pp.platform = plan_pia_problem.platform
@@ -122,12 +123,13 @@ BEGIN
       'Give the kind (terms_of_use, privacy_risk, security_risk, model_pia), the date reviewed and accepted or rejected.');
   END IF;
   IF reviewed_on > smam.today() THEN
-    PERFORM smam.refuse('22023', '6.2.3', format('a review cannot be dated %s, in the future', reviewed_on), NULL,
+    PERFORM smam.refuse('22023', '6.2.3', format('a review cannot be dated %s, in the future', to_char(reviewed_on, 'YYYY-MM-DD')), NULL,
       'Record a review once it is done.');
   END IF;
   IF expires_on IS NOT NULL AND expires_on <= reviewed_on THEN
     PERFORM smam.refuse('22023', '6.2.3', 'a review cannot expire before it is made',
-      format('Reviewed on %s, expiring on %s.', reviewed_on, expires_on), 'Give an expiry after the review date.');
+      format('Reviewed on %s, expiring on %s.', to_char(reviewed_on, 'YYYY-MM-DD'), to_char(expires_on, 'YYYY-MM-DD')),
+      'Give an expiry after the review date.');
   END IF;
   IF coalesce(btrim(reference), '') = '' THEN
     PERFORM smam.refuse('22023', '6.2.3', 'a platform review needs its reference', NULL,

@@ -239,7 +239,7 @@ GRANT EXECUTE ON FUNCTION smam.plan_account(bigint, text, text, text, text, smam
   smam.complete_evaluation(bigint, text, boolean)
   TO smam_department;
 GRANT EXECUTE ON FUNCTION smam.transition(bigint, smam.stage, text), smam.configure_account(bigint, jsonb),
-  smam.move_problems(bigint, smam.stage)
+  smam.move_problems(bigint, smam.stage), smam.abandon_account(bigint, text)
   TO smam_department, smam_entity;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.stage_history', '');
