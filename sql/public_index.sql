@@ -17,6 +17,7 @@ SET ROLE pi_public;
 SELECT * FROM smam.public_index ORDER BY url;
 SELECT jsonb_pretty(smam.public_index_feed('en'));
 SELECT jsonb_pretty(smam.public_index_feed('fr'));
+SELECT smam.public_index_feed_json('en');
 SELECT jsonb_pretty(smam.public_index_document() -> 'accounts' -> 0);
 COPY (SELECT * FROM smam.public_index ORDER BY url) TO STDOUT WITH (FORMAT csv, HEADER);
 -- The public reads the index, nothing else.

@@ -205,10 +205,19 @@ smam_html_escape(PG_FUNCTION_ARGS)
 	const char *s = VARDATA_ANY(in);
 	int			len = VARSIZE_ANY_EXHDR(in);
 	StringInfoData out;
+	int			first = 0;
+
+	/* Most texts have nothing to escape: return them as they are. */
+	while (first < len && s[first] != '&' && s[first] != '<' && s[first] != '>' &&
+		   s[first] != '"' && s[first] != '\'')
+		first++;
+	if (first == len)
+		PG_RETURN_TEXT_P(in);
 
 	initStringInfo(&out);
 	enlargeStringInfo(&out, len + 16);
-	for (int i = 0; i < len; i++)
+	appendBinaryStringInfo(&out, s, first);
+	for (int i = first; i < len; i++)
 	{
 		switch (s[i])
 		{

@@ -28,14 +28,15 @@ COMMENT ON COLUMN smam.public_index.official_language IS 'english, french or bil
 COMMENT ON COLUMN smam.public_index.listed_on IS 'Date the account was first listed in the index';
 
 -- One entry of the feed, as canada.ca publishes it: every text escaped for
--- HTML, French labels in the French feed.
-CREATE FUNCTION smam.feed_entry(lang text, department_en text, department_fr text, account_en text,
+-- HTML, French labels in the French feed. The five cells as text[]; the
+-- feeds below make them jsonb (the API) or json (the file a website serves).
+CREATE FUNCTION smam.feed_cells(lang text, department_en text, department_fr text, account_en text,
                                 account_fr text, platform text, url text, official_language text)
-  RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
   -- No SET clause, so that it is inlined into the feed's query; every name
   -- in it is schema-qualified instead.
   AS $$
-    SELECT pg_catalog.jsonb_build_array(
+    SELECT ARRAY[
       smam.html_escape(CASE WHEN lang OPERATOR(pg_catalog.=) 'fr' THEN coalesce(account_fr, account_en)
                             ELSE coalesce(account_en, account_fr) END),
       smam.html_escape(platform),
@@ -47,10 +48,23 @@ CREATE FUNCTION smam.feed_entry(lang text, department_en text, department_fr tex
            ELSE CASE official_language WHEN 'english' THEN 'Language: English' WHEN 'french' THEN 'Language: French'
                                        ELSE 'Language: Bilingual' END END,
       '<a href="' OPERATOR(pg_catalog.||) smam.html_escape(url) OPERATOR(pg_catalog.||) '">'
-        OPERATOR(pg_catalog.||) smam.html_escape(url) OPERATOR(pg_catalog.||) '</a>')
+        OPERATOR(pg_catalog.||) smam.html_escape(url) OPERATOR(pg_catalog.||) '</a>']
   $$;
-COMMENT ON FUNCTION smam.feed_entry(text, text, text, text, text, text, text, text) IS
-  'One aaData entry of the canada.ca feed: [account, platform, "Department: ...", "Language: ...", link], HTML-escaped';
+COMMENT ON FUNCTION smam.feed_cells(text, text, text, text, text, text, text, text) IS
+  'The five cells of one canada.ca feed entry: account, platform, "Department: ...", "Language: ...", link; HTML-escaped';
+
+CREATE FUNCTION smam.check_feed_language(lang text) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF lang IS NULL OR lang NOT IN ('en', 'fr') THEN
+    PERFORM smam.refuse('22023', '6.2.4', format('feed language "%s" is not en or fr', lang), NULL,
+      'The index is published in English (en) and in French (fr).');
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.check_feed_language(text) IS 'Refuse (22023) a feed language other than en or fr';
 
 CREATE FUNCTION smam.public_index_feed(lang text DEFAULT 'en') RETURNS jsonb
   LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -59,13 +73,10 @@ CREATE FUNCTION smam.public_index_feed(lang text DEFAULT 'en') RETURNS jsonb
   SET jit = off
   AS $$
 BEGIN
-  IF lang IS NULL OR lang NOT IN ('en', 'fr') THEN
-    PERFORM smam.refuse('22023', '6.2.4', format('feed language "%s" is not en or fr', lang), NULL,
-      'The index is published in English (en) and in French (fr).');
-  END IF;
+  PERFORM smam.check_feed_language(lang);
   RETURN jsonb_build_object('aaData', coalesce((
-    SELECT jsonb_agg(smam.feed_entry(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
-                                     i.platform, i.url, i.official_language)
+    SELECT jsonb_agg(to_jsonb(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
+                                              i.platform, i.url, i.official_language))
                      ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
                               CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
                                    ELSE coalesce(i.account_en, i.account_fr) END, i.url)
@@ -74,6 +85,28 @@ END
 $$;
 COMMENT ON FUNCTION smam.public_index_feed(text) IS
   'The index as the canada.ca feed for en or fr: {"aaData": [[account, platform, "Department: ...", "Language: ...", "<a href=...>...</a>"], ...]}';
+
+-- The same feed as the text of the file a website serves (json keeps the
+-- text as built, which is several times cheaper than building jsonb).
+CREATE FUNCTION smam.public_index_feed_json(lang text DEFAULT 'en') RETURNS json
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
+  AS $$
+BEGIN
+  PERFORM smam.check_feed_language(lang);
+  RETURN json_build_object('aaData', coalesce((
+    SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
+                                                  i.platform, i.url, i.official_language))
+                    ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
+                             CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
+                                  ELSE coalesce(i.account_en, i.account_fr) END, i.url)
+      FROM smam.public_index i), '[]'::json));
+END
+$$;
+COMMENT ON FUNCTION smam.public_index_feed_json(text) IS
+  'The canada.ca feed for en or fr as json text, ready to serve as sm-en.json / sm-fr.json; the same content as smam.public_index_feed';
 
 -- The index for APIs: plain JSON, both languages, no HTML.
 CREATE FUNCTION smam.public_index_document() RETURNS jsonb
@@ -192,7 +225,7 @@ CREATE POLICY index_snapshot_entry_read ON smam.index_snapshot_entry FOR SELECT
 GRANT SELECT ON smam.index_snapshot TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 GRANT SELECT ON smam.index_snapshot_entry TO smam_admin, smam_entity, smam_tbs, smam_analyst;
 GRANT SELECT ON smam.public_index TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst, smam_public;
-GRANT EXECUTE ON FUNCTION smam.public_index_feed(text), smam.public_index_document()
+GRANT EXECUTE ON FUNCTION smam.public_index_feed(text), smam.public_index_feed_json(text), smam.public_index_document()
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst, smam_public;
 GRANT EXECUTE ON FUNCTION smam.publish_index() TO smam_admin, smam_entity;
 GRANT EXECUTE ON FUNCTION smam.index_publication_status(timestamptz)

@@ -39,7 +39,8 @@ measure() {
     SELECT $1, 'compliance summary', bench_ms('SELECT count(*) FROM smam.compliance_summary')
     UNION ALL SELECT $1, 'compliance findings', bench_ms('SELECT count(*) FROM smam.compliance_findings')
     UNION ALL SELECT $1, 'compliance by department', bench_ms('SELECT count(*) FROM smam.compliance_by_department')
-    UNION ALL SELECT $1, 'public index feed export', bench_ms('SELECT length(smam.public_index_feed(''en'')::text)')"
+    UNION ALL SELECT $1, 'public index feed export (jsonb)', bench_ms('SELECT length(smam.public_index_feed(''en'')::text)')
+    UNION ALL SELECT $1, 'public index feed export (json file)', bench_ms('SELECT length(smam.public_index_feed_json(''en'')::text)')"
 }
 "${PSQL[@]}" -c "SELECT bench_accounts(10000)" >/dev/null
 measure 10000

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(79);
+SELECT plan(93);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -119,6 +119,8 @@ SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 1,
 SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 0 ->> 3, 'Langue: Anglais', 'an English account reads Anglais in French');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(smam.public_index_feed('en')) k), ARRAY['aaData'],
   'the feed is {"aaData": [...]} and nothing else');
+SELECT is(smam.public_index_feed_json('fr')::jsonb, smam.public_index_feed('fr'), 'the feed as json text says the same, French');
+SELECT is(smam.public_index_feed_json('en')::jsonb, smam.public_index_feed('en'), 'and English');
 SELECT is((smam.public_index_document() ->> 'count')::int, 2, 'the JSON document counts the accounts');
 SELECT is(smam.public_index_document() -> 'accounts' -> 1 -> 'name', '{"en": "Examples <b>\"&\" Co</b>", "fr": "Exemples l''officiel"}'::jsonb,
   'and carries both names unescaped');
@@ -289,6 +291,35 @@ SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval 
   'while the picture of a later moment shows the overdue request');
 UPDATE smam.compliance_report SET findings = '[]' WHERE id = (SELECT id FROM rep);
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), false, 'a tampered report does not reproduce');
+
+-- ---- 7.3: reports from the entity; refusals ----
+SET ROLE c_tbs;
+CREATE TEMP TABLE rqe AS SELECT smam.request_report(NULL, current_date + 10, 'Activities 2026', 'activities') AS id;
+GRANT SELECT ON rqe TO PUBLIC;
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'x', 'activities') $$, '22023', NULL,
+  'a department reports on compliance, not on activities (7.3.1 is the entity''s)');
+SELECT throws_ok($$ SELECT smam.request_report(NULL, current_date + 10, 'x', 'gossip') $$, '22023', NULL,
+  'a report is of a known kind');
+SELECT throws_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'fine', 'x') $$, '22023', NULL,
+  'a consequence is one of section 8.2');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days') WHERE requirement = '7.3.1'),
+  'not met', 'an overdue activity report is the entity''s finding (7.3.1)');
+SET ROLE c_deputy;
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT id FROM rqe)) $$, '42501', NULL, 'a deputy head does not answer for the entity');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT lives_ok($$ SELECT smam.submit_report((SELECT id FROM rqe), 'Activities as requested') $$, 'the entity answers');
+SELECT throws_ok($$ SELECT smam.submit_report(999999) $$, '23503', 'report request 999999 does not exist', 'an unknown request is refused');
+SELECT throws_ok($$ SELECT smam.set_service_standard('lunch', '1 hour') $$, '22023', NULL, 'an unknown service standard is refused');
+SELECT throws_ok($$ SELECT smam.set_service_standard('evaluation', '-1 day') $$, '22023', NULL, 'and a duration that is not positive');
+RESET ROLE;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days') WHERE requirement = '7.3.1'),
+  'met', 'answered, 7.3.1 is met');
+SELECT is((SELECT count(DISTINCT e ->> 'department_id') FROM smam.compliance_report r, jsonb_array_elements(r.by_requirement) e
+            WHERE r.department_id IS NULL), (SELECT count(*) FROM smam.department),
+  'the entity''s report freezes the picture of every department');
+SELECT throws_ok($$ SELECT * FROM smam.reproduce_report(999999) $$, '23503', 'report 999999 does not exist', 'an unknown report cannot be reproduced');
 
 -- ---- 8.1, 7.2.2, 8.2: corrective action ----
 SET ROLE c_tbs;
