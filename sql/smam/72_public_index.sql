@@ -196,19 +196,20 @@ CREATE FUNCTION smam.index_publication_status(at timestamptz DEFAULT pg_catalog.
     OUT live_accounts bigint, OUT unpublished_changes bigint, OUT changed_since timestamptz)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
   AS $$
-    WITH s AS (SELECT x.* FROM smam.index_snapshot x WHERE x.published_at <= at
+    WITH s AS (SELECT x.id, x.published_at, x.content_sha256 FROM smam.index_snapshot x WHERE x.published_at <= at
                 ORDER BY x.published_at DESC, x.id DESC LIMIT 1),
-         live AS (SELECT a.* FROM smam.account a
-                   WHERE a.stage IN ('implementation', 'evaluation') AND a.created_at <= at),
+         e AS MATERIALIZED (SELECT y.account_id, y.entry_md5 FROM smam.index_snapshot_entry y
+                             WHERE y.snapshot_id = (SELECT id FROM s)),
+         live AS MATERIALIZED (SELECT a.id, a.stage_changed_at, smam.index_entry_md5(a) AS md5 FROM smam.account a
+                                WHERE a.stage IN ('implementation', 'evaluation') AND a.created_at <= at),
          diff AS (
-           SELECT l.stage_changed_at AS since FROM live l
-            WHERE NOT EXISTS (SELECT 1 FROM smam.index_snapshot_entry e, s
-                               WHERE e.snapshot_id = s.id AND e.account_id = l.id
-                                 AND e.entry_md5 = smam.index_entry_md5(l))
+           SELECT l.stage_changed_at AS since FROM live l LEFT JOIN e ON e.account_id = l.id
+            WHERE e.account_id IS NULL OR e.entry_md5 <> l.md5
            UNION ALL
-           SELECT a.stage_changed_at FROM smam.index_snapshot_entry e JOIN s ON e.snapshot_id = s.id
-             JOIN smam.account a ON a.id = e.account_id
+           SELECT a.stage_changed_at FROM e JOIN smam.account a ON a.id = e.account_id
             WHERE a.stage NOT IN ('implementation', 'evaluation'))
     SELECT (SELECT id FROM s), (SELECT published_at FROM s), (SELECT content_sha256 FROM s),
            (SELECT count(*) FROM live), (SELECT count(*) FROM diff), (SELECT min(since) FROM diff)
