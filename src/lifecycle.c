@@ -226,16 +226,17 @@ require_mover(Move *m, const char *requirement, const char *const *offices)
 			m->office = (hoc && holds(m, "designate", false)) ? "designate" : offices[i];
 			return;
 		}
-		appendStringInfo(&names, "%s%s", i > 0 ? " or " : "",
-						 hoc ? "head_of_communications (or designate)" : offices[i]);
+		if (hoc)
+			appendStringInfo(&names, "%shead_of_communications (or designate) of department %lld",
+							 i > 0 ? " or " : "", (long long) m->dept);
+		else
+			appendStringInfo(&names, "%s%s", i > 0 ? " or " : "", offices[i]);
 	}
 	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, requirement,
 				smam_format("role \"%s\" may not move account %lld from %s to %s",
 							m->who, (long long) m->account, m->from, m->to),
-				smam_format("This move is made by the office %s%s, held at the moment of the move.",
-							names.data,
-							strstr(names.data, "head_of") ?
-							smam_format(" for department %lld", (long long) m->dept) : ""),
+				smam_format("This move is made by the office %s, held at the moment of the move.",
+							names.data),
 				"Ask a holder of that office to make the move, or an administrator to appoint you.");
 }
 
