@@ -52,6 +52,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -170,6 +171,32 @@ same_text(const char *a, const char *b)
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+/*
+ * Is a column the same in both rows? Equal bytes answer at once; otherwise
+ * (a value stored differently, such as compressed) the text forms decide.
+ */
+static bool
+same_column(HeapTuple a, HeapTuple b, TupleDesc desc, const char *column)
+{
+	int			attno = SPI_fnumber(desc, column);
+	Form_pg_attribute att;
+	bool		anull,
+				bnull;
+	Datum		av,
+				bv;
+
+	if (attno <= 0)
+		elog(ERROR, "smam.account has no column \"%s\"", column);
+	att = TupleDescAttr(desc, attno - 1);
+	av = heap_getattr(a, attno, desc, &anull);
+	bv = heap_getattr(b, attno, desc, &bnull);
+	if (anull || bnull)
+		return anull == bnull;
+	if (datumIsEqual(av, bv, att->attbyval, att->attlen))
+		return true;
+	return same_text(SPI_getvalue(a, desc, attno), SPI_getvalue(b, desc, attno));
 }
 
 static bool
@@ -619,8 +646,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	m.to = to;
 
 	for (int i = 0; immutable_columns[i] != NULL; i++)
-		if (!same_text(col_text(oldtup, desc, immutable_columns[i]),
-					   col_text(tup, desc, immutable_columns[i])))
+		if (!same_column(oldtup, tup, desc, immutable_columns[i]))
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, NULL,
 						smam_format("column %s of account %lld cannot be changed",
 									immutable_columns[i], (long long) m.account),
@@ -634,10 +660,8 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 					"Plan a new account if one is needed again.");
 
 	/* What the account is: address and plan, settled in planning. */
-	if (!same_text(col_text(oldtup, desc, "url"), col_text(tup, desc, "url")) ||
-		!same_text(col_text(oldtup, desc, "url_key"), col_text(tup, desc, "url_key")) ||
-		!same_text(col_text(oldtup, desc, "handle"), col_text(tup, desc, "handle")) ||
-		!same_text(col_text(oldtup, desc, "plan_id"), col_text(tup, desc, "plan_id")))
+	if (!same_column(oldtup, tup, desc, "url") || !same_column(oldtup, tup, desc, "url_key") ||
+		!same_column(oldtup, tup, desc, "handle") || !same_column(oldtup, tup, desc, "plan_id"))
 	{
 		if (strcmp(from, "planning") != 0)
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
@@ -667,7 +691,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		const char *cols[4] = {"configuration", "name_en", "name_fr", "official_language"};
 
 		for (int i = 0; i < 4; i++)
-			if (!same_text(col_text(oldtup, desc, cols[i]), col_text(tup, desc, cols[i])))
+			if (!same_column(oldtup, tup, desc, cols[i]))
 				reconfigured = true;
 	}
 	if (reconfigured)
