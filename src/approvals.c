@@ -475,6 +475,8 @@ smam_approval_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		elog(ERROR, "smam_approval_guard: must be fired before INSERT or UPDATE, for each row");
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
 	tg = td->tg_trigger;
 	if (tg->tgnargs != 5)
 		elog(ERROR, "smam_approval_guard: needs kind, offices, requirement, open status, void|freeze");

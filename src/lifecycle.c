@@ -883,6 +883,11 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
 		elog(ERROR, "smam_lifecycle_guard: must be fired before the change");
 
+	/* A restore brings back accounts and their history as they were. */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+		smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
+
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
 					"official accounts are disposed of, not deleted",
@@ -979,6 +984,8 @@ smam_record_guard(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	sealed = td->tg_trigger->tgnargs > 0 && strcmp(td->tg_trigger->tgargs[0], "sealed") == 0;
 
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		if (sealed && !record_armed)
