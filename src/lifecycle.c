@@ -52,6 +52,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -172,6 +173,32 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * Is a column the same in both rows? Equal bytes answer at once; otherwise
+ * (a value stored differently, such as compressed) the text forms decide.
+ */
+static bool
+same_column(HeapTuple a, HeapTuple b, TupleDesc desc, const char *column)
+{
+	int			attno = SPI_fnumber(desc, column);
+	Form_pg_attribute att;
+	bool		anull,
+				bnull;
+	Datum		av,
+				bv;
+
+	if (attno <= 0)
+		elog(ERROR, "smam.account has no column \"%s\"", column);
+	att = TupleDescAttr(desc, attno - 1);
+	av = heap_getattr(a, attno, desc, &anull);
+	bv = heap_getattr(b, attno, desc, &bnull);
+	if (anull || bnull)
+		return anull == bnull;
+	if (datumIsEqual(av, bv, att->attbyval, att->attlen))
+		return true;
+	return same_text(SPI_getvalue(a, desc, attno), SPI_getvalue(b, desc, attno));
+}
+
 static bool
 is_blank(const char *s)
 {
@@ -226,16 +253,17 @@ require_mover(Move *m, const char *requirement, const char *const *offices)
 			m->office = (hoc && holds(m, "designate", false)) ? "designate" : offices[i];
 			return;
 		}
-		appendStringInfo(&names, "%s%s", i > 0 ? " or " : "",
-						 hoc ? "head_of_communications (or designate)" : offices[i]);
+		if (hoc)
+			appendStringInfo(&names, "%shead_of_communications (or designate) of department %lld",
+							 i > 0 ? " or " : "", (long long) m->dept);
+		else
+			appendStringInfo(&names, "%s%s", i > 0 ? " or " : "", offices[i]);
 	}
 	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, requirement,
 				smam_format("role \"%s\" may not move account %lld from %s to %s",
 							m->who, (long long) m->account, m->from, m->to),
-				smam_format("This move is made by the office %s%s, held at the moment of the move.",
-							names.data,
-							strstr(names.data, "head_of") ?
-							smam_format(" for department %lld", (long long) m->dept) : ""),
+				smam_format("This move is made by the office %s, held at the moment of the move.",
+							names.data),
 				"Ask a holder of that office to make the move, or an administrator to appoint you.");
 }
 
@@ -618,8 +646,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	m.to = to;
 
 	for (int i = 0; immutable_columns[i] != NULL; i++)
-		if (!same_text(col_text(oldtup, desc, immutable_columns[i]),
-					   col_text(tup, desc, immutable_columns[i])))
+		if (!same_column(oldtup, tup, desc, immutable_columns[i]))
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, NULL,
 						smam_format("column %s of account %lld cannot be changed",
 									immutable_columns[i], (long long) m.account),
@@ -633,10 +660,8 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 					"Plan a new account if one is needed again.");
 
 	/* What the account is: address and plan, settled in planning. */
-	if (!same_text(col_text(oldtup, desc, "url"), col_text(tup, desc, "url")) ||
-		!same_text(col_text(oldtup, desc, "url_key"), col_text(tup, desc, "url_key")) ||
-		!same_text(col_text(oldtup, desc, "handle"), col_text(tup, desc, "handle")) ||
-		!same_text(col_text(oldtup, desc, "plan_id"), col_text(tup, desc, "plan_id")))
+	if (!same_column(oldtup, tup, desc, "url") || !same_column(oldtup, tup, desc, "url_key") ||
+		!same_column(oldtup, tup, desc, "handle") || !same_column(oldtup, tup, desc, "plan_id"))
 	{
 		if (strcmp(from, "planning") != 0)
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
@@ -666,7 +691,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		const char *cols[4] = {"configuration", "name_en", "name_fr", "official_language"};
 
 		for (int i = 0; i < 4; i++)
-			if (!same_text(col_text(oldtup, desc, cols[i]), col_text(tup, desc, cols[i])))
+			if (!same_column(oldtup, tup, desc, cols[i]))
 				reconfigured = true;
 	}
 	if (reconfigured)
@@ -858,6 +883,11 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
 		elog(ERROR, "smam_lifecycle_guard: must be fired before the change");
 
+	/* A restore brings back accounts and their history as they were. */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+		smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
+
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
 					"official accounts are disposed of, not deleted",
@@ -865,10 +895,6 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 					"Move the account to disposition and disposed, or abandon a planned account.");
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "smam_lifecycle_guard: must be fired for each row");
-
-	/* A restore brings back rows smam wrote before (restore.c). */
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring())
-		return PointerGetDatum(td->tg_trigtuple);
 
 	desc = td->tg_relation->rd_att;
 	SPI_connect();
@@ -958,9 +984,11 @@ smam_record_guard(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	sealed = td->tg_trigger->tgnargs > 0 && strcmp(td->tg_trigger->tgargs[0], "sealed") == 0;
 
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		if (sealed && !record_armed && !smam_restoring())
+		if (sealed && !record_armed)
 			smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
 						smam_format("rows of %s are written only by smam", RelationGetRelationName(rel)),
 						"The record is kept by smam's own triggers as things happen, so that it cannot be forged.",

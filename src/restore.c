@@ -1,28 +1,39 @@
 /*
- * restore.c: is this session replaying a pg_dump script?
+ * restore.c: recognizing a restore of smam's data.
  *
- * smam's guards (the life cycle, sealed records, approvals) refuse rows no
- * function of smam wrote. A restore writes exactly such rows: pg_dump emits
- * the rows of smam's tables as COPY, after CREATE EXTENSION. A dump script
- * begins with SET check_function_bodies = false and SET row_security = off;
- * a session in that state whose acting role (login or SET ROLE, not the
- * owner of a SECURITY DEFINER function) is a superuser is taken to be a
- * restore, and the guards let its INSERTs through unchanged. This grants a
- * superuser nothing: a superuser may disable triggers anyway. An application
- * role setting both variables gains nothing, for it is no superuser.
+ * pg_dump writes smam's user data as COPY statements, run by a superuser
+ * with row_security off (pg_dump's script sets it). The rows it brings back
+ * were checked when they were first written and their history comes back
+ * with them, so smam's guards let restored INSERTs through and the audit
+ * trigger writes no second history. Only a superuser can be in this state,
+ * and a superuser could as well disable the triggers: this gives nobody a
+ * way around smam's rules that they lacked.
  */
 #include "smam.h"
 
+#include <ctype.h>
+
 #include "miscadmin.h"
-#include "utils/guc.h"
+#include "tcop/tcopprot.h"
+#include "utils/rls.h"
+
+PG_FUNCTION_INFO_V1(smam_restoring_dump_sql);
 
 bool
-smam_restoring(void)
+smam_restoring_dump(void)
 {
-	const char *bodies = GetConfigOption("check_function_bodies", true, false);
-	const char *rls = GetConfigOption("row_security", true, false);
+	const char *q = debug_query_string;
 
-	return bodies != NULL && strcmp(bodies, "off") == 0 &&
-		rls != NULL && strcmp(rls, "off") == 0 &&
-		superuser_arg(smam_acting_role());
+	if (row_security || q == NULL || !superuser())
+		return false;
+	while (isspace((unsigned char) *q))
+		q++;
+	return pg_strncasecmp(q, "COPY", 4) == 0 && isspace((unsigned char) q[4]);
+}
+
+/* smam.restoring_dump() RETURNS boolean, for triggers written in PL/pgSQL */
+Datum
+smam_restoring_dump_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(smam_restoring_dump());
 }

@@ -61,10 +61,10 @@ extern void smam_write_record(const char *sql, int nargs, Oid *types,
 extern bool smam_department_has_strategy(int64 dept);
 
 /*
- * true when a superuser session replays a pg_dump script, so that guards
- * let the restored rows in (restore.c).
+ * true while pg_dump's script restores smam's data: a superuser, row_security
+ * off, a top-level COPY (restore.c). Guards let restored INSERTs through.
  */
-extern bool smam_restoring(void);
+extern bool smam_restoring_dump(void);
 
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);

@@ -141,6 +141,9 @@ CREATE FUNCTION smam.plan_platform_changed() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
+  IF smam.restoring_dump() THEN
+    RETURN NULL;  -- a restore brings the plans back with their revisions
+  END IF;
   -- A change of the PIAs is a change of the plan: bump its content so that
   -- the approval trigger voids an approval.
   UPDATE smam.implementation_plan p SET pia_revision = p.pia_revision + 1

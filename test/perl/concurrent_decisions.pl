@@ -2,7 +2,8 @@
 # a clear error (src/approvals.c, src/lifecycle.c). Two sessions race to
 # approve one strategy, to review one submission (accept against reject),
 # and to move one account; the second waits for the first's row lock, then
-# is refused. Run by `make test` in its own PostgreSQL::Test::Cluster node
+# is refused. Then the records survive pg_dump and a restore with triggers
+# off. Run by `make test` in its own PostgreSQL::Test::Cluster node
 # with shared_preload_libraries = 'smam'.
 use strict;
 use warnings;

@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(62);
+SELECT plan(68);
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -119,6 +119,19 @@ SELECT is((SELECT string_agg(specification, ',' ORDER BY specification) FROM sma
   'check_configuration lists every rule an empty configuration breaks');
 SELECT is((SELECT count(*) FROM smam.check_configuration('x', tap.good_config(), 'bilingual', 'One', 'Un'))::int, 0,
   'a good configuration breaks none');
+
+SELECT is(tap.act('t_entity', $$SELECT smam.add_specification('x_pinned', 'A pinned notice on X', 'present', 'pinned_post', NULL, 'twitter')$$), 'ok',
+  'the entity adds a rule for one platform');
+SELECT is((SELECT string_agg(specification || ': ' || problem, ',') FROM smam.check_configuration('x', tap.good_config(), 'bilingual', 'One', 'Un')),
+  'x_pinned: The configuration has no pinned_post.', 'check_configuration applies it to that platform');
+SELECT is((SELECT count(*) FROM smam.check_configuration('facebook', tap.good_config(), 'bilingual', 'One', 'Un'))::int, 0,
+  '... and not to the others');
+SELECT is(tap.act('t_entity', $$SELECT smam.add_specification('x_pinned', 'Again', 'present', 'pinned_post')$$), '23505 6.1.5',
+  'a rule''s code is unique');
+SELECT is(tap.act('t_entity', $$SELECT smam.add_specification('bad_re', 'Bad', 'matches', 'k', '(')$$), '22023 6.1.5',
+  'a matches rule needs a regular expression');
+SELECT is(tap.act('postgres', $$UPDATE smam.technical_specification SET expected = '.' WHERE code = 'gc_avatar'$$), '42501',
+  'the shipped rules are part of the catalogue, even to the owner');
 
 -- ---- onboarding ----
 SELECT is(tap.act('t_head', format($$SELECT smam.onboard_account(%s, 'x', 'https://x.com/Existing', 'E', NULL, 'english', 'in the index')$$, :d1)),

@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(93);
+SELECT plan(97);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -228,5 +228,22 @@ SELECT is(tap.act('t_head', format($$SELECT smam.start_evaluation(%s)$$, :h)), '
 SELECT is(tap.act('t_head', format($$SELECT smam.complete_evaluation(%s, 'fine')$$, :h)), 'ok', 'and completes it');
 SELECT is(tap.act('postgres', format($$UPDATE smam.evaluation SET findings = 'rewritten' WHERE account_id = %s$$, :h)), '42501 6.1.2',
   'a completed evaluation is not rewritten by the owner');
+
+-- ---- planning -> creation: the strategy and plan guards ----
+SELECT tap.planned(:d1, 'AcctEight') AS k \gset
+SELECT tap.accepted(:k, 'creation') IS NOT NULL AS accepted;
+SELECT tap.val('t_head2', format($$SELECT smam.decide('strategy', id, 'retired', 'superseded') FROM smam.strategy WHERE department_id = %s AND status = 'approved' AND program IS NULL$$, :d1)) IS NULL AS retired;
+SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), '55000 6.1.1',
+  'planning -> creation: refused when the department has no approved strategy in force');
+SELECT tap.val('t_staff', format($$SELECT smam.revise('implementation_plan', plan_id, 'resources', 'Two officers') FROM smam.account WHERE id = %s$$, :k)) AS v;
+SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy 2', 'm', 'b', 'a', 'g', 'p', 'l')$$, :d1)) AS s2 \gset
+SELECT tap.val('t_head', format('SELECT smam.approve_strategy(%s)', :s2)) IS NULL AS approved;
+SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), '55000 6.1.2',
+  'planning -> creation: refused when the plan''s approval was voided by an edit');
+SELECT matches(tap.message('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), 'implementation plan [0-9]+ is not approved',
+  '... the message says the plan is not approved');
+SELECT tap.val('t_head', format($$SELECT smam.approve_plan(plan_id) FROM smam.account WHERE id = %s$$, :k)) IS NULL AS reapproved;
+SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), 'ok',
+  'planning -> creation: allowed once the plan is approved again');
 SELECT * FROM finish();
 ROLLBACK;
