@@ -240,7 +240,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                  problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '64MB'
+  SET work_mem = '256MB'
   SET jit = off
   AS $$
     WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
@@ -293,7 +293,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
              CASE WHEN NOT with_text THEN NULL
                   WHEN a.plan_id IS NULL
-                  THEN format('Account %s is live without an implementation plan.', a.id)
+                  THEN 'Account ' || a.id || ' is live without an implementation plan.'
                   ELSE format('Account %s is live under implementation plan %s, which is not approved.', a.id, a.plan_id) END,
              a.stage_since
         FROM live a LEFT JOIN plan_at p ON p.plan_id = a.plan_id
@@ -320,8 +320,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 6.1.3: onboarded accounts have no submissions on record.
       SELECT '6.1.3', a.department_id, 'account', a.id, a.url,
              CASE WHEN with_text THEN
-               format('Account %s was onboarded (%s): no creation or configuration submission is on record.',
-                      a.id, a.onboarded_reason) END,
+               'Account ' || a.id || ' was onboarded (' || a.onboarded_reason
+                 || '): no creation or configuration submission is on record.' END,
              a.created_at
         FROM acc a WHERE a.onboarded AND a.stage <> 'disposed'
       UNION ALL
@@ -338,7 +338,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 6.1.5: the technical specifications.
       SELECT '6.1.5', a.department_id, 'account', a.id, a.url,
              CASE WHEN with_text THEN
-               format('Account %s does not meet the technical specifications: %s.', a.id, array_to_string(b.broken, ', ')) END,
+               'Account ' || a.id || ' does not meet the technical specifications: '
+                 || array_to_string(b.broken, ', ') || '.' END,
              a.stage_since
         FROM live a
         CROSS JOIN LATERAL (
@@ -394,7 +395,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
              CASE WHEN NOT with_text THEN NULL
                   WHEN NOT EXISTS (SELECT 1 FROM snap)
-                  THEN format('Account %s is live, and no index has been published.', a.id)
+                  THEN 'Account ' || a.id || ' is live, and no index has been published.'
                   WHEN e.account_id IS NULL
                   THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published_at FROM snap))
                   ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
@@ -466,7 +467,7 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
                  object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '64MB'
+  SET work_mem = '256MB'
   SET jit = off
   AS $$
     WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
