@@ -68,18 +68,22 @@ smam_delivery_init(void)
 
 #define REQUEUE_SQL \
 	"WITH lost AS (" \
-	"  UPDATE smam.delivery d SET status = 'pending'::smam.delivery_status," \
-	"         claimed_at = NULL, claimed_pid = NULL," \
-	"         last_error = 'its sender stopped before recording the outcome; it is sent again under the same idempotency key'," \
-	"         last_sqlstate = '57P01'" \
+	"  SELECT d.id, d.claimed_at FROM smam.delivery d" \
 	"   WHERE d.status OPERATOR(pg_catalog.=) 'sending'::smam.delivery_status" \
 	"     AND (d.claimed_at OPERATOR(pg_catalog.<) pg_catalog.pg_postmaster_start_time()" \
 	"          OR d.claimed_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1::pg_catalog.interval)" \
 	"          OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(d.claimed_pid)))" \
-	"  RETURNING d.id, d.attempts, d.idempotency_key, d.claimed_at)" \
+	"   FOR UPDATE OF d SKIP LOCKED)," \
+	" back AS (" \
+	"  UPDATE smam.delivery d SET status = 'pending'::smam.delivery_status," \
+	"         claimed_at = NULL, claimed_pid = NULL," \
+	"         last_error = 'its sender stopped before recording the outcome; it is sent again under the same idempotency key'," \
+	"         last_sqlstate = '57P01'" \
+	"    FROM lost WHERE d.id OPERATOR(pg_catalog.=) lost.id" \
+	"  RETURNING d.id, d.attempts, d.idempotency_key, lost.claimed_at)" \
 	" INSERT INTO smam.delivery_attempt (delivery_id, attempt, idempotency_key, started_at, outcome, sqlstate, error)" \
 	" SELECT id, attempts, idempotency_key, claimed_at, 'pending'::smam.delivery_status, '57P01'," \
-	"        'the sender stopped before recording the outcome' FROM lost"
+	"        'the sender stopped before recording the outcome' FROM back"
 
 #define CLAIM_SQL \
 	"WITH due AS (" \

@@ -89,6 +89,7 @@ CREATE VIEW smam.account_tool_status AS
                           AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY['delivered', 'dead']::smam.delivery_status[])
                         ORDER BY d.settled_at DESC LIMIT 1) last ON true
    WHERE (SELECT smam.sees_all())
+      OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) smam.acting_role())
       OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]);
 COMMENT ON VIEW smam.account_tool_status IS
   '6.1.4: is each account managed in the platform management tool (working connector and credentials)? Never shows a secret';
