@@ -152,50 +152,39 @@ typedef struct Claim
 	TimestampTz started;
 } Claim;
 
-typedef enum
-{
-	ESC_RAW, ESC_URL, ESC_JSON, ESC_HEADER, ESC_FORM
-} Escape;
-
-typedef struct Value
-{
-	const char *name;
-	const char *value;
-} Value;
-
 static void
-append_escaped(StringInfo out, const char *v, Escape esc)
+append_escaped(StringInfo out, const char *v, SmamEscape esc)
 {
 	switch (esc)
 	{
-		case ESC_JSON:
+		case SMAM_ESC_JSON:
 			escape_json(out, v);
 			break;
-		case ESC_URL:
-		case ESC_FORM:
+		case SMAM_ESC_URL:
+		case SMAM_ESC_FORM:
 			for (const unsigned char *c = (const unsigned char *) v; *c; c++)
 			{
 				if (isalnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c == '~')
 					appendStringInfoChar(out, *c);
-				else if (*c == ' ' && esc == ESC_FORM)
+				else if (*c == ' ' && esc == SMAM_ESC_FORM)
 					appendStringInfoChar(out, '+');
 				else
 					appendStringInfo(out, "%%%02X", *c);
 			}
 			break;
-		case ESC_HEADER:
+		case SMAM_ESC_HEADER:
 			for (const char *c = v; *c; c++)
 				appendStringInfoChar(out, (*c == '\r' || *c == '\n') ? ' ' : *c);
 			break;
-		case ESC_RAW:
+		case SMAM_ESC_RAW:
 			appendStringInfoString(out, v);
 			break;
 	}
 }
 
 /* Fill {{name}} placeholders; an unknown or NULL value becomes empty. */
-static char *
-smam_fill_template(const char *tpl, const Value *vals, int nvals, Escape esc)
+char *
+smam_fill_template(const char *tpl, const SmamValue *vals, int nvals, SmamEscape esc)
 {
 	StringInfoData out;
 	const char *p = tpl;
@@ -218,7 +207,7 @@ smam_fill_template(const char *tpl, const Value *vals, int nvals, Escape esc)
 			{
 				if (vals[i].value)
 					append_escaped(&out, vals[i].value, esc);
-				else if (esc == ESC_JSON)
+				else if (esc == SMAM_ESC_JSON)
 					appendStringInfoString(&out, "null");
 				break;
 			}
@@ -377,7 +366,7 @@ smam_deliver_batch(int max, bool own_transactions, int *claimed)
 		char	   *body_tpl = SPI_getvalue(tup, desc, 7);
 		char	   *format = SPI_getvalue(tup, desc, 8);
 		char	   *idem_header = SPI_getvalue(tup, desc, 11);
-		Value		vals[12];
+		SmamValue	vals[12];
 
 		it->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 		it->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
@@ -398,37 +387,37 @@ smam_deliver_batch(int max, bool own_transactions, int *claimed)
 			continue;
 		}
 		it->sendable = true;
-		vals[0] = (Value) {"text", SPI_getvalue(tup, desc, 12)};
-		vals[1] = (Value) {"text_en", SPI_getvalue(tup, desc, 13)};
-		vals[2] = (Value) {"text_fr", SPI_getvalue(tup, desc, 14)};
-		vals[3] = (Value) {"handle", SPI_getvalue(tup, desc, 15)};
-		vals[4] = (Value) {"account_id", SPI_getvalue(tup, desc, 16)};
-		vals[5] = (Value) {"account_url", SPI_getvalue(tup, desc, 17)};
-		vals[6] = (Value) {"post_id", SPI_getvalue(tup, desc, 18)};
-		vals[7] = (Value) {"delivery_id", psprintf(INT64_FORMAT, it->id)};
-		vals[8] = (Value) {"idempotency_key", key};
-		vals[9] = (Value) {"token", token};
-		vals[10] = (Value) {"media_urls", SPI_getvalue(tup, desc, 20)};
-		vals[11] = (Value) {"platform_post_id", NULL};
+		vals[0] = (SmamValue) {"text", SPI_getvalue(tup, desc, 12)};
+		vals[1] = (SmamValue) {"text_en", SPI_getvalue(tup, desc, 13)};
+		vals[2] = (SmamValue) {"text_fr", SPI_getvalue(tup, desc, 14)};
+		vals[3] = (SmamValue) {"handle", SPI_getvalue(tup, desc, 15)};
+		vals[4] = (SmamValue) {"account_id", SPI_getvalue(tup, desc, 16)};
+		vals[5] = (SmamValue) {"account_url", SPI_getvalue(tup, desc, 17)};
+		vals[6] = (SmamValue) {"post_id", SPI_getvalue(tup, desc, 18)};
+		vals[7] = (SmamValue) {"delivery_id", psprintf(INT64_FORMAT, it->id)};
+		vals[8] = (SmamValue) {"idempotency_key", key};
+		vals[9] = (SmamValue) {"token", token};
+		vals[10] = (SmamValue) {"media_urls", SPI_getvalue(tup, desc, 20)};
+		vals[11] = (SmamValue) {"platform_post_id", NULL};
 
 		r->method = method;
-		r->url = smam_fill_template(SPI_getvalue(tup, desc, 5), vals, 12, ESC_URL);
+		r->url = smam_fill_template(SPI_getvalue(tup, desc, 5), vals, 12, SMAM_ESC_URL);
 		r->allowed_hosts = text_array(tup, desc, 9, &r->nallowed_hosts);
 		r->allowed_networks = text_array(tup, desc, 10, &r->nallowed_networks);
 		r->secret = token;
 		htpl = text_array(tup, desc, 6, &nh);
 		r->headers = palloc(sizeof(char *) * (nh + 2));
 		for (int h = 0; h < nh; h++)
-			r->headers[r->nheaders++] = smam_fill_template(htpl[h], vals, 12, ESC_HEADER);
+			r->headers[r->nheaders++] = smam_fill_template(htpl[h], vals, 12, SMAM_ESC_HEADER);
 		r->headers[r->nheaders++] = psprintf("%s: %s", idem_header, key);
 		if (body_tpl != NULL)
 		{
-			Escape		esc = strcmp(format, "json") == 0 ? ESC_JSON :
-				strcmp(format, "form") == 0 ? ESC_FORM : ESC_RAW;
+			SmamEscape esc = strcmp(format, "json") == 0 ? SMAM_ESC_JSON :
+				strcmp(format, "form") == 0 ? SMAM_ESC_FORM : SMAM_ESC_RAW;
 
 			r->body = smam_fill_template(body_tpl, vals, 12, esc);
-			r->headers[r->nheaders++] = pstrdup(esc == ESC_JSON ? "Content-Type: application/json" :
-												esc == ESC_FORM ? "Content-Type: application/x-www-form-urlencoded" :
+			r->headers[r->nheaders++] = pstrdup(esc == SMAM_ESC_JSON ? "Content-Type: application/json" :
+												esc == SMAM_ESC_FORM ? "Content-Type: application/x-www-form-urlencoded" :
 												"Content-Type: text/plain; charset=utf-8");
 		}
 	}

@@ -252,6 +252,8 @@ on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	Priv	   *p = (Priv *) userdata;
 	size_t		n = size * nmemb;
 
+	if (p->req->discard_body)
+		return n;
 	if (p->len + n > (size_t) smam_http_max_response_size)
 	{
 		p->too_large = true;
@@ -579,7 +581,8 @@ prepare(Priv *p)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) smam_http_connect_timeout);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) smam_http_timeout);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) smam_http_max_response_size);
+	if (!r->discard_body)
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) smam_http_max_response_size);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, before_request);

@@ -28,6 +28,7 @@ typedef struct SmamHttpRequest
 	char	  **allowed_networks;	/* CIDR ranges of private addresses allowed */
 	int			nallowed_networks;
 	const char *secret;			/* scrubbed from every text kept; may be NULL */
+	bool		discard_body;	/* read the answer but keep none of it */
 
 	/* The outcome. */
 	long		status;			/* HTTP status, 0 when no answer */
@@ -60,6 +61,20 @@ extern char *smam_http_url_problem(const char *url, char **allowed_hosts,
  * (query cancel, shutdown), after releasing every curl handle.
  */
 extern void smam_http_perform(SmamHttpRequest *reqs, int n);
+
+/* Templates: {{name}} placeholders filled with escaped values (delivery.c). */
+typedef enum
+{
+	SMAM_ESC_RAW, SMAM_ESC_URL, SMAM_ESC_JSON, SMAM_ESC_HEADER, SMAM_ESC_FORM
+} SmamEscape;
+
+typedef struct SmamValue
+{
+	const char *name;
+	const char *value;
+} SmamValue;
+
+extern char *smam_fill_template(const char *tpl, const SmamValue *vals, int nvals, SmamEscape esc);
 
 /* Replace every occurrence of secret in text (palloc'd copy). */
 extern char *smam_scrub(const char *text, const char *secret);

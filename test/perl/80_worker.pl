@@ -207,6 +207,38 @@ no_loss($p4, $key4, 'after an immediate stop and a restart of the server');
 is($node->safe_psql('postgres', "SELECT count(*) FROM smam.delivery WHERE status IN ('pending', 'sending')"), '0',
    'no delivery is left behind');
 
+# ---- link check and metrics ----
+$node->safe_psql('postgres', qq{
+  SET ROLE w_admin;
+  SELECT smam.set_connector('x', 'http://127.0.0.1:$port', '/publish/{{handle}}',
+    header_templates => ARRAY['Authorization: Bearer {{token}}'],
+    body_template => '{"text": {{text}}, "account": {{account_id}}}', post_id_path => '{data,id}',
+    metrics_path => '/metrics/{{handle}}', profile_url => 'http://127.0.0.1:$port/profile/{{handle}}',
+    allowed_networks => '{127.0.0.1/32}');
+  SELECT smam.set_connector('facebook', 'http://127.0.0.1:$closed', '/publish/{{handle}}',
+    profile_url => 'http://127.0.0.1:$closed/profile/{{handle}}', allowed_networks => '{127.0.0.1/32}');});
+for my $h ('gonedept', 'moveddept') {
+    $acct{$h} = $node->safe_psql('postgres', "SELECT smam.onboard_account(1, 'x', 'https://x.com/$h', 'N', NULL, 'english', 'test')");
+}
+is($node->safe_psql('postgres', 'SET ROLE w_admin; SELECT smam.check_account_urls()'), '2',
+   'the link check finds two accounts: one gone, one redirected');
+is($node->safe_psql('postgres', q{SELECT string_agg(outcome || ' ' || coalesce(location, '-'), ', ' ORDER BY account_id) FROM smam.account_url_finding}),
+   'gone -, redirected https://elsewhere.example/moveddept', 'the findings say which and where to');
+is($node->safe_psql('postgres', "SELECT outcome FROM smam.account_url_check WHERE account_id = $acct{okone}"), 'ok',
+   'a live account answering 200 is ok');
+is($node->safe_psql('postgres', "SELECT outcome || ' ' || sqlstate FROM smam.account_url_check WHERE account_id = $acct{okclosed}"),
+   'unreachable 08001', 'an account that cannot be reached is recorded, not a finding');
+is($node->safe_psql('postgres', 'SET ROLE w_admin; SELECT smam.pull_metrics()'), '10',
+   'metrics are pulled from the ten x accounts with credentials');
+is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',' ORDER BY metric) FROM smam.account_metric WHERE account_id = $acct{okone}"),
+   'engagements=87,followers=120,impressions=3400', 'each number of the answer is a point of the time series');
+is($node->safe_psql('postgres', "SELECT accounts || ' ' || last_value_total FROM smam.metrics_monthly WHERE platform = 'x' AND metric = 'followers'"),
+   '10 1200', 'metrics by department, platform and month');
+ok((grep { my @f = split /\t/; $f[3] eq '/metrics/okone' && $f[4] eq 'Bearer tok-okone' } do { open my $fh, '<', $log; <$fh> }),
+   'the metrics request carries the account\'s credential');
+like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || dead || ' ' || (average_time_to_approve IS NOT NULL) FROM smam.publishing_report WHERE platform = 'x'"),
+   qr/^4 9 6 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
+
 # ---- a streaming standby: readable, its worker idle until promoted ----
 $node->backup('b');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
