@@ -42,7 +42,8 @@ PG_FUNCTION_INFO_V1(smam_pull_metrics);
 	"SELECT a.id, k.base_url OPERATOR(pg_catalog.||) k.metrics_path, a.handle, a.url, k.allowed_hosts," \
 	"       k.allowed_networks::pg_catalog.text[], k.header_templates, c.token_secret," \
 	"       (SELECT d.platform_post_id FROM smam.delivery d WHERE d.account_id OPERATOR(pg_catalog.=) a.id" \
-	"         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status ORDER BY d.settled_at DESC LIMIT 1)" \
+	"         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status ORDER BY d.settled_at DESC LIMIT 1)," \
+	"       k.metrics_object_path::pg_catalog.text" \
 	"  FROM smam.account a" \
 	"  JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled" \
 	"                       AND k.metrics_path IS NOT NULL" \
@@ -316,8 +317,10 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	int			ok = 0;
 	SmamHttpRequest *reqs;
 	int64	   *ids;
+	char	  **paths;
 	Datum	   *a_id,
 			   *a_body,
+			   *a_path,
 			   *a_status,
 			   *a_state,
 			   *a_err;
@@ -332,6 +335,7 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	n = (int) SPI_processed;
 	reqs = palloc0(sizeof(SmamHttpRequest) * Max(n, 1));
 	ids = palloc(sizeof(int64) * Max(n, 1));
+	paths = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -347,6 +351,7 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		vals[2] = (SmamValue) {"account_id", SPI_getvalue(tup, desc, 1)};
 		vals[3] = (SmamValue) {"token", SPI_getvalue(tup, desc, 8)};
 		vals[4] = (SmamValue) {"platform_post_id", SPI_getvalue(tup, desc, 9)};
+		paths[i] = SPI_getvalue(tup, desc, 10);
 		reqs[i].method = "GET";
 		reqs[i].url = smam_fill_template(SPI_getvalue(tup, desc, 2), vals, 5, SMAM_ESC_URL);
 		reqs[i].allowed_hosts = array_of(tup, desc, 5, &reqs[i].nallowed_hosts);
@@ -362,6 +367,7 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 
 	a_id = palloc(sizeof(Datum) * Max(n, 1));
 	a_body = palloc(sizeof(Datum) * Max(n, 1));
+	a_path = palloc(sizeof(Datum) * Max(n, 1));
 	a_status = palloc(sizeof(Datum) * Max(n, 1));
 	a_state = palloc(sizeof(Datum) * Max(n, 1));
 	a_err = palloc(sizeof(Datum) * Max(n, 1));
@@ -380,6 +386,7 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		ok += good ? 1 : 0;
 		a_id[i] = Int64GetDatum(ids[i]);
 		a_body[i] = text_or_null(good ? r->response : NULL, &n_body[i]);
+		a_path[i] = CStringGetTextDatum(paths[i]);
 		n_status[i] = r->status == 0;
 		a_status[i] = Int32GetDatum((int32) r->status);
 		a_state[i] = text_or_null(r->sqlstate ? unpack_sql_state(r->sqlstate) : (good ? NULL : "22P02"), &n_state[i]);
@@ -387,29 +394,34 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	}
 	if (n > 0)
 	{
-		Oid			types[5] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-		Datum		args[5];
+		Oid			types[6] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum		args[6];
 
 		args[0] = make_array(a_id, NULL, n, INT8OID);
 		args[1] = make_array(a_body, n_body, n, TEXTOID);
 		args[2] = make_array(a_status, n_status, n, INT4OID);
 		args[3] = make_array(a_state, n_state, n, TEXTOID);
 		args[4] = make_array(a_err, n_err, n, TEXTOID);
+		args[5] = make_array(a_path, NULL, n, TEXTOID);
 		if (SPI_execute_with_args(
 								  "WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"
 								  "             pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
-								  "             pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]))"
-								  "           AS r(id, body, status, state, err)),"
+								  "             pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]),"
+								  "             pg_catalog.unnest($6::pg_catalog.text[]))"
+								  "           AS r(id, body, status, state, err, path)),"
 								  " p AS (INSERT INTO smam.metric_pull (account_id, department_id, http_status, sqlstate, error)"
 								  "       SELECT r.id, a.department_id, r.status, r.state, r.err"
 								  "         FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id)"
 								  "INSERT INTO smam.account_metric (account_id, department_id, platform, metric, value)"
 								  " SELECT a.id, a.department_id, a.platform, e.key, (e.value OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.numeric"
 								  "   FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id,"
-								  "        pg_catalog.jsonb_each(r.body::pg_catalog.jsonb) e"
+								  "        pg_catalog.jsonb_each(CASE WHEN pg_catalog.jsonb_typeof(r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) r.path::pg_catalog.text[])"
+								  "                                    OPERATOR(pg_catalog.=) 'object'"
+								  "             THEN r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) r.path::pg_catalog.text[]"
+								  "             ELSE '{}'::pg_catalog.jsonb END) e"
 								  "  WHERE r.body IS NOT NULL"
 								  "    AND pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'number'",
-								  5, types, args, NULL, false, 0) != SPI_OK_INSERT)
+								  6, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the metrics");
 	}
 	SPI_finish();

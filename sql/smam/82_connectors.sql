@@ -30,6 +30,7 @@ CREATE TABLE smam.connector (
                       CHECK (body_format OPERATOR(pg_catalog.=) ANY (ARRAY['json', 'form', 'text'])),
   post_id_path        text[] NOT NULL DEFAULT '{id}',
   metrics_path        text,
+  metrics_object_path text[] NOT NULL DEFAULT '{}',
   profile_url         text,
   allowed_hosts       text[] NOT NULL,
   allowed_networks    cidr[] NOT NULL DEFAULT '{}',
@@ -44,6 +45,8 @@ COMMENT ON TABLE smam.connector IS
 COMMENT ON COLUMN smam.connector.publish_path IS 'Appended to base_url to publish, with {{placeholders}}';
 COMMENT ON COLUMN smam.connector.post_id_path IS 'Where the platform''s post id is in the JSON answer (as for the #>> operator)';
 COMMENT ON COLUMN smam.connector.metrics_path IS 'Appended to base_url to read an account''s metrics (JSON object of numbers); NULL: none';
+COMMENT ON COLUMN smam.connector.metrics_object_path IS
+  'Where the object of numbers is in the metrics answer (as for the #> operator); {} for the top level';
 COMMENT ON COLUMN smam.connector.profile_url IS 'Where the link check looks for an account (template); NULL: the account''s own URL';
 COMMENT ON COLUMN smam.connector.allowed_hosts IS 'The only hosts requests may go to; ".example.com" allows its subdomains';
 COMMENT ON COLUMN smam.connector.allowed_networks IS
@@ -59,7 +62,8 @@ CREATE FUNCTION smam.set_connector(platform text, base_url text, publish_path te
                                    metrics_path text DEFAULT NULL,
                                    profile_url text DEFAULT NULL,
                                    allowed_networks cidr[] DEFAULT '{}',
-                                   enabled boolean DEFAULT true)
+                                   enabled boolean DEFAULT true,
+                                   metrics_object_path text[] DEFAULT '{}')
   RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
@@ -121,20 +125,20 @@ BEGIN
   END LOOP;
   INSERT INTO smam.connector AS c (platform, base_url, publish_path, method, header_templates, body_template,
                                    body_format, post_id_path, metrics_path, profile_url, allowed_hosts,
-                                   allowed_networks, enabled)
+                                   allowed_networks, enabled, metrics_object_path)
   VALUES (code, base_url, publish_path, upper(method), coalesce(header_templates, '{}'), body_template,
           body_format, coalesce(post_id_path, '{id}'), metrics_path, profile_url, hosts,
-          coalesce(allowed_networks, '{}'), coalesce(enabled, true))
+          coalesce(allowed_networks, '{}'), coalesce(enabled, true), coalesce(metrics_object_path, '{}'))
   ON CONFLICT ON CONSTRAINT connector_pkey DO UPDATE SET
     base_url = EXCLUDED.base_url, publish_path = EXCLUDED.publish_path, method = EXCLUDED.method,
     header_templates = EXCLUDED.header_templates, body_template = EXCLUDED.body_template,
     body_format = EXCLUDED.body_format, post_id_path = EXCLUDED.post_id_path,
     metrics_path = EXCLUDED.metrics_path, profile_url = EXCLUDED.profile_url,
     allowed_hosts = EXCLUDED.allowed_hosts, allowed_networks = EXCLUDED.allowed_networks,
-    enabled = EXCLUDED.enabled, set_by = smam.acting_role(), set_at = now();
+    enabled = EXCLUDED.enabled, metrics_object_path = EXCLUDED.metrics_object_path, set_by = smam.acting_role(), set_at = now();
 END
 $$;
-COMMENT ON FUNCTION smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean) IS
+COMMENT ON FUNCTION smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean, text[]) IS
   'Administrator: how the tool reaches a platform, with the host allowlist and any special address ranges allowed';
 
 -- ---- credentials ----

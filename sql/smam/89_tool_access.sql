@@ -65,7 +65,7 @@ GRANT EXECUTE ON FUNCTION
   smam.revoke_credential(bigint)
   TO smam_admin, smam_department;
 GRANT EXECUTE ON FUNCTION
-  smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean),
+  smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean, text[]),
   smam.http_url_problem(text, text[])
   TO smam_admin;
 GRANT EXECUTE ON FUNCTION smam.dispatch(integer) TO smam_admin;

@@ -13,7 +13,8 @@
 #   /publish/denied... 401
 #   /publish/big...    200 with a 2 MB body
 #   /profile/gone...   404;  /profile/moved...  301 to another host;  else 200
-#   /metrics/...       200 {"followers": 120, "impressions": 3400, "engagements": 87}
+#   /metrics/...       200 {"followers": 120, "impressions": 3400, "engagements": 87,
+#                           "data": {"public_metrics": {"followers_count": 5}}}
 #
 # Every request is appended to the log: method, path, Idempotency-Key,
 # Authorization, body (tab-separated, one line).
@@ -110,7 +111,7 @@ sub serve {
             else { respond($c, 200, '', '{}') }
         }
         elsif ($kind eq 'metrics') {
-            respond($c, 200, '', '{"followers": 120, "impressions": 3400, "engagements": 87}');
+            respond($c, 200, '', '{"followers": 120, "impressions": 3400, "engagements": 87, "data": {"public_metrics": {"followers_count": 5}}}');
         }
         else { respond($c, 404, '', '') }
         last if lc($h{connection} // '') eq 'close';

@@ -234,6 +234,10 @@ is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',' O
    'engagements=87,followers=120,impressions=3400', 'each number of the answer is a point of the time series');
 is($node->safe_psql('postgres', "SELECT accounts || ' ' || last_value_total FROM smam.metrics_monthly WHERE platform = 'x' AND metric = 'followers'"),
    '10 1200', 'metrics by department, platform and month');
+$node->safe_psql('postgres', "UPDATE smam.connector SET metrics_object_path = '{data,public_metrics}' WHERE platform = 'x'");
+$node->safe_psql('postgres', 'SELECT smam.pull_metrics()');
+is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',') FROM smam.account_metric WHERE account_id = $acct{okone} AND metric LIKE '%count'"),
+   'followers_count=5', 'metrics nested in the answer are read where the connector says (X: {data,public_metrics})');
 ok((grep { my @f = split /\t/; $f[3] eq '/metrics/okone' && $f[4] eq 'Bearer tok-okone' } do { open my $fh, '<', $log; <$fh> }),
    'the metrics request carries the account\'s credential');
 like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || dead || ' ' || (average_time_to_approve IS NOT NULL) FROM smam.publishing_report WHERE platform = 'x'"),
