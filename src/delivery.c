@@ -70,13 +70,12 @@ smam_delivery_init(void)
 	"WITH lost AS (" \
 	"  SELECT d.id, d.claimed_at FROM smam.delivery d" \
 	"   WHERE d.status OPERATOR(pg_catalog.=) 'sending'::smam.delivery_status" \
-	"     AND (d.claimed_at OPERATOR(pg_catalog.<) pg_catalog.pg_postmaster_start_time()" \
-	"          OR d.claimed_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1::pg_catalog.interval)" \
-	"          OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(d.claimed_pid)))" \
+	"     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(d.claimed_pid) s" \
+	"                      WHERE s.backend_start OPERATOR(pg_catalog.=) d.claimed_by_start)" \
 	"   FOR UPDATE OF d SKIP LOCKED)," \
 	" back AS (" \
 	"  UPDATE smam.delivery d SET status = 'pending'::smam.delivery_status," \
-	"         claimed_at = NULL, claimed_pid = NULL," \
+	"         claimed_at = NULL, claimed_pid = NULL, claimed_by_start = NULL," \
 	"         last_error = 'its sender stopped before recording the outcome; it is sent again under the same idempotency key'," \
 	"         last_sqlstate = '57P01'" \
 	"    FROM lost WHERE d.id OPERATOR(pg_catalog.=) lost.id" \
@@ -94,7 +93,7 @@ smam_delivery_init(void)
 	" claimed AS (" \
 	"  UPDATE smam.delivery d SET status = 'sending'::smam.delivery_status," \
 	"         attempts = d.attempts OPERATOR(pg_catalog.+) 1," \
-	"         claimed_at = pg_catalog.now(), claimed_pid = pg_catalog.pg_backend_pid()" \
+	"         claimed_at = pg_catalog.now(), claimed_pid = pg_catalog.pg_backend_pid(), claimed_by_start = $2" \
 	"    FROM due WHERE d.id OPERATOR(pg_catalog.=) due.id" \
 	"  RETURNING d.id, d.post_id, d.account_id, d.idempotency_key, d.attempts)" \
 	"SELECT c.id, c.attempts, c.idempotency_key::pg_catalog.text, k.method," \
@@ -127,7 +126,7 @@ smam_delivery_init(void)
 	"           THEN r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>>) r.path::pg_catalog.text[] END," \
 	"         settled_at = CASE WHEN r.outcome OPERATOR(pg_catalog.=) ANY (ARRAY['delivered', 'dead'])" \
 	"           THEN pg_catalog.now() END," \
-	"         claimed_at = NULL, claimed_pid = NULL" \
+	"         claimed_at = NULL, claimed_pid = NULL, claimed_by_start = NULL" \
 	"    FROM r WHERE d.id OPERATOR(pg_catalog.=) r.id" \
 	"     AND d.status OPERATOR(pg_catalog.=) 'sending'::smam.delivery_status" \
 	"  RETURNING d.id, d.post_id, d.attempts, d.idempotency_key, r.outcome, r.http_status, r.sqlstate," \
@@ -334,17 +333,11 @@ smam_deliver_batch(int max, bool own_transactions, int *claimed)
 	/* ---- claim ---- */
 	begin_step(own_transactions);
 	{
-		Oid			t1[1] = {INTERVALOID};
-		Datum		v1[1];
-		Oid			t2[1] = {INT4OID};
-		Datum		v2[1] = {Int32GetDatum(max)};
-		int64		lease_ms = 2 * ((int64) smam_http_connect_timeout + smam_http_timeout) + 60000;
+		Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
+		Datum		values[2] = {Int32GetDatum(max), TimestampTzGetDatum(MyStartTimestamp)};
 
-		v1[0] = DirectFunctionCall3(interval_in,
-									CStringGetDatum(psprintf("%lld milliseconds", (long long) lease_ms)),
-									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-		run(REQUEUE_SQL, 1, t1, v1, NULL, false, SPI_OK_INSERT);
-		run(CLAIM_SQL, 1, t2, v2, NULL, false, SPI_OK_SELECT);
+		run(REQUEUE_SQL, 0, NULL, NULL, NULL, false, SPI_OK_INSERT);
+		run(CLAIM_SQL, 2, types, values, NULL, false, SPI_OK_SELECT);
 	}
 	n = (int) SPI_processed;
 	old = MemoryContextSwitchTo(batch_cxt);

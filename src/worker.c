@@ -260,6 +260,7 @@ smam_worker_main(Datum arg)
 {
 	int			slot = DatumGetInt32(arg);
 	char		db[BGW_EXTRALEN];
+	bool		installed = false;
 
 	strlcpy(db, MyBgworkerEntry->bgw_extra, sizeof(db));
 	am_worker = true;
@@ -303,7 +304,8 @@ smam_worker_main(Datum arg)
 			sleep_ms(1000);
 			continue;
 		}
-		if (!extension_installed())
+		/* Checked after each sleep, not between batches. */
+		if (!installed && !(installed = extension_installed()))
 		{
 			pgstat_report_activity(STATE_IDLE, "idle: smam not installed");
 			sleep_ms(worker_idle_timeout);
@@ -321,5 +323,6 @@ smam_worker_main(Datum arg)
 			wait = 100;			/* due rows are locked by a smam.dispatch() */
 		pgstat_report_activity(STATE_IDLE, NULL);
 		sleep_ms(wait < 0 ? worker_idle_timeout : Min(wait, (long) worker_idle_timeout));
+		installed = false;
 	}
 }

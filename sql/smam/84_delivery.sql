@@ -19,6 +19,7 @@ CREATE TABLE smam.delivery (
   attempts          integer NOT NULL DEFAULT 0,
   claimed_at        timestamptz,
   claimed_pid       integer,
+  claimed_by_start  timestamptz,
   http_status       integer,
   platform_post_id  text,
   last_error        text,
@@ -38,7 +39,8 @@ COMMENT ON TABLE smam.delivery IS
   'One row per post and account: its status, attempts, HTTP status, the platform''s post id or the last error';
 COMMENT ON COLUMN smam.delivery.idempotency_key IS
   'Sent with every attempt (header Idempotency-Key by default): a re-send after a crash or a retry is recognisable';
-COMMENT ON COLUMN smam.delivery.claimed_pid IS 'Process sending it; a claim whose process is gone is taken up again';
+COMMENT ON COLUMN smam.delivery.claimed_pid IS
+  'Process sending it (with claimed_by_start, its start time); a claim whose process is gone is taken up again';
 
 CREATE SEQUENCE smam.delivery_attempt_id_seq;
 CREATE TABLE smam.delivery_attempt (
