@@ -40,38 +40,38 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-int			smam_http_connect_timeout = 5000;
-int			smam_http_timeout = 30000;
-int			smam_http_max_response_size = 1048576;
-int			smam_http_max_connections = 32;
+int smam_http_connect_timeout = 5000;
+int smam_http_timeout = 30000;
+int smam_http_max_response_size = 1048576;
+int smam_http_max_connections = 32;
 
 static CURLM *multi = NULL;
 
 typedef struct Network
 {
-	int			family;
+	int family;
 	unsigned char addr[16];
-	int			bits;
+	int bits;
 } Network;
 
 typedef struct Priv
 {
 	SmamHttpRequest *req;
-	CURL	   *easy;
+	CURL *easy;
 	struct curl_slist *hdrs;
-	char	   *buf;			/* malloc'd */
-	size_t		len;
-	size_t		alloc;
-	bool		too_large;
-	char	   *location;		/* malloc'd */
-	double		retry_after;
-	char		refused[256];	/* why the address was refused, "" if not */
-	char		errbuf[CURL_ERROR_SIZE];
-	Network    *networks;
-	int			nnetworks;
-	bool		added;
-	bool		done;
-	CURLcode	result;
+	char *buf; /* malloc'd */
+	size_t len;
+	size_t alloc;
+	bool too_large;
+	char *location; /* malloc'd */
+	double retry_after;
+	char refused[256]; /* why the address was refused, "" if not */
+	char errbuf[CURL_ERROR_SIZE];
+	Network *networks;
+	int nnetworks;
+	bool added;
+	bool done;
+	CURLcode result;
 } Priv;
 
 void
@@ -79,23 +79,19 @@ smam_http_init(void)
 {
 	curl_global_init(CURL_GLOBAL_ALL);
 
-	DefineCustomIntVariable("smam.http_connect_timeout",
-							"Time allowed to connect to a platform.",
-							NULL, &smam_http_connect_timeout, 5000, 1, 600000,
-							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("smam.http_timeout",
-							"Time allowed for a whole request to a platform, answer included.",
-							NULL, &smam_http_timeout, 30000, 1, 3600000,
-							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("smam.http_max_response_size",
-							"Largest answer smam reads from a platform.",
-							"A larger answer is a failure, never stored.",
-							&smam_http_max_response_size, 1048576, 1024, 1073741823,
-							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
-	DefineCustomIntVariable("smam.http_max_connections",
-							"Connections open at once to one host.",
-							NULL, &smam_http_max_connections, 32, 1, 1024,
-							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("smam.http_connect_timeout", "Time allowed to connect to a platform.",
+							NULL, &smam_http_connect_timeout, 5000, 1, 600000, PGC_SUSET,
+							GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.http_timeout", "Time allowed for a whole request to a platform, answer included.",
+		NULL, &smam_http_timeout, 30000, 1, 3600000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.http_max_response_size", "Largest answer smam reads from a platform.",
+		"A larger answer is a failure, never stored.", &smam_http_max_response_size, 1048576, 1024,
+		1073741823, PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("smam.http_max_connections", "Connections open at once to one host.",
+							NULL, &smam_http_max_connections, 32, 1, 1024, PGC_SUSET, 0, NULL, NULL,
+							NULL);
 }
 
 /* ---- addresses ---- */
@@ -103,9 +99,9 @@ smam_http_init(void)
 static bool
 parse_network(const char *text, Network *net)
 {
-	char		buf[128];
-	char	   *slash;
-	int			maxbits;
+	char buf[128];
+	char *slash;
+	int maxbits;
 
 	strlcpy(buf, text, sizeof(buf));
 	slash = strchr(buf, '/');
@@ -130,8 +126,7 @@ parse_network(const char *text, Network *net)
 static bool
 prefix_match(const unsigned char *a, const unsigned char *b, int bits)
 {
-	int			whole = bits / 8,
-				rest = bits % 8;
+	int whole = bits / 8, rest = bits % 8;
 
 	if (memcmp(a, b, whole) != 0)
 		return false;
@@ -192,7 +187,7 @@ static bool
 address_allowed(Priv *p, int family, const unsigned char *a)
 {
 	const char *range = special_range(family, a);
-	char		text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN];
 
 	if (range == NULL)
 		return true;
@@ -209,7 +204,7 @@ address_allowed(Priv *p, int family, const unsigned char *a)
 static curl_socket_t
 open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
-	Priv	   *p = (Priv *) clientp;
+	Priv *p = (Priv *) clientp;
 
 	if (address->family == AF_INET)
 	{
@@ -219,13 +214,15 @@ open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 	}
 	else if (address->family == AF_INET6)
 	{
-		if (!address_allowed(p, AF_INET6,
-							 (unsigned char *) &((struct sockaddr_in6 *) &address->addr)->sin6_addr))
+		if (!address_allowed(
+				p, AF_INET6,
+				(unsigned char *) &((struct sockaddr_in6 *) &address->addr)->sin6_addr))
 			return CURL_SOCKET_BAD;
 	}
 	else
 	{
-		snprintf(p->refused, sizeof(p->refused), "address family %d is not allowed", address->family);
+		snprintf(p->refused, sizeof(p->refused), "address family %d is not allowed",
+				 address->family);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(address->family, address->socktype, address->protocol);
@@ -235,7 +232,7 @@ open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 static int
 before_request(void *clientp, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
-	Priv	   *p = (Priv *) clientp;
+	Priv *p = (Priv *) clientp;
 	unsigned char a[16];
 
 	if (inet_pton(AF_INET, primary_ip, a) == 1)
@@ -249,8 +246,8 @@ before_request(void *clientp, char *primary_ip, char *local_ip, int primary_port
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	Priv	   *p = (Priv *) userdata;
-	size_t		n = size * nmemb;
+	Priv *p = (Priv *) userdata;
+	size_t n = size * nmemb;
 
 	if (p->req->discard_body)
 		return n;
@@ -261,8 +258,8 @@ on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	}
 	if (p->len + n + 1 > p->alloc)
 	{
-		size_t		want = Max(p->alloc * 2, p->len + n + 1);
-		char	   *grown = realloc(p->buf, Max(want, 1024));
+		size_t want = Max(p->alloc * 2, p->len + n + 1);
+		char *grown = realloc(p->buf, Max(want, 1024));
 
 		if (grown == NULL)
 			return 0;
@@ -278,11 +275,11 @@ on_body(char *data, size_t size, size_t nmemb, void *userdata)
 static size_t
 on_header(char *data, size_t size, size_t nitems, void *userdata)
 {
-	Priv	   *p = (Priv *) userdata;
-	size_t		n = size * nitems;
-	char		line[2048];
-	char	   *value;
-	size_t		l;
+	Priv *p = (Priv *) userdata;
+	size_t n = size * nitems;
+	char line[2048];
+	char *value;
+	size_t l;
 
 	if (n >= sizeof(line))
 		return n;
@@ -312,14 +309,14 @@ on_header(char *data, size_t size, size_t nitems, void *userdata)
 	}
 	else if (pg_strcasecmp(line, "Retry-After") == 0)
 	{
-		char	   *end;
-		double		secs = strtod(value, &end);
+		char *end;
+		double secs = strtod(value, &end);
 
 		if (end != value && *end == '\0' && secs >= 0)
 			p->retry_after = secs;
 		else
 		{
-			time_t		when = curl_getdate(value, NULL);
+			time_t when = curl_getdate(value, NULL);
 
 			if (when > 0)
 				p->retry_after = Max(0, (double) (when - time(NULL)));
@@ -333,9 +330,9 @@ on_header(char *data, size_t size, size_t nitems, void *userdata)
 static char *
 url_host(const char *url)
 {
-	CURLU	   *u = curl_url();
-	char	   *host = NULL;
-	char	   *result = NULL;
+	CURLU *u = curl_url();
+	char *host = NULL;
+	char *result = NULL;
 
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
@@ -348,12 +345,12 @@ url_host(const char *url)
 static bool
 host_on_list(const char *host, char **allowed, int n)
 {
-	size_t		hl = strlen(host);
+	size_t hl = strlen(host);
 
 	for (int i = 0; i < n; i++)
 	{
 		const char *a = allowed[i];
-		size_t		al = strlen(a);
+		size_t al = strlen(a);
 
 		if (a[0] == '.')
 		{
@@ -369,11 +366,9 @@ host_on_list(const char *host, char **allowed, int n)
 char *
 smam_http_url_problem(const char *url, char **allowed_hosts, int nallowed, int *sqlstate)
 {
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL,
-			   *host = NULL,
-			   *user = NULL;
-	char	   *problem = NULL;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	char *problem = NULL;
 
 	*sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -383,7 +378,8 @@ smam_http_url_problem(const char *url, char **allowed_hosts, int nallowed, int *
 	else if (pg_strcasecmp(scheme, "http") != 0 && pg_strcasecmp(scheme, "https") != 0)
 		problem = psprintf("scheme \"%s\" is not allowed: smam speaks http and https only", scheme);
 	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		problem = pstrdup("a URL may not carry a user name or password: put credentials in the account's credentials");
+		problem = pstrdup("a URL may not carry a user name or password: put credentials in the "
+						  "account's credentials");
 	else if (!host_on_list(host, allowed_hosts, nallowed))
 	{
 		*sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
@@ -400,7 +396,7 @@ char *
 smam_scrub(const char *text, const char *secret)
 {
 	StringInfoData out;
-	size_t		sl;
+	size_t sl;
 	const char *p;
 
 	if (text == NULL)
@@ -432,7 +428,7 @@ static void
 map_failure(Priv *p, CURLcode rc)
 {
 	SmamHttpRequest *r = p->req;
-	char	   *host = url_host(r->url);
+	char *host = url_host(r->url);
 	const char *why = p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc);
 
 	r->retryable = false;
@@ -447,7 +443,8 @@ map_failure(Priv *p, CURLcode rc)
 		case CURLE_UNSUPPORTED_PROTOCOL:
 		case CURLE_URL_MALFORMAT:
 			r->sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
-			r->error = psprintf("request to %s refused: only http and https URLs are allowed", host);
+			r->error =
+				psprintf("request to %s refused: only http and https URLs are allowed", host);
 			break;
 		case CURLE_COULDNT_RESOLVE_HOST:
 			r->sqlstate = ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION;
@@ -461,7 +458,8 @@ map_failure(Priv *p, CURLcode rc)
 			break;
 		case CURLE_OPERATION_TIMEDOUT:
 			r->sqlstate = ERRCODE_QUERY_CANCELED;
-			r->error = psprintf("no answer from %s within the time allowed (smam.http_connect_timeout %d ms, smam.http_timeout %d ms)",
+			r->error = psprintf("no answer from %s within the time allowed "
+								"(smam.http_connect_timeout %d ms, smam.http_timeout %d ms)",
 								host, smam_http_connect_timeout, smam_http_timeout);
 			r->retryable = true;
 			break;
@@ -477,8 +475,9 @@ map_failure(Priv *p, CURLcode rc)
 		case CURLE_FILESIZE_EXCEEDED:
 		case CURLE_WRITE_ERROR:
 			r->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-			r->error = psprintf("the answer from %s is larger than smam.http_max_response_size (%d bytes)",
-								host, smam_http_max_response_size);
+			r->error =
+				psprintf("the answer from %s is larger than smam.http_max_response_size (%d bytes)",
+						 host, smam_http_max_response_size);
 			break;
 		case CURLE_ABORTED_BY_CALLBACK:
 			r->sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
@@ -514,8 +513,8 @@ map_failure(Priv *p, CURLcode rc)
 static void
 map_status(SmamHttpRequest *r)
 {
-	char	   *host;
-	long		s = r->status;
+	char *host;
+	long s = r->status;
 
 	if (s >= 200 && s < 300)
 		return;
@@ -541,8 +540,9 @@ map_status(SmamHttpRequest *r)
 	{
 		r->sqlstate = ERRCODE_INSUFFICIENT_RESOURCES;
 		r->error = r->retry_after >= 0
-			? psprintf("%s asked smam to slow down (HTTP %ld, Retry-After %.0f s)", host, s, r->retry_after)
-			: psprintf("%s asked smam to slow down (HTTP %ld)", host, s);
+					   ? psprintf("%s asked smam to slow down (HTTP %ld, Retry-After %.0f s)", host,
+								  s, r->retry_after)
+					   : psprintf("%s asked smam to slow down (HTTP %ld)", host, s);
 		r->retryable = true;
 	}
 	else if (s >= 500)
@@ -565,7 +565,7 @@ static void
 prepare(Priv *p)
 {
 	SmamHttpRequest *r = p->req;
-	CURL	   *e = curl_easy_init();
+	CURL *e = curl_easy_init();
 
 	if (e == NULL)
 		elog(ERROR, "curl_easy_init failed");
@@ -621,7 +621,7 @@ static void
 finish(Priv *p)
 {
 	SmamHttpRequest *r = p->req;
-	char	   *ip = NULL;
+	char *ip = NULL;
 
 	if (curl_easy_getinfo(p->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0])
 		r->remote_ip = pstrdup(ip);
@@ -650,7 +650,7 @@ release(Priv *privs, int n)
 {
 	for (int i = 0; i < n; i++)
 	{
-		Priv	   *p = &privs[i];
+		Priv *p = &privs[i];
 
 		if (p->easy)
 		{
@@ -671,7 +671,7 @@ release(Priv *privs, int n)
 void
 smam_http_perform(SmamHttpRequest *reqs, int n)
 {
-	Priv	   *privs;
+	Priv *privs;
 	volatile int pending = 0;
 
 	if (n <= 0)
@@ -691,10 +691,10 @@ smam_http_perform(SmamHttpRequest *reqs, int n)
 	{
 		for (int i = 0; i < n; i++)
 		{
-			Priv	   *p = &privs[i];
+			Priv *p = &privs[i];
 			SmamHttpRequest *r = &reqs[i];
-			int			sqlstate;
-			char	   *problem;
+			int sqlstate;
+			char *problem;
 
 			p->req = r;
 			r->status = 0;
@@ -726,17 +726,17 @@ smam_http_perform(SmamHttpRequest *reqs, int n)
 
 		while (pending > 0)
 		{
-			int			running;
-			int			left;
-			CURLMsg    *msg;
-			CURLMcode	mc;
+			int running;
+			int left;
+			CURLMsg *msg;
+			CURLMcode mc;
 
 			mc = curl_multi_perform(multi, &running);
 			if (mc != CURLM_OK)
 				elog(ERROR, "curl_multi_perform failed: %s", curl_multi_strerror(mc));
 			while ((msg = curl_multi_info_read(multi, &left)) != NULL)
 			{
-				Priv	   *p;
+				Priv *p;
 
 				if (msg->msg != CURLMSG_DONE)
 					continue;
@@ -774,21 +774,21 @@ PG_FUNCTION_INFO_V1(smam_http_url_problem_sql);
 Datum
 smam_http_url_problem_sql(PG_FUNCTION_ARGS)
 {
-	char	  **hosts = NULL;
-	int			n = 0;
-	int			sqlstate;
-	char	   *problem;
+	char **hosts = NULL;
+	int n = 0;
+	int sqlstate;
+	char *problem;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_TEXT_P(cstring_to_text("the URL is missing"));
 	if (!PG_ARGISNULL(1))
 	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			count;
+		Datum *elems;
+		bool *nulls;
+		int count;
 
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &count);
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &elems,
+						  &nulls, &count);
 		hosts = palloc(sizeof(char *) * Max(count, 1));
 		for (int i = 0; i < count; i++)
 			if (!nulls[i])

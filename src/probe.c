@@ -28,43 +28,47 @@
 PG_FUNCTION_INFO_V1(smam_check_account_urls);
 PG_FUNCTION_INFO_V1(smam_pull_metrics);
 
-#define LINK_SQL \
-	"SELECT a.id, coalesce(k.profile_url, a.url), a.handle, a.url," \
-	"       coalesce(CASE WHEN k.profile_url IS NOT NULL THEN k.allowed_hosts END," \
-	"                (SELECT pg_catalog.array_agg(h.host) FROM smam.platform_host h" \
-	"                  WHERE h.platform OPERATOR(pg_catalog.=) a.platform))," \
-	"       CASE WHEN k.profile_url IS NOT NULL THEN k.allowed_networks::pg_catalog.text[] END" \
-	"  FROM smam.account a" \
-	"  LEFT JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled" \
+#define LINK_SQL                                                                                   \
+	"SELECT a.id, coalesce(k.profile_url, a.url), a.handle, a.url,"                                \
+	"       coalesce(CASE WHEN k.profile_url IS NOT NULL THEN k.allowed_hosts END,"                \
+	"                (SELECT pg_catalog.array_agg(h.host) FROM smam.platform_host h"               \
+	"                  WHERE h.platform OPERATOR(pg_catalog.=) a.platform)),"                      \
+	"       CASE WHEN k.profile_url IS NOT NULL THEN k.allowed_networks::pg_catalog.text[] END"    \
+	"  FROM smam.account a"                                                                        \
+	"  LEFT JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled"   \
 	" WHERE smam.account_is_live(a.stage) ORDER BY a.id"
 
-#define METRICS_SQL \
-	"SELECT a.id, k.base_url OPERATOR(pg_catalog.||) k.metrics_path, a.handle, a.url, k.allowed_hosts," \
-	"       k.allowed_networks::pg_catalog.text[], k.header_templates, c.token_secret," \
-	"       (SELECT d.platform_post_id FROM smam.delivery d WHERE d.account_id OPERATOR(pg_catalog.=) a.id" \
-	"         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status ORDER BY d.settled_at DESC LIMIT 1)," \
-	"       k.metrics_object_path::pg_catalog.text" \
-	"  FROM smam.account a" \
-	"  JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled" \
-	"                       AND k.metrics_path IS NOT NULL" \
-	"  JOIN smam.account_credential c ON c.account_id OPERATOR(pg_catalog.=) a.id" \
-	"   AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())" \
+#define METRICS_SQL                                                                                \
+	"SELECT a.id, k.base_url OPERATOR(pg_catalog.||) k.metrics_path, a.handle, a.url, "            \
+	"k.allowed_hosts,"                                                                             \
+	"       k.allowed_networks::pg_catalog.text[], k.header_templates, c.token_secret,"            \
+	"       (SELECT d.platform_post_id FROM smam.delivery d WHERE d.account_id "                   \
+	"OPERATOR(pg_catalog.=) a.id"                                                                  \
+	"         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status ORDER BY "     \
+	"d.settled_at DESC LIMIT 1),"                                                                  \
+	"       k.metrics_object_path::pg_catalog.text"                                                \
+	"  FROM smam.account a"                                                                        \
+	"  JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled"        \
+	"                       AND k.metrics_path IS NOT NULL"                                        \
+	"  JOIN smam.account_credential c ON c.account_id OPERATOR(pg_catalog.=) a.id"                 \
+	"   AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"        \
 	" WHERE smam.account_is_live(a.stage) ORDER BY a.id"
 
 static char **
 array_of(HeapTuple tup, TupleDesc desc, int col, int *n)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			count;
-	char	  **out;
+	bool isnull;
+	Datum d = SPI_getbinval(tup, desc, col, &isnull);
+	Datum *elems;
+	bool *nulls;
+	int count;
+	char **out;
 
 	*n = 0;
 	if (isnull)
 		return NULL;
-	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls,
+					  &count);
 	out = palloc(sizeof(char *) * Max(count, 1));
 	for (int i = 0; i < count; i++)
 		if (!nulls[i])
@@ -75,7 +79,7 @@ array_of(HeapTuple tup, TupleDesc desc, int col, int *n)
 static void
 lower_trim(char *s)
 {
-	size_t		l;
+	size_t l;
 
 	for (char *c = s; *c; c++)
 		*c = pg_tolower((unsigned char) *c);
@@ -92,12 +96,9 @@ lower_trim(char *s)
 static bool
 same_place(const char *url, const char *location, char **where)
 {
-	CURLU	   *u = curl_url();
-	char	   *h1 = NULL,
-			   *p1 = NULL,
-			   *h2 = NULL,
-			   *p2 = NULL;
-	bool		same = false;
+	CURLU *u = curl_url();
+	char *h1 = NULL, *p1 = NULL, *h2 = NULL, *p2 = NULL;
+	bool same = false;
 
 	*where = pstrdup(location);
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
@@ -107,11 +108,8 @@ same_place(const char *url, const char *location, char **where)
 		curl_url_get(u, CURLUPART_HOST, &h2, 0) == CURLUE_OK &&
 		curl_url_get(u, CURLUPART_PATH, &p2, 0) == CURLUE_OK)
 	{
-		char	   *a = pstrdup(h1),
-				   *b = pstrdup(h2),
-				   *c = pstrdup(p1),
-				   *d = pstrdup(p2);
-		char	   *full = NULL;
+		char *a = pstrdup(h1), *b = pstrdup(h2), *c = pstrdup(p1), *d = pstrdup(p2);
+		char *full = NULL;
 
 		lower_trim(a);
 		lower_trim(b);
@@ -145,14 +143,15 @@ text_or_null(const char *s, bool *isnull)
 static Datum
 make_array(Datum *elems, bool *nulls, int n, Oid type)
 {
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	int dims[1] = {n};
+	int lbs[1] = {1};
+	int16 typlen;
+	bool typbyval;
+	char typalign;
 
 	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
+	return PointerGetDatum(
+		construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
 }
 
 /*
@@ -162,22 +161,13 @@ make_array(Datum *elems, bool *nulls, int n, Oid type)
 Datum
 smam_check_account_urls(PG_FUNCTION_ARGS)
 {
-	int			n;
+	int n;
 	SmamHttpRequest *reqs;
-	int64	   *ids;
-	char	  **checked;
-	Datum	   *a_id,
-			   *a_url,
-			   *a_status,
-			   *a_loc,
-			   *a_outcome,
-			   *a_state,
-			   *a_err;
-	bool	   *n_status,
-			   *n_loc,
-			   *n_state,
-			   *n_err;
-	int			findings = 0;
+	int64 *ids;
+	char **checked;
+	Datum *a_id, *a_url, *a_status, *a_loc, *a_outcome, *a_state, *a_err;
+	bool *n_status, *n_loc, *n_state, *n_err;
+	int findings = 0;
 
 	SPI_connect();
 	if (SPI_execute(LINK_SQL, true, 0) != SPI_OK_SELECT)
@@ -188,15 +178,15 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 	checked = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		SmamValue	vals[3];
+		HeapTuple tup = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		SmamValue vals[3];
 
 		ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		vals[0] = (SmamValue) {"handle", SPI_getvalue(tup, desc, 3)};
-		vals[1] = (SmamValue) {"account_url", SPI_getvalue(tup, desc, 4)};
-		vals[2] = (SmamValue) {"account_id", SPI_getvalue(tup, desc, 1)};
+		vals[0] = (SmamValue){"handle", SPI_getvalue(tup, desc, 3)};
+		vals[1] = (SmamValue){"account_url", SPI_getvalue(tup, desc, 4)};
+		vals[2] = (SmamValue){"account_id", SPI_getvalue(tup, desc, 1)};
 		checked[i] = smam_fill_template(SPI_getvalue(tup, desc, 2), vals, 3, SMAM_ESC_URL);
 		reqs[i].method = "GET";
 		reqs[i].url = checked[i];
@@ -222,8 +212,8 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 	{
 		SmamHttpRequest *r = &reqs[i];
 		const char *outcome;
-		char	   *error = r->error;
-		char	   *where = NULL;
+		char *error = r->error;
+		char *where = NULL;
 
 		if (r->status >= 200 && r->status < 300)
 			outcome = "ok";
@@ -242,7 +232,8 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 				error = psprintf("the account's page redirects to %s", where);
 			}
 		}
-		else if (r->sqlstate == ERRCODE_INSUFFICIENT_PRIVILEGE || r->sqlstate == ERRCODE_INVALID_PARAMETER_VALUE)
+		else if (r->sqlstate == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+				 r->sqlstate == ERRCODE_INVALID_PARAMETER_VALUE)
 			outcome = r->status > 0 ? "unreachable" : "refused";
 		else
 			outcome = "unreachable";
@@ -254,14 +245,16 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 		a_status[i] = Int32GetDatum((int32) r->status);
 		a_loc[i] = text_or_null(where ? where : r->location, &n_loc[i]);
 		a_outcome[i] = CStringGetTextDatum(outcome);
-		a_state[i] = text_or_null(r->sqlstate && strcmp(outcome, "ok") != 0 ? unpack_sql_state(r->sqlstate) : NULL, &n_state[i]);
+		a_state[i] = text_or_null(
+			r->sqlstate && strcmp(outcome, "ok") != 0 ? unpack_sql_state(r->sqlstate) : NULL,
+			&n_state[i]);
 		a_err[i] = text_or_null(error, &n_err[i]);
 	}
 	if (n > 0)
 	{
-		Oid			types[7] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID};
-		Datum		args[7];
+		Oid types[7] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+						TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum args[7];
 
 		args[0] = make_array(a_id, NULL, n, INT8OID);
 		args[1] = make_array(a_url, NULL, n, TEXTOID);
@@ -271,14 +264,19 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 		args[5] = make_array(a_state, n_state, n, TEXTOID);
 		args[6] = make_array(a_err, n_err, n, TEXTOID);
 		if (SPI_execute_with_args(
-								  "INSERT INTO smam.account_url_check (account_id, department_id, url, http_status, location, outcome, sqlstate, error)"
-								  " SELECT r.id, a.department_id, r.url, r.status, r.loc, r.outcome, r.state, r.err"
-								  "   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-								  "        pg_catalog.unnest($3::pg_catalog.int4[]), pg_catalog.unnest($4::pg_catalog.text[]),"
-								  "        pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
-								  "        pg_catalog.unnest($7::pg_catalog.text[])) AS r(id, url, status, loc, outcome, state, err)"
-								  "   JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id",
-								  7, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				"INSERT INTO smam.account_url_check (account_id, department_id, url, http_status, "
+				"location, outcome, sqlstate, error)"
+				" SELECT r.id, a.department_id, r.url, r.status, r.loc, r.outcome, r.state, r.err"
+				"   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), "
+				"pg_catalog.unnest($2::pg_catalog.text[]),"
+				"        pg_catalog.unnest($3::pg_catalog.int4[]), "
+				"pg_catalog.unnest($4::pg_catalog.text[]),"
+				"        pg_catalog.unnest($5::pg_catalog.text[]), "
+				"pg_catalog.unnest($6::pg_catalog.text[]),"
+				"        pg_catalog.unnest($7::pg_catalog.text[])) AS r(id, url, status, loc, "
+				"outcome, state, err)"
+				"   JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id",
+				7, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the link check");
 	}
 	SPI_finish();
@@ -299,7 +297,8 @@ is_json_object(const char *body, size_t len)
 	}
 	if (len == 0 || *body != '{')
 		return false;
-	lex = makeJsonLexContextCstringLen(unconstify(char *, body), (int) len, GetDatabaseEncoding(), false);
+	lex = makeJsonLexContextCstringLen(unconstify(char *, body), (int) len, GetDatabaseEncoding(),
+									   false);
 	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
 }
 
@@ -313,21 +312,13 @@ is_json_object(const char *body, size_t len)
 Datum
 smam_pull_metrics(PG_FUNCTION_ARGS)
 {
-	int			n;
-	int			ok = 0;
+	int n;
+	int ok = 0;
 	SmamHttpRequest *reqs;
-	int64	   *ids;
-	char	  **paths;
-	Datum	   *a_id,
-			   *a_body,
-			   *a_path,
-			   *a_status,
-			   *a_state,
-			   *a_err;
-	bool	   *n_body,
-			   *n_status,
-			   *n_state,
-			   *n_err;
+	int64 *ids;
+	char **paths;
+	Datum *a_id, *a_body, *a_path, *a_status, *a_state, *a_err;
+	bool *n_body, *n_status, *n_state, *n_err;
 
 	SPI_connect();
 	if (SPI_execute(METRICS_SQL, true, 0) != SPI_OK_SELECT)
@@ -338,19 +329,19 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	paths = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		SmamValue	vals[5];
-		char	  **htpl;
-		int			nh;
+		HeapTuple tup = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		SmamValue vals[5];
+		char **htpl;
+		int nh;
 
 		ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		vals[0] = (SmamValue) {"handle", SPI_getvalue(tup, desc, 3)};
-		vals[1] = (SmamValue) {"account_url", SPI_getvalue(tup, desc, 4)};
-		vals[2] = (SmamValue) {"account_id", SPI_getvalue(tup, desc, 1)};
-		vals[3] = (SmamValue) {"token", SPI_getvalue(tup, desc, 8)};
-		vals[4] = (SmamValue) {"platform_post_id", SPI_getvalue(tup, desc, 9)};
+		vals[0] = (SmamValue){"handle", SPI_getvalue(tup, desc, 3)};
+		vals[1] = (SmamValue){"account_url", SPI_getvalue(tup, desc, 4)};
+		vals[2] = (SmamValue){"account_id", SPI_getvalue(tup, desc, 1)};
+		vals[3] = (SmamValue){"token", SPI_getvalue(tup, desc, 8)};
+		vals[4] = (SmamValue){"platform_post_id", SPI_getvalue(tup, desc, 9)};
 		paths[i] = SPI_getvalue(tup, desc, 10);
 		reqs[i].method = "GET";
 		reqs[i].url = smam_fill_template(SPI_getvalue(tup, desc, 2), vals, 5, SMAM_ESC_URL);
@@ -360,7 +351,8 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		htpl = array_of(tup, desc, 7, &nh);
 		reqs[i].headers = palloc(sizeof(char *) * Max(nh, 1));
 		for (int h = 0; h < nh; h++)
-			reqs[i].headers[reqs[i].nheaders++] = smam_fill_template(htpl[h], vals, 5, SMAM_ESC_HEADER);
+			reqs[i].headers[reqs[i].nheaders++] =
+				smam_fill_template(htpl[h], vals, 5, SMAM_ESC_HEADER);
 	}
 
 	smam_http_perform(reqs, n);
@@ -378,8 +370,8 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		SmamHttpRequest *r = &reqs[i];
-		bool		good = r->sqlstate == 0 && is_json_object(r->response, r->response_len);
-		char	   *error = r->error;
+		bool good = r->sqlstate == 0 && is_json_object(r->response, r->response_len);
+		char *error = r->error;
 
 		if (r->sqlstate == 0 && !good)
 			error = pstrdup("the answer is not a JSON object of metrics");
@@ -389,13 +381,15 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		a_path[i] = CStringGetTextDatum(paths[i]);
 		n_status[i] = r->status == 0;
 		a_status[i] = Int32GetDatum((int32) r->status);
-		a_state[i] = text_or_null(r->sqlstate ? unpack_sql_state(r->sqlstate) : (good ? NULL : "22P02"), &n_state[i]);
+		a_state[i] = text_or_null(
+			r->sqlstate ? unpack_sql_state(r->sqlstate) : (good ? NULL : "22P02"), &n_state[i]);
 		a_err[i] = text_or_null(error, &n_err[i]);
 	}
 	if (n > 0)
 	{
-		Oid			types[6] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-		Datum		args[6];
+		Oid types[6] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+						TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum args[6];
 
 		args[0] = make_array(a_id, NULL, n, INT8OID);
 		args[1] = make_array(a_body, n_body, n, TEXTOID);
@@ -404,24 +398,32 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		args[4] = make_array(a_err, n_err, n, TEXTOID);
 		args[5] = make_array(a_path, NULL, n, TEXTOID);
 		if (SPI_execute_with_args(
-								  "WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"
-								  "             pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
-								  "             pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]),"
-								  "             pg_catalog.unnest($6::pg_catalog.text[]))"
-								  "           AS r(id, body, status, state, err, path)),"
-								  " p AS (INSERT INTO smam.metric_pull (account_id, department_id, http_status, sqlstate, error)"
-								  "       SELECT r.id, a.department_id, r.status, r.state, r.err"
-								  "         FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id)"
-								  "INSERT INTO smam.account_metric (account_id, department_id, platform, metric, value)"
-								  " SELECT a.id, a.department_id, a.platform, e.key, (e.value OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.numeric"
-								  "   FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id,"
-								  "        pg_catalog.jsonb_each(CASE WHEN pg_catalog.jsonb_typeof(r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) r.path::pg_catalog.text[])"
-								  "                                    OPERATOR(pg_catalog.=) 'object'"
-								  "             THEN r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) r.path::pg_catalog.text[]"
-								  "             ELSE '{}'::pg_catalog.jsonb END) e"
-								  "  WHERE r.body IS NOT NULL"
-								  "    AND pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'number'",
-								  6, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				"WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"
+				"             pg_catalog.unnest($2::pg_catalog.text[]), "
+				"pg_catalog.unnest($3::pg_catalog.int4[]),"
+				"             pg_catalog.unnest($4::pg_catalog.text[]), "
+				"pg_catalog.unnest($5::pg_catalog.text[]),"
+				"             pg_catalog.unnest($6::pg_catalog.text[]))"
+				"           AS r(id, body, status, state, err, path)),"
+				" p AS (INSERT INTO smam.metric_pull (account_id, department_id, http_status, "
+				"sqlstate, error)"
+				"       SELECT r.id, a.department_id, r.status, r.state, r.err"
+				"         FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id)"
+				"INSERT INTO smam.account_metric (account_id, department_id, platform, metric, "
+				"value)"
+				" SELECT a.id, a.department_id, a.platform, e.key, (e.value "
+				"OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.numeric"
+				"   FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id,"
+				"        pg_catalog.jsonb_each(CASE WHEN "
+				"pg_catalog.jsonb_typeof(r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) "
+				"r.path::pg_catalog.text[])"
+				"                                    OPERATOR(pg_catalog.=) 'object'"
+				"             THEN r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) "
+				"r.path::pg_catalog.text[]"
+				"             ELSE '{}'::pg_catalog.jsonb END) e"
+				"  WHERE r.body IS NOT NULL"
+				"    AND pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'number'",
+				6, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the metrics");
 	}
 	SPI_finish();

@@ -35,10 +35,10 @@ extern Oid smam_acting_role(void);
 extern bool smam_in_extension_script(void);
 
 /* The platform management tool (delivery.c, worker.c, http.c). */
-extern int	smam_worker_batch_size;
+extern int smam_worker_batch_size;
 extern void smam_http_init(void);
 extern void smam_delivery_init(void);
 extern void smam_worker_init(void);
-extern int	smam_deliver_batch(int max, bool own_transactions, int *claimed);
+extern int smam_deliver_batch(int max, bool own_transactions, int *claimed);
 
 #endif /* SMAM_H */

@@ -48,27 +48,27 @@ PGDLLEXPORT void smam_worker_main(Datum arg);
 
 typedef struct WorkerSlot
 {
-	Oid			dbid;
-	pid_t		pid;
-	Latch	   *latch;
+	Oid dbid;
+	pid_t pid;
+	Latch *latch;
 } WorkerSlot;
 
 typedef struct WorkerShared
 {
-	slock_t		mutex;
-	WorkerSlot	slots[SMAM_MAX_WORKERS];
+	slock_t mutex;
+	WorkerSlot slots[SMAM_MAX_WORKERS];
 } WorkerShared;
 
 static char *worker_databases = NULL;
-static int	worker_idle_timeout = 60000;
-static int	worker_restart_delay = 5;
+static int worker_idle_timeout = 60000;
+static int worker_restart_delay = 5;
 
 static WorkerShared *shared = NULL;
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 static bool wake_at_commit = false;
 static bool am_worker = false;
-static int	my_slot = -1;
+static int my_slot = -1;
 
 static void
 shmem_request(void)
@@ -81,7 +81,7 @@ shmem_request(void)
 static void
 shmem_startup(void)
 {
-	bool		found;
+	bool found;
 
 	if (prev_shmem_startup)
 		prev_shmem_startup();
@@ -130,18 +130,17 @@ smam_delivery_wake(PG_FUNCTION_ARGS)
 void
 smam_worker_init(void)
 {
-	DefineCustomStringVariable("smam.worker_databases",
-							   "Databases in which a publishing worker runs (comma-separated).",
-							   "Needs smam in shared_preload_libraries; empty: no worker, use smam.dispatch().",
-							   &worker_databases, "", PGC_POSTMASTER, GUC_LIST_INPUT, NULL, NULL, NULL);
-	DefineCustomIntVariable("smam.worker_idle_timeout",
-							"Longest sleep of an idle worker when nothing is due and nothing wakes it.",
-							NULL, &worker_idle_timeout, 60000, 100, 3600000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("smam.worker_restart_delay",
-							"Seconds before a crashed worker is started again.",
-							NULL, &worker_restart_delay, 5, 1, 3600,
-							PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+		"smam.worker_databases", "Databases in which a publishing worker runs (comma-separated).",
+		"Needs smam in shared_preload_libraries; empty: no worker, use smam.dispatch().",
+		&worker_databases, "", PGC_POSTMASTER, GUC_LIST_INPUT, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.worker_idle_timeout",
+		"Longest sleep of an idle worker when nothing is due and nothing wakes it.", NULL,
+		&worker_idle_timeout, 60000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.worker_restart_delay", "Seconds before a crashed worker is started again.", NULL,
+		&worker_restart_delay, 5, 1, 3600, PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
 
 	RegisterXactCallback(xact_callback, NULL);
 
@@ -154,24 +153,24 @@ smam_worker_init(void)
 	shmem_startup_hook = shmem_startup;
 
 	{
-		char	   *copy = pstrdup(worker_databases);
-		List	   *names;
-		ListCell   *lc;
-		int			i = 0;
+		char *copy = pstrdup(worker_databases);
+		List *names;
+		ListCell *lc;
+		int i = 0;
 
 		if (!SplitIdentifierString(copy, ',', &names))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("smam.worker_databases is not a list of database names: \"%s\"", worker_databases)));
-		foreach(lc, names)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("smam.worker_databases is not a list of database names: \"%s\"",
+								   worker_databases)));
+		foreach (lc, names)
 		{
 			BackgroundWorker w;
 			const char *db = lfirst(lc);
 
 			if (i >= SMAM_MAX_WORKERS)
-				ereport(ERROR,
-						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-						 errmsg("smam.worker_databases names more than %d databases", SMAM_MAX_WORKERS)));
+				ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+								errmsg("smam.worker_databases names more than %d databases",
+									   SMAM_MAX_WORKERS)));
 			memset(&w, 0, sizeof(w));
 			w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 			w.bgw_start_time = BgWorkerStart_ConsistentState;
@@ -203,14 +202,15 @@ leave_slot(int code, Datum arg)
 static bool
 extension_installed(void)
 {
-	bool		found;
+	bool found;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'smam'",
-					true, 1) != SPI_OK_SELECT)
+	if (SPI_execute(
+			"SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'smam'",
+			true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for the smam extension");
 	found = SPI_processed > 0;
 	SPI_finish();
@@ -223,20 +223,23 @@ extension_installed(void)
 static long
 next_due_ms(void)
 {
-	long		ms = -1;
-	bool		isnull;
+	long ms = -1;
+	bool isnull;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	if (SPI_execute("SELECT pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.min(next_attempt_at)"
-					" OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8"
-					"  FROM smam.delivery WHERE status OPERATOR(pg_catalog.=) 'pending'::smam.delivery_status",
-					true, 1) != SPI_OK_SELECT)
+	if (SPI_execute(
+			"SELECT pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.min(next_attempt_at)"
+			" OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*) "
+			"1000)::pg_catalog.int8"
+			"  FROM smam.delivery WHERE status OPERATOR(pg_catalog.=) "
+			"'pending'::smam.delivery_status",
+			true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the next due delivery");
 	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (!isnull)
 			ms = (long) Max(0, DatumGetInt64(d));
@@ -250,17 +253,17 @@ next_due_ms(void)
 static void
 sleep_ms(long ms)
 {
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 Max(ms, 1), PG_WAIT_EXTENSION);
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1),
+					 PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 }
 
 void
 smam_worker_main(Datum arg)
 {
-	int			slot = DatumGetInt32(arg);
-	char		db[BGW_EXTRALEN];
-	bool		installed = false;
+	int slot = DatumGetInt32(arg);
+	char db[BGW_EXTRALEN];
+	bool installed = false;
 
 	strlcpy(db, MyBgworkerEntry->bgw_extra, sizeof(db));
 	am_worker = true;
@@ -289,8 +292,8 @@ smam_worker_main(Datum arg)
 
 	for (;;)
 	{
-		int			claimed;
-		long		wait;
+		int claimed;
+		long wait;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -315,12 +318,12 @@ smam_worker_main(Datum arg)
 		(void) smam_deliver_batch(smam_worker_batch_size, true, &claimed);
 		pgstat_report_stat(false);
 		if (claimed >= smam_worker_batch_size)
-			continue;			/* more may be due: no sleep */
+			continue; /* more may be due: no sleep */
 		wait = next_due_ms();
 		if (wait == 0 && claimed > 0)
 			continue;
 		if (wait == 0)
-			wait = 100;			/* due rows are locked by a smam.dispatch() */
+			wait = 100; /* due rows are locked by a smam.dispatch() */
 		pgstat_report_activity(STATE_IDLE, NULL);
 		sleep_ms(wait < 0 ? worker_idle_timeout : Min(wait, (long) worker_idle_timeout));
 		installed = false;

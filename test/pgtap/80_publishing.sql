@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(84);
+SELECT plan(109);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -180,6 +180,44 @@ SELECT * FROM pg_temp.refused(format($$SELECT smam.schedule_post(%s)$$, :post_en
 SELECT alike(pg_temp.refusal(format($$SELECT smam.schedule_post(%s)$$, :post_en)),
   format('%%account %s (bilingual) lacks the French text%%', :bi), 'the detail names the account and the missing language');
 SELECT is((SELECT count(*) FROM smam.post_language_gaps(:post_en)), 1::bigint, 'the English account needs nothing more');
+RESET ROLE;
+
+-- ---- more refusals of the workflow ----
+SET ROLE p_staff;
+SELECT * FROM pg_temp.refused(format($$SELECT smam.create_post(%s, '{}')$$, :item),
+  '22023', NULL, 'a post needs at least one account', 'a post to no account');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.submit_post(%s)$$, :post),
+  '55000', '6.1.4', 'post % is scheduled, not a draft', 'submitting a scheduled post');
+SELECT smam.create_post(:item, ARRAY[:bi]::bigint[]) AS p_bi \gset
+SELECT smam.submit_post(:p_bi);
+SELECT smam.add_content_item(:dept, 'Past', 'Old news.', 'Vieilles nouvelles.', available_until => now() - interval '1 day',
+                             available_from => now() - interval '1 month') AS item_past \gset
+SELECT smam.create_post(:item_past, ARRAY[:en]::bigint[]) AS p_past \gset
+SELECT smam.submit_post(:p_past);
+SELECT * FROM pg_temp.refused(format($$SELECT smam.cancel_post(%s, ' ')$$, :p_past),
+  '22023', NULL, 'cancelling a post needs a reason', 'cancelling without a reason');
+RESET ROLE;
+SET ROLE p_staff2; SELECT smam.approve_post(:p_bi); SELECT smam.approve_post(:p_past); RESET ROLE;
+SET ROLE p_head; SELECT smam.approve_post(:p_bi); SELECT smam.approve_post(:p_past);
+SELECT * FROM pg_temp.refused(format($$SELECT smam.approve_post(%s)$$, :p_bi),
+  '55000', '6.1.4', 'post % is approved, not awaiting approval', 'approving an approved post');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.schedule_post(%s)$$, :p_bi),
+  '55000', '6.1.4', 'account % is not managed in the platform management tool', 'an account without credentials');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.schedule_post(%s)$$, :p_past),
+  '55000', NULL, 'content item % is not available at %', 'an item past its availability window');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.set_publishing_policy(%s, 2, '{"1": ["no_such_office"]}')$$, :dept),
+  '22023', NULL, '"no_such_office" is not an office', 'an approver that is no office');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.set_publishing_policy(%s, 2, '{"1": ["@nobody_here"]}')$$, :dept),
+  '42704', NULL, 'role "nobody_here" is not a principal', 'an approver that is no principal');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.set_publishing_policy(%s, 1, '{"2": ["department_staff"]}')$$, :dept),
+  '22023', NULL, 'tier "2" is not one of the department''s 1 tiers', 'approvers for a tier beyond the number of tiers');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.set_credential(%s, '  ')$$, :bi),
+  '22023', NULL, 'a credential cannot be empty', 'an empty credential');
+SELECT lives_ok(format($$SELECT smam.cancel_post(%s, 'the event moved')$$, :p_past), 'cancelling an approved post');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.edit_post(%s, text_en => 'x')$$, :p_past),
+  '55000', '6.1.4', 'post % can no longer be edited', 'editing a cancelled post');
+SELECT * FROM pg_temp.refused(format($$SELECT smam.cancel_post(%s, 'again')$$, :p_past),
+  '55000', NULL, 'post % is already cancelled', 'cancelling a cancelled post');
 RESET ROLE;
 
 -- ---- live accounts only; leaving them cancels pending deliveries ----
