@@ -163,6 +163,28 @@ cmp_ok($latency, '<', 5, "delivered ${latency}s after the commit, though the idl
 $node->safe_psql('postgres', "ALTER SYSTEM SET smam.http_timeout = '20s'");
 $node->reload;
 sleep 0.5;
+my $worker_before = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'");
+my $p_slow = publish('Patience', 'Patience', 'slowone');
+ok(settled($p_slow, 30), 'a slow platform (5 s) ...');
+is((split /\|/, delivery($p_slow, 'slowone'))[0] . ' ' . (split /\|/, delivery($p_slow, 'slowone'))[1], 'delivered 1',
+   '... is delivered at the first attempt: the worker reloaded smam.http_timeout on SIGHUP');
+is($node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'"),
+   $worker_before, 'the same worker, not a restarted one');
+
+# Interrupts inside the network loop: smam.dispatch() in a session, a slow
+# platform, a statement timeout of 1 s.
+my $p_int = do { local $publish_at = "now() + interval '1 hour'"; publish('Wait', 'Attente', 'slowone') };
+my $t_int = time;
+my ($rc_int, $out_int, $err_int) = $node->psql('postgres', qq{
+  BEGIN;
+  UPDATE smam.delivery SET next_attempt_at = now() WHERE post_id = $p_int;
+  SET LOCAL statement_timeout = '1s';
+  SELECT smam.dispatch();
+  COMMIT;});
+like($err_int, qr/canceling statement due to statement timeout/, 'a cancel reaches smam.dispatch() inside the network loop');
+cmp_ok(time - $t_int, '<', 4, 'within the second, not after the 5 s answer');
+is((split /\|/, delivery($p_int, 'slowone'))[0], 'pending', 'the aborted claim rolled back: the delivery is still pending');
+$node->safe_psql('postgres', "SET ROLE w_staff; SELECT smam.cancel_post($p_int, 'test over')");
 
 sub worker_pid {
     return $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'");
@@ -241,7 +263,7 @@ is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',') 
 ok((grep { my @f = split /\t/; $f[3] eq '/metrics/okone' && $f[4] eq 'Bearer tok-okone' } do { open my $fh, '<', $log; <$fh> }),
    'the metrics request carries the account\'s credential');
 like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || dead || ' ' || (average_time_to_approve IS NOT NULL) FROM smam.publishing_report WHERE platform = 'x'"),
-   qr/^4 9 6 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
+   qr/^6 10 6 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
 
 # ---- a streaming standby: readable, its worker idle until promoted ----
 $node->backup('b');
