@@ -12,6 +12,7 @@
 #   /publish/flaky...  500 the first time a key is seen, then 200
 #   /publish/denied... 401
 #   /publish/big...    200 with a 2 MB body
+#   /publish/hop...    301 to another host
 #   /profile/gone...   404;  /profile/moved...  301 to another host;  else 200
 #   /metrics/...       200 {"followers": 120, "impressions": 3400, "engagements": 87,
 #                           "data": {"public_metrics": {"followers_count": 5}}}
@@ -29,6 +30,7 @@ use POSIX ();
 my ($portfile, $logfile) = @ARGV;
 die "usage: $0 PORTFILE LOGFILE\n" unless $portfile && $logfile;
 
+my $port_of_redirect = 80;
 my $server = IO::Socket::INET->new(
     LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 128, ReuseAddr => 1, Proto => 'tcp')
   or die "cannot listen: $!\n";
@@ -101,6 +103,7 @@ sub serve {
             elsif ($handle =~ /^slow/)   { sleep 5; respond($c, 200, '', '{"id":"late"}') }
             elsif ($handle =~ /^bad/)    { respond($c, 400, '', '{"error":"bad request"}') }
             elsif ($handle =~ /^denied/) { respond($c, 401, '', '{"error":"bad token"}') }
+            elsif ($handle =~ /^hop/)    { respond($c, 301, "Location: http://127.0.0.2:$port_of_redirect/publish/$handle\r\n", '') }
             elsif ($handle =~ /^big/)    { respond($c, 200, '', '{"id":"' . ('x' x 2_000_000) . '"}') }
             elsif ($handle =~ /^flaky/ && !seen_before($key)) { respond($c, 500, '', '{"error":"first time"}') }
             else { respond($c, 200, '', '{"data":{"id":"post-' . count_requests() . '"},"id":"post-' . count_requests() . '"}') }

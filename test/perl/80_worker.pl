@@ -68,7 +68,7 @@ $node->safe_psql('postgres', qq{
 my %acct;
 for my $a (['okone', 'english'], ['okfr', 'french'], ['okbi', 'bilingual'], ['failone', 'english'],
            ['busyone', 'english'], ['slowone', 'english'], ['badone', 'english'], ['flakyone', 'english'],
-           ['deniedone', 'english'], ['bigone', 'english'], ['fb:okclosed', 'english'])
+           ['deniedone', 'english'], ['bigone', 'english'], ['hopone', 'english'], ['fb:okclosed', 'english'])
 {
     my ($h, $lang) = @$a;
     my $url = $h =~ s/^fb:// ? "https://www.facebook.com/$h" : "https://x.com/$h";
@@ -136,6 +136,8 @@ is("$d{deniedone}[0] $d{deniedone}[1] $d{deniedone}[3]", 'dead 1 28000', 'a 401 
 is($node->safe_psql('postgres', "SELECT managed_in_tool FROM smam.account_tool_status WHERE account_id = $acct{deniedone}"),
    'f', 'an account whose credentials were refused is no longer managed in the tool');
 is("$d{bigone}[0] $d{bigone}[3]", 'dead 54000', 'an answer larger than smam.http_max_response_size is refused');
+is("$d{hopone}[0] $d{hopone}[1] $d{hopone}[3]", 'dead 1 42501', 'a redirect to another host is not followed');
+like($d{hopone}[5], qr/a redirect to 127\.0\.0\.2: smam never follows redirects/, '... and the error says where it pointed');
 is("$d{flakyone}[0] $d{flakyone}[1]", 'delivered 2', 'a 500 then a 200: delivered on the second attempt');
 is("$d{okclosed}[0] $d{okclosed}[1] $d{okclosed}[3]", 'dead 3 08001', 'connection refused: retried, then dead');
 is(scalar(@{ $req->{ $d{failone}[6] } }), 3, 'the three attempts carried the same idempotency key');
@@ -250,12 +252,12 @@ is($node->safe_psql('postgres', "SELECT outcome FROM smam.account_url_check WHER
    'a live account answering 200 is ok');
 is($node->safe_psql('postgres', "SELECT outcome || ' ' || sqlstate FROM smam.account_url_check WHERE account_id = $acct{okclosed}"),
    'unreachable 08001', 'an account that cannot be reached is recorded, not a finding');
-is($node->safe_psql('postgres', 'SET ROLE w_admin; SELECT smam.pull_metrics()'), '10',
-   'metrics are pulled from the ten x accounts with credentials');
+is($node->safe_psql('postgres', 'SET ROLE w_admin; SELECT smam.pull_metrics()'), '11',
+   'metrics are pulled from the eleven x accounts with credentials');
 is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',' ORDER BY metric) FROM smam.account_metric WHERE account_id = $acct{okone}"),
    'engagements=87,followers=120,impressions=3400', 'each number of the answer is a point of the time series');
 is($node->safe_psql('postgres', "SELECT accounts || ' ' || last_value_total FROM smam.metrics_monthly WHERE platform = 'x' AND metric = 'followers'"),
-   '10 1200', 'metrics by department, platform and month');
+   '11 1320', 'metrics by department, platform and month');
 $node->safe_psql('postgres', "UPDATE smam.connector SET metrics_object_path = '{data,public_metrics}' WHERE platform = 'x'");
 $node->safe_psql('postgres', 'SELECT smam.pull_metrics()');
 is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',') FROM smam.account_metric WHERE account_id = $acct{okone} AND metric LIKE '%count'"),
@@ -263,7 +265,7 @@ is($node->safe_psql('postgres', "SELECT string_agg(metric || '=' || value, ',') 
 ok((grep { my @f = split /\t/; $f[3] eq '/metrics/okone' && $f[4] eq 'Bearer tok-okone' } do { open my $fh, '<', $log; <$fh> }),
    'the metrics request carries the account\'s credential');
 like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || dead || ' ' || (average_time_to_approve IS NOT NULL) FROM smam.publishing_report WHERE platform = 'x'"),
-   qr/^6 10 6 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
+   qr/^6 10 7 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
 
 # ---- a streaming standby: readable, its worker idle until promoted ----
 $node->backup('b');
