@@ -17,6 +17,9 @@
 #   /metrics/...       200 {"followers": 120, "impressions": 3400, "engagements": 87,
 #                           "data": {"public_metrics": {"followers_count": 5}}}
 #
+# An https request (a TLS handshake) gets a plain-text answer, which fails
+# the client's TLS layer.
+#
 # Every request is appended to the log: method, path, Idempotency-Key,
 # Authorization, body (tab-separated, one line).
 #
@@ -24,6 +27,7 @@
 use strict;
 use warnings;
 use IO::Socket::INET;
+use Socket qw(MSG_PEEK);
 use Fcntl qw(:flock);
 use POSIX ();
 
@@ -78,6 +82,15 @@ sub respond {
 sub serve {
     my ($c) = @_;
     $c->autoflush(1);
+    # A TLS ClientHello (https to this plain server): answer in plain text,
+    # which the client's TLS layer rejects.
+    my $first = '';
+    recv($c, $first, 1, MSG_PEEK);
+    if ($first ne '' && ord($first) == 0x16) {
+        print $c "HTTP/1.0 400 Bad Request\r\n\r\nthis server speaks plain HTTP\r\n";
+        close $c;
+        return;
+    }
     while (1) {
         my $start = <$c>;
         last unless defined $start;

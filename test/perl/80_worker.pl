@@ -63,15 +63,19 @@ $node->safe_psql('postgres', qq{
     allowed_networks => '{127.0.0.1/32}');
   SELECT smam.set_connector('facebook', 'http://127.0.0.1:$closed', '/publish/{{handle}}',
     body_template => '{"message": {{text}}}', allowed_networks => '{127.0.0.1/32}');
+  -- https to the plain-HTTP test server: the TLS handshake cannot succeed
+  SELECT smam.set_connector('instagram', 'https://127.0.0.1:$port', '/publish/{{handle}}',
+    body_template => '{"caption": {{text}}}', allowed_networks => '{127.0.0.1/32}');
   RESET ROLE;
 });
 my %acct;
 for my $a (['okone', 'english'], ['okfr', 'french'], ['okbi', 'bilingual'], ['failone', 'english'],
            ['busyone', 'english'], ['slowone', 'english'], ['badone', 'english'], ['flakyone', 'english'],
-           ['deniedone', 'english'], ['bigone', 'english'], ['hopone', 'english'], ['fb:okclosed', 'english'])
+           ['deniedone', 'english'], ['bigone', 'english'], ['hopone', 'english'], ['fb:okclosed', 'english'],
+           ['ig:oktls', 'english'])
 {
     my ($h, $lang) = @$a;
-    my $url = $h =~ s/^fb:// ? "https://www.facebook.com/$h" : "https://x.com/$h";
+    my $url = $h =~ s/^fb:// ? "https://www.facebook.com/$h" : $h =~ s/^ig:// ? "https://www.instagram.com/$h" : "https://x.com/$h";
     $acct{$h} = $node->safe_psql('postgres', qq{
       SELECT smam.onboard_account(1, NULL, '$url', 'N', 'N', '$lang', 'test')});
     $node->safe_psql('postgres', "SELECT smam.set_credential($acct{$h}, 'tok-$h')");
@@ -140,11 +144,13 @@ is("$d{hopone}[0] $d{hopone}[1] $d{hopone}[3]", 'dead 1 42501', 'a redirect to a
 like($d{hopone}[5], qr/a redirect to 127\.0\.0\.2: smam never follows redirects/, '... and the error says where it pointed');
 is("$d{flakyone}[0] $d{flakyone}[1]", 'delivered 2', 'a 500 then a 200: delivered on the second attempt');
 is("$d{okclosed}[0] $d{okclosed}[1] $d{okclosed}[3]", 'dead 3 08001', 'connection refused: retried, then dead');
+is("$d{oktls}[0] $d{oktls}[1] $d{oktls}[3]", 'dead 1 08001', 'https is TLS: a failed handshake is not retried');
+like($d{oktls}[5], qr/^TLS with 127\.0\.0\.1 could not be verified/, '... and says so');
 is(scalar(@{ $req->{ $d{failone}[6] } }), 3, 'the three attempts carried the same idempotency key');
 my $twice = 0;
 for my $h (keys %acct) {
     my $n = $req->{ $d{$h}[6] } ? scalar @{ $req->{ $d{$h}[6] } } : 0;
-    $twice++ if $n != $d{$h}[1] && $h ne 'okclosed';
+    $twice++ if $n != $d{$h}[1] && $h ne 'okclosed' && $h ne 'oktls';
 }
 is($twice, 0, 'each delivery reached the server exactly as often as it was attempted, under its own key');
 is($node->safe_psql('postgres', "SELECT status FROM smam.post WHERE id = $post"), 'failed',
