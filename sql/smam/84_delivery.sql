@@ -98,6 +98,26 @@ COMMENT ON VIEW smam.account_tool_status IS
 COMMENT ON COLUMN smam.account_tool_status.managed_in_tool IS
   'An enabled connector for the platform, and credentials neither expired nor refused (401/403) since they were set';
 
+-- The same answer for one account, whoever asks (it reveals no secret, only
+-- whether the account is managed): for the compliance views of 6.1.4.
+CREATE FUNCTION smam.managed_in_tool(account bigint) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT EXISTS (
+      SELECT 1 FROM smam.account a
+        JOIN smam.connector k ON k.platform = a.platform AND k.enabled
+        JOIN smam.account_credential c ON c.account_id = a.id
+       WHERE a.id = account
+         AND (c.expires_at IS NULL OR c.expires_at > now())
+         AND NOT coalesce((SELECT d.http_status IN (401, 403) AND d.settled_at > c.set_at
+                             FROM smam.delivery d
+                            WHERE d.account_id = a.id AND d.status IN ('delivered', 'dead')
+                            ORDER BY d.settled_at DESC LIMIT 1), false))
+  $$;
+COMMENT ON FUNCTION smam.managed_in_tool(bigint) IS
+  '6.1.4: is the account managed in the platform management tool (enabled connector, credentials neither expired nor refused)?';
+
 CREATE FUNCTION smam.schedule_post(post bigint) RETURNS integer
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp

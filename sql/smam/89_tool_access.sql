@@ -54,7 +54,7 @@ GRANT SELECT ON smam.content_item, smam.publishing_policy, smam.approval_tier, s
 GRANT SELECT ON smam.delivery, smam.delivery_attempt, smam.account_tool_status TO smam_analyst;
 
 GRANT EXECUTE ON FUNCTION smam.account_is_live(smam.stage), smam.approval_tiers(bigint),
-  smam.post_language_gaps(bigint), smam.template_placeholders()
+  smam.post_language_gaps(bigint), smam.template_placeholders(), smam.managed_in_tool(bigint)
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 GRANT EXECUTE ON FUNCTION
   smam.add_content_item(bigint, text, text, text, text[], text[], timestamptz, timestamptz, text),

@@ -139,6 +139,8 @@ is("$d{badone}[0] $d{badone}[1] $d{badone}[3]", 'dead 1 22023', 'a 400 is not re
 is("$d{deniedone}[0] $d{deniedone}[1] $d{deniedone}[3]", 'dead 1 28000', 'a 401 is not retried');
 is($node->safe_psql('postgres', "SELECT managed_in_tool FROM smam.account_tool_status WHERE account_id = $acct{deniedone}"),
    'f', 'an account whose credentials were refused is no longer managed in the tool');
+is($node->safe_psql('postgres', "SELECT smam.managed_in_tool($acct{deniedone}) || ' ' || smam.managed_in_tool($acct{okone})"),
+   'false true', 'smam.managed_in_tool() agrees');
 is("$d{bigone}[0] $d{bigone}[3]", 'dead 54000', 'an answer larger than smam.http_max_response_size is refused');
 is("$d{hopone}[0] $d{hopone}[1] $d{hopone}[3]", 'dead 1 42501', 'a redirect to another host is not followed');
 like($d{hopone}[5], qr/a redirect to 127\.0\.0\.2: smam never follows redirects/, '... and the error says where it pointed');

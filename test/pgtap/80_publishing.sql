@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(109);
+SELECT plan(110);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -91,6 +91,8 @@ SELECT lives_ok(format($$SELECT smam.set_credential(%s, 'tok-SECRET-en'), smam.s
 SELECT throws_ok('SELECT * FROM smam.account_credential', '42501', NULL, 'nobody but the extension''s owner reads credentials');
 SELECT is((SELECT count(*) FROM smam.account_tool_status WHERE managed_in_tool), 2::bigint,
   'two accounts are managed in the tool (6.1.4), the third lacks credentials');
+SELECT is(ARRAY[smam.managed_in_tool(:en), smam.managed_in_tool(:bi)], ARRAY[true, false],
+  'smam.managed_in_tool() answers the same for one account');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM information_schema.columns c JOIN pg_class v ON v.relname = c.table_name
             WHERE c.table_schema = 'smam' AND v.relnamespace = 'smam'::regnamespace AND v.relkind = 'v'
