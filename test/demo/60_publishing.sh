@@ -19,7 +19,7 @@ GRANT smam_admin TO demo_pub_admin; GRANT smam_department TO demo_pub_staff, dem
 SELECT smam.register_principal('demo_pub_admin', 'Ada Admin', 'ada.pub@example.gc.ca');
 SELECT smam.appoint('demo_pub_admin', 'administrator');
 SET ROLE demo_pub_admin;
-SELECT smam.add_department('Department of Demonstrations', 'Ministère des Démonstrations') AS dept \gset
+SELECT smam.add_department('Department of Open Houses', 'Ministère des Portes ouvertes') AS dept \gset
 SELECT smam.register_principal('demo_pub_staff', 'Sam Staff', 'sam.pub@example.gc.ca', :dept);
 SELECT smam.register_principal('demo_pub_head', 'Hélène Head', 'helene.pub@example.gc.ca', :dept);
 SELECT smam.appoint('demo_pub_staff', 'department_staff', :dept);
