@@ -259,7 +259,7 @@ CREATE FUNCTION smam.void_approvals(post bigint, reason text) RETURNS integer
 -- scheduled and sends it back for approval; once anything is out, it is
 -- too late to edit.
 CREATE FUNCTION smam.post_edit_guard() RETURNS trigger
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN

@@ -207,8 +207,9 @@ CREATE FUNCTION smam.settle_posts(posts bigint[]) RETURNS void
   $$;
 
 -- An account leaving the live stages takes its pending deliveries with it.
+-- SECURITY DEFINER: whoever moves the account, its deliveries are cancelled.
 CREATE FUNCTION smam.account_left_live() RETURNS trigger
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 DECLARE

@@ -49,7 +49,7 @@ wrk_rps=$(wrk -t1 -c32 -d5s -s "$work/post.lua" "http://127.0.0.1:$port/publish/
 
 # ---- smam: the worker for the bench database ----
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" \
+"${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" \
   -c "ALTER SYSTEM SET smam.worker_databases = '$DB'"
 as_owner "$PGBIN/pg_ctl" -D "$SMAM_RUN/data" -l "$SMAM_RUN/server.log" -w restart >/dev/null
 "${PSQL[@]}" -o /dev/null -d $DB <<SQL
