@@ -280,14 +280,17 @@ $node->backup('b');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($node, 'b', has_streaming => 1);
 $standby->start;
-my $p5 = do { local $publish_at = "now() + interval '3 s'"; publish('Later', 'Plus tard', 'okone') };
+my $p5 = do { local $publish_at = "now() + interval '6 s'"; publish('Later', 'Plus tard', 'okone') };
 $node->wait_for_catchup($standby);
 $node->stop('immediate');
 my $key5 = (split /\|/, $standby->safe_psql('postgres',
     "SELECT idempotency_key FROM smam.delivery WHERE post_id = $p5"))[0];
 is($standby->safe_psql('postgres', "SELECT count(*) FROM smam.account"), scalar(keys %acct),
    'the standby serves reads');
-sleep 4;
+# wait on the standby until the delivery has been due for a second
+my $due_in = $standby->safe_psql('postgres',
+    "SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp())) FROM smam.delivery WHERE post_id = $p5");
+sleep($due_in + 1.5);
 is($standby->safe_psql('postgres', "SELECT query FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'"),
    'idle: hot standby', 'the standby\'s worker is idle');
 ok(!requests()->{$key5}, 'nothing was sent from the standby, though the delivery is due');
