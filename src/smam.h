@@ -69,4 +69,11 @@ extern bool smam_restoring_dump(void);
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);
 
+/* The platform management tool (delivery.c, worker.c, http.c). */
+extern int smam_worker_batch_size;
+extern void smam_http_init(void);
+extern void smam_delivery_init(void);
+extern void smam_worker_init(void);
+extern int smam_deliver_batch(int max, bool own_transactions, int *claimed);
+
 #endif /* SMAM_H */
