@@ -5,7 +5,7 @@
 -- trigger records whoever writes the row.
 BEGIN;
 \ir _setup.psql
-SELECT plan(37);
+SELECT plan(39);
 
 -- The refusal's SQLSTATE, requirement and whether it carries a hint.
 CREATE FUNCTION tap.refusal(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -127,6 +127,17 @@ SELECT is(tap.refusal('postgres', format($$UPDATE smam.archive SET no_archive_re
   '42501 6.1.2 +hint', 'archive: a recorded archive is not changed');
 SELECT is(tap.refusal('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$, :gone)),
   'ok', 'the archive recorded by the owner lets the entity dispose of the account');
+
+-- ---- lifecycle.c remembers column numbers: an altered table is read right ----
+SELECT tap.planned(:d1, 'AlterOne') AS alt1 \gset
+SELECT tap.planned(:d1, 'AlterTwo') AS alt2 \gset
+SELECT is(tap.refusal('t_head', format($$SELECT smam.abandon_account(%s, 'before')$$, :alt1)), 'ok',
+  'an abandon reads the note (and the trigger remembers where the column is)');
+ALTER TABLE smam.account DROP COLUMN stage_note;
+ALTER TABLE smam.account ADD COLUMN stage_note text;
+SELECT tap.refusal('t_head', format($$SELECT smam.abandon_account(%s, 'after')$$, :alt2)) AS alt2_result \gset
+SELECT is(:'alt2_result' || ' ' || (SELECT note FROM smam.stage_history WHERE account_id = :alt2 AND to_stage = 'disposed'),
+  'ok after', 'after the column moved, the trigger reads the note from its new place');
 
 SELECT * FROM finish();
 ROLLBACK;
