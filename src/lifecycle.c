@@ -954,6 +954,21 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_lifecycle_guard: must be fired for each row");
 
 	desc = td->tg_relation->rd_att;
+
+	/*
+	 * The rules read these columns, all NOT NULL. A row lacking one is never
+	 * stored: its NOT NULL constraint, checked after this trigger, refuses it
+	 * (23502). Reading it here would dereference the missing value.
+	 */
+	{
+		static const char *const required[] = {"id", "department_id", "platform", "stage", "onboarded", NULL};
+		HeapTuple	row = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+
+		for (int i = 0; required[i] != NULL; i++)
+			if (heap_attisnull(row, account_attno(desc, required[i]), desc))
+				return PointerGetDatum(row);
+	}
+
 	SPI_connect();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		result = guard_insert(td->tg_trigtuple, desc);

@@ -5,7 +5,7 @@
 -- trigger records whoever writes the row.
 BEGIN;
 \ir _setup.psql
-SELECT plan(39);
+SELECT plan(45);
 
 -- The refusal's SQLSTATE, requirement and whether it carries a hint.
 CREATE FUNCTION tap.refusal(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -127,6 +127,22 @@ SELECT is(tap.refusal('postgres', format($$UPDATE smam.archive SET no_archive_re
   '42501 6.1.2 +hint', 'archive: a recorded archive is not changed');
 SELECT is(tap.refusal('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$, :gone)),
   'ok', 'the archive recorded by the owner lets the entity dispose of the account');
+
+-- ---- a missing NOT NULL value meets its constraint, not a crash of the guards ----
+SELECT is(tap.refusal('postgres', format($$INSERT INTO smam.account (department_id, platform, handle, url, url_key, name_en, official_language)
+  VALUES (NULL, 'x', 'N', 'https://x.com/N', 'https://x.com/n', 'N', 'english')$$)), '23502 no hint',
+  'owner: an account without a department is refused by NOT NULL (the lifecycle guard does not read the missing value)');
+SELECT is(tap.refusal('postgres', format($$INSERT INTO smam.account (department_id, platform, handle, url, url_key, name_en, official_language)
+  VALUES (%s, NULL, 'N', 'https://x.com/N', 'https://x.com/n', 'N', 'english')$$, :d1)), '23502 no hint',
+  'owner: an account without a platform is refused by NOT NULL');
+SELECT is(tap.refusal('postgres', format($$UPDATE smam.account SET stage = NULL WHERE id = %s$$, :planned)), '23502 no hint',
+  'owner: a stage set to NULL is refused by NOT NULL');
+SELECT is(tap.refusal('postgres', format($$INSERT INTO smam.strategy (department_id, title) VALUES (NULL, 'S')$$)), '23502 no hint',
+  'owner: a strategy without a department is refused by NOT NULL (the approval guard does not read the missing value)');
+SELECT is(tap.refusal('postgres', format($$INSERT INTO smam.submission (account_id, department_id, kind) VALUES (NULL, %s, 'creation')$$, :d1)), '23502 no hint',
+  'owner: a submission without an account is refused by NOT NULL');
+SELECT is(tap.refusal('postgres', $$INSERT INTO smam.appointment (principal, office) VALUES ('t_staff', NULL)$$), '23502 no hint',
+  'owner: an appointment without an office is refused by NOT NULL (the appointment guard does not read the missing value)');
 
 -- ---- lifecycle.c remembers column numbers: an altered table is read right ----
 SELECT tap.planned(:d1, 'AlterOne') AS alt1 \gset
