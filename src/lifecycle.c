@@ -587,9 +587,11 @@ set_columns(HeapTuple tup, TupleDesc desc, int n, const char **names, Datum *val
 static void
 init_move(Move *m, HeapTuple tup, TupleDesc desc)
 {
+	bool		isnull;
+
 	memset(m, 0, sizeof(Move));
-	m->account = pg_strtoint64(col_text(tup, desc, "id"));
-	m->dept = pg_strtoint64(col_text(tup, desc, "department_id"));
+	m->account = DatumGetInt64(heap_getattr(tup, account_attno(desc, "id"), desc, &isnull));
+	m->dept = DatumGetInt64(heap_getattr(tup, account_attno(desc, "department_id"), desc, &isnull));
 	m->platform = col_text(tup, desc, "platform");
 	m->who = GetUserNameFromId(smam_acting_role(), false);
 	m->at = GetCurrentTransactionStartTimestamp();
@@ -974,7 +976,13 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 		result = guard_insert(td->tg_trigtuple, desc);
 	else
 		result = guard_update(td->tg_trigtuple, td->tg_newtuple, desc);
-	result = SPI_copytuple(result);
+
+	/*
+	 * A row the guards changed lives in SPI's memory and is copied out; the
+	 * row as given (the common case of an edit) is returned as it is.
+	 */
+	if (result != td->tg_trigtuple && result != td->tg_newtuple)
+		result = SPI_copytuple(result);
 	SPI_finish();
 	return PointerGetDatum(result);
 }
