@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(93);
+SELECT plan(96);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -188,6 +188,19 @@ SELECT is((SELECT status_reason FROM smam.compliance_by_department WHERE departm
   'not yet in force', 'and says why');
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.5'),
   'not applicable', '6.2.5 is not in force here either');
+-- Once 6.1.4 and 6.2.5 are in force, the tool's absence is a finding.
+SET ROLE c_admin;
+SELECT smam.record_effective_date('6.1.4', '2014-01-01', 'test communication');
+SELECT smam.record_effective_date('6.2.5', '2014-01-01', 'test communication');
+RESET ROLE;
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.1.4' AND object_id = (SELECT f FROM accb)),
+  format('Account %s is not managed in the platform management tool: no enabled connector for %s.', (SELECT f FROM accb),
+         (SELECT platform FROM smam.account WHERE id = (SELECT f FROM accb))),
+  '6.1.4: a live account without a connector for its platform is not managed in the tool');
+SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = (SELECT b FROM d) AND requirement = '6.1.4'),
+  'not met', '6.1.4 is not met for its department');
+SELECT ok((SELECT count(*) FROM smam.compliance_findings WHERE requirement = '6.2.5' AND object_type = 'platform') > 0,
+  '6.2.5: a platform with live accounts and no connector is a finding for the entity');
 
 -- 6.1.2: evaluations within the standard the entity sets.
 SET ROLE c_staff;
@@ -277,7 +290,7 @@ SELECT ok((SELECT count(*) FROM smam.compliance_findings) > 0
 SELECT is((SELECT count(DISTINCT department_id) FROM smam.compliance_by_department), 1::bigint,
   'and only its own status');
 SELECT is((SELECT array_agg(DISTINCT f ->> 'requirement') FROM smam.compliance_report r, jsonb_array_elements(r.findings) f
-            WHERE r.id = (SELECT id FROM rep)), ARRAY['6.1.1', '6.1.2', '6.1.3', '6.1.5'],
+            WHERE r.id = (SELECT id FROM rep)), ARRAY['6.1.1', '6.1.2', '6.1.3', '6.1.4', '6.1.5'],
   'the frozen report holds the department''s findings');
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true, 'the report reproduces as of its moment');
 RESET ROLE;

@@ -215,7 +215,7 @@ CREATE VIEW smam.compliance_rule AS
       ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date'),
       ('6.1.2', 'department', true, 'Every live account has an approved implementation plan and, where the entity set the evaluation standard, an evaluation completed within it; no live account vanished from the index with a disposition review open'),
       ('6.1.3', 'department', true, 'Every account created, configured or disposed went through an accepted submission; onboarded accounts have none on record'),
-      ('6.1.4', 'department', false, 'Accounts managed in the platform management tool: needs the tool (not in this installation)'),
+      ('6.1.4', 'department', true, 'Every live account is managed in the platform management tool: an enabled connector for its platform and working credentials (smam.managed_in_tool, read as it is now)'),
       ('6.1.5', 'department', true, 'Every live account''s configuration meets the technical specifications'),
       ('7.1.2', 'department', true, 'Every report TBS requested from the department is submitted by its due date'),
       ('8.1',   'department', true, 'Every corrective action recommended to the department is completed by its due date'),
@@ -223,7 +223,7 @@ CREATE VIEW smam.compliance_rule AS
       ('6.2.2', 'entity', true, 'Every move into creation, configuration, disposition and disposed was made by the entity, and every disposed account has its archive record'),
       ('6.2.3', 'entity', true, 'Every platform with a live account is pre-reviewed on the date'),
       ('6.2.4', 'entity', true, 'Every live account is in the last published index, as it is now, and the index lists no account that is not live'),
-      ('6.2.5', 'entity', false, 'The platform management tool is provided: needs the tool (not in this installation)'),
+      ('6.2.5', 'entity', true, 'The platform management tool is provided for every platform with a live account: an enabled connector (read as it is now)'),
       ('7.3.1', 'entity', true, 'Every activity report TBS requested from the entity is submitted by its due date'),
       ('7.3.2', 'entity', true, 'Every compliance report TBS requested from the entity is submitted by its due date'),
       ('7.2.3', 'tbs', true, 'A review of the Standard was initiated within five years of its effective date')
@@ -428,6 +428,30 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
         FROM smam.corrective_action c
        WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
          AND (c.completed_at IS NULL OR c.completed_at > at)
+      UNION ALL
+      -- 6.1.4: live accounts managed in the platform management tool, as
+      -- they are now. The cheap absences are tested first; only accounts
+      -- with a connector and credentials ask smam.managed_in_tool() whether
+      -- the platform has refused those credentials since.
+      SELECT '6.1.4', a.department_id, 'account', a.id, a.url,
+             CASE WHEN with_text THEN
+               format('Account %s is not managed in the platform management tool: %s.', a.id,
+                      CASE WHEN k.platform IS NULL THEN 'no enabled connector for ' || a.platform
+                           WHEN c.account_id IS NULL THEN 'no credentials'
+                           ELSE 'its credentials have expired or were refused' END) END,
+             a.stage_since
+        FROM live a
+        LEFT JOIN smam.connector k ON k.platform = a.platform AND k.enabled
+        LEFT JOIN smam.account_credential c ON c.account_id = a.id
+       WHERE k.platform IS NULL OR c.account_id IS NULL OR NOT smam.managed_in_tool(a.id)
+      UNION ALL
+      -- 6.2.5: the entity provides the tool for every platform in use.
+      SELECT '6.2.5', NULL, 'platform', NULL, p.platform,
+             format('%s accounts are live on %s, for which the platform management tool has no enabled connector.',
+                    p.n, p.platform),
+             p.since
+        FROM plat p
+       WHERE NOT EXISTS (SELECT 1 FROM smam.connector k WHERE k.platform = p.platform AND k.enabled)
       UNION ALL
       -- 7.2.3: the review of the Standard within five years.
       SELECT '7.2.3', NULL, 'standard', 1, i.title_en,
