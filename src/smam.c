@@ -7,6 +7,7 @@
  * setting is an error rather than a silently ignored placeholder.
  */
 #include "smam.h"
+#include "audit.h"
 
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -54,6 +55,8 @@ _PG_init(void)
 							   PGC_SIGHUP,
 							   0,
 							   check_time_zone, NULL, NULL);
+
+	smam_audit_init();
 
 	MarkGUCPrefixReserved("smam");
 }

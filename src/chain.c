@@ -1,0 +1,261 @@
+/*
+ * chain.c: the canonical serialization and SHA-256 hashing of the audit log.
+ *
+ * Three hashes make the chain (docs/audit.md gives the byte layout):
+ *
+ *   row hash  = SHA-256("smam-audit-row-v1"  || every column of the row,
+ *                        in table order, each as a tagged field)
+ *   txn hash  = SHA-256("smam-audit-txn-v1"  || txn || row hash 1 .. n)
+ *   seal hash = SHA-256("smam-audit-seal-v1" || position || txn || xid ||
+ *                        rows || txn hash || sealed_at || previous seal hash)
+ *
+ * A field is 0x00 for NULL, or 0x01, its length as 4 bytes big-endian and
+ * its bytes. Integers and timestamps are 8 bytes big-endian (timestamps in
+ * microseconds since 2000-01-01 UTC, PostgreSQL's own representation, so
+ * they survive dump and restore exactly). Text is in the database encoding;
+ * jsonb, inet and arrays are hashed as their text output, which dump and
+ * restore reproduce byte for byte.
+ */
+#include "smam.h"
+#include "audit.h"
+
+#include "common/cryptohash.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+void
+smam_hash_begin(SmamHash *h, const char *domain)
+{
+	h->ctx = pg_cryptohash_create(PG_SHA256);
+	if (h->ctx == NULL || pg_cryptohash_init(h->ctx) < 0)
+		elog(ERROR, "could not initialize SHA-256: %s",
+			 h->ctx ? pg_cryptohash_error(h->ctx) : "out of memory");
+	smam_hash_raw(h, domain, strlen(domain));
+}
+
+void
+smam_hash_raw(SmamHash *h, const void *data, size_t len)
+{
+	if (pg_cryptohash_update(h->ctx, (const uint8 *) data, len) < 0)
+		elog(ERROR, "could not update SHA-256: %s", pg_cryptohash_error(h->ctx));
+}
+
+void
+smam_hash_int64(SmamHash *h, int64 v)
+{
+	uint8		buf[8];
+
+	for (int i = 7; i >= 0; i--)
+	{
+		buf[i] = (uint8) (v & 0xff);
+		v = (int64) ((uint64) v >> 8);
+	}
+	smam_hash_raw(h, buf, 8);
+}
+
+void
+smam_hash_field(SmamHash *h, const char *data, size_t len)
+{
+	uint8		tag;
+	uint8		lenbuf[4];
+
+	if (data == NULL)
+	{
+		tag = 0;
+		smam_hash_raw(h, &tag, 1);
+		return;
+	}
+	tag = 1;
+	lenbuf[0] = (uint8) (len >> 24);
+	lenbuf[1] = (uint8) (len >> 16);
+	lenbuf[2] = (uint8) (len >> 8);
+	lenbuf[3] = (uint8) len;
+	smam_hash_raw(h, &tag, 1);
+	smam_hash_raw(h, lenbuf, 4);
+	if (len > 0)
+		smam_hash_raw(h, data, len);
+}
+
+void
+smam_hash_end(SmamHash *h, uint8 *out)
+{
+	if (pg_cryptohash_final(h->ctx, out, SMAM_HASH_LEN) < 0)
+		elog(ERROR, "could not finish SHA-256: %s", pg_cryptohash_error(h->ctx));
+	pg_cryptohash_free(h->ctx);
+	h->ctx = NULL;
+}
+
+static void
+hash_int64_field(SmamHash *h, bool isnull, int64 v)
+{
+	uint8		buf[8];
+
+	if (isnull)
+	{
+		smam_hash_field(h, NULL, 0);
+		return;
+	}
+	for (int i = 7; i >= 0; i--)
+	{
+		buf[i] = (uint8) (v & 0xff);
+		v = (int64) ((uint64) v >> 8);
+	}
+	smam_hash_field(h, (const char *) buf, 8);
+}
+
+static void
+hash_text_field(SmamHash *h, bool isnull, Datum d)
+{
+	text	   *t;
+
+	if (isnull)
+	{
+		smam_hash_field(h, NULL, 0);
+		return;
+	}
+	t = DatumGetTextPP(d);
+	smam_hash_field(h, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+static void
+hash_cstring_field(SmamHash *h, bool isnull, const char *s)
+{
+	smam_hash_field(h, isnull ? NULL : s, isnull ? 0 : strlen(s));
+}
+
+/*
+ * The hash of one row of smam.audit_log, from the values of its columns in
+ * table order (the row_hash column itself excluded). The trigger calls it
+ * on the values it is about to store, verification on the values it reads,
+ * so both hash the same bytes.
+ */
+void
+smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
+{
+	SmamHash	h;
+
+	smam_hash_begin(&h, "smam-audit-row-v1");
+	for (int i = 0; i < AL_NATTS; i++)
+	{
+		bool		isnull = nulls[i];
+		Datum		d = values[i];
+
+		switch (i)
+		{
+			case AL_TXN:
+			case AL_XID:
+			case AL_DEPARTMENT:
+				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetInt64(d));
+				break;
+			case AL_ORDINAL:
+				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetInt32(d));
+				break;
+			case AL_TX_TIME:
+			case AL_STMT_TIME:
+				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetTimestampTz(d));
+				break;
+			case AL_ACTING_ROLE:
+			case AL_EFFECTIVE_ROLE:
+			case AL_SESSION_ROLE:
+				hash_cstring_field(&h, isnull, isnull ? NULL : NameStr(*DatumGetName(d)));
+				break;
+			case AL_CLIENT_ADDR:
+				hash_cstring_field(&h, isnull,
+								   isnull ? NULL : OidOutputFunctionCall(F_INET_OUT, d));
+				break;
+			case AL_OLD_VALUES:
+			case AL_NEW_VALUES:
+				if (isnull)
+					smam_hash_field(&h, NULL, 0);
+				else
+				{
+					Jsonb	   *jb = DatumGetJsonbP(d);
+					char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+					smam_hash_field(&h, s, strlen(s));
+					pfree(s);
+				}
+				break;
+			case AL_SECRETS:
+				hash_cstring_field(&h, isnull,
+								   isnull ? NULL : OidOutputFunctionCall(F_ARRAY_OUT, d));
+				break;
+			case AL_ROW_HASH:
+				break;
+			default:			/* text columns */
+				hash_text_field(&h, isnull, d);
+				break;
+		}
+	}
+	smam_hash_end(&h, out);
+}
+
+/* The hash of one transaction's rows, in ordinal order. */
+void
+smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out)
+{
+	SmamHash	h;
+
+	smam_hash_begin(&h, "smam-audit-txn-v1");
+	smam_hash_int64(&h, txn);
+	smam_hash_raw(&h, row_hashes, (size_t) nrows * SMAM_HASH_LEN);
+	smam_hash_end(&h, out);
+}
+
+/* The hash of one seal: one link of the chain. */
+void
+smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
+					 const uint8 *txn_hash, TimestampTz sealed_at,
+					 const uint8 *prev_hash, uint8 *out)
+{
+	SmamHash	h;
+
+	smam_hash_begin(&h, "smam-audit-seal-v1");
+	smam_hash_int64(&h, position);
+	smam_hash_int64(&h, txn);
+	smam_hash_int64(&h, xid);
+	smam_hash_int64(&h, rows);
+	smam_hash_raw(&h, txn_hash, SMAM_HASH_LEN);
+	smam_hash_int64(&h, sealed_at);
+	smam_hash_raw(&h, prev_hash, SMAM_HASH_LEN);
+	smam_hash_end(&h, out);
+}
+
+bytea *
+smam_hash_bytea(const uint8 *hash)
+{
+	bytea	   *b = (bytea *) palloc(VARHDRSZ + SMAM_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + SMAM_HASH_LEN);
+	memcpy(VARDATA(b), hash, SMAM_HASH_LEN);
+	return b;
+}
+
+/* Copy a stored hash out of a bytea; false when it is not 32 bytes. */
+bool
+smam_hash_from_bytea(Datum d, uint8 *out)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	if (VARSIZE_ANY_EXHDR(b) != SMAM_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), SMAM_HASH_LEN);
+	return true;
+}
+
+char *
+smam_hash_hex(const uint8 *hash)
+{
+	static const char digits[] = "0123456789abcdef";
+	char	   *s = palloc(SMAM_HASH_LEN * 2 + 1);
+
+	for (int i = 0; i < SMAM_HASH_LEN; i++)
+	{
+		s[2 * i] = digits[hash[i] >> 4];
+		s[2 * i + 1] = digits[hash[i] & 0xf];
+	}
+	s[SMAM_HASH_LEN * 2] = '\0';
+	return s;
+}
