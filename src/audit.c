@@ -54,6 +54,7 @@
 #include "utils/datum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -94,8 +95,6 @@ typedef struct AuditXact
 	int32		cap;
 	PendingRow *rows;
 	DirectInsert *log;
-	Oid			office_role;	/* role whose offices are cached */
-	char	   *office;			/* NULL when that role holds none */
 	Oid			name_role[3];	/* last roles named, and their names */
 	NameData	names[3];
 } AuditXact;
@@ -122,6 +121,7 @@ typedef struct TableInfo
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
 	AttrNumber	department_att; /* 0 when the table has none */
+	bool		holds_offices;	/* smam.appointment or smam.principal */
 	ColInfo    *cols;
 } TableInfo;
 
@@ -256,30 +256,71 @@ role_name_datum(AuditXact *x, int slot, Oid role)
 /*
  * The offices the acting role holds at the start of the transaction, as
  * "office@department" (or "office" for a government-wide one), comma
- * separated; NULL when it holds none. One query per transaction and role.
+ * separated; NULL when it holds none.
+ *
+ * The answer is kept for the session, so that a transaction that writes one
+ * row pays no query for it. It stays good until the next moment at which
+ * one of the role's appointments begins or ends (the query says when), or
+ * until smam.appointment or smam.principal change: the audit trigger sends
+ * a relcache invalidation for those tables whenever it logs a change to
+ * them, which every backend receives at its next transaction.
  */
 #define OFFICE_SQL \
 	"SELECT pg_catalog.string_agg(a.office::pg_catalog.text" \
 	"         OPERATOR(pg_catalog.||) COALESCE('@'::pg_catalog.text OPERATOR(pg_catalog.||)" \
 	"                                          a.department_id::pg_catalog.text, ''::pg_catalog.text)," \
 	"         ', '::pg_catalog.text ORDER BY a.office, a.department_id)" \
+	"         FILTER (WHERE a.valid_from OPERATOR(pg_catalog.<=) $2" \
+	"                   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2))," \
+	"       pg_catalog.min(CASE WHEN a.valid_from OPERATOR(pg_catalog.>) $2 THEN a.valid_from" \
+	"                           WHEN a.valid_until OPERATOR(pg_catalog.>) $2 THEN a.valid_until END)" \
 	"  FROM smam.appointment a" \
 	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal" \
 	" WHERE a.principal OPERATOR(pg_catalog.=) $1" \
-	"   AND p.active" \
-	"   AND a.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2)"
+	"   AND p.active"
+
+typedef struct OfficeCache
+{
+	bool		valid;
+	Oid			role;
+	char	   *office;			/* in TopMemoryContext; NULL for none */
+	TimestampTz computed_for;
+	bool		has_until;
+	TimestampTz until;
+	Oid			appointment_relid;
+	Oid			principal_relid;
+} OfficeCache;
+
+static OfficeCache office_cache;
+
+static void
+office_cache_inval(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == office_cache.appointment_relid ||
+		relid == office_cache.principal_relid)
+		office_cache.valid = false;
+}
 
 static char *
-acting_offices(AuditXact *x, Oid role)
+acting_offices(Oid role)
 {
 	Datum		args[2];
 	Oid			saved_user;
 	int			saved_sec;
 	volatile int rc = 0;
+	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	OfficeCache *c = &office_cache;
 
-	if (x->office_role == role)
-		return x->office;
+	if (c->valid && c->role == role && at >= c->computed_for &&
+		(!c->has_until || at < c->until))
+		return c->office;
+
+	c->valid = false;
+	if (c->office)
+		pfree(c->office);
+	c->office = NULL;
+	c->appointment_relid = smam_audit_relid("appointment");
+	c->principal_relid = smam_audit_relid("principal");
 
 	SPI_connect();
 	if (office_plan == NULL)
@@ -295,7 +336,7 @@ acting_offices(AuditXact *x, Oid role)
 		office_plan = plan;
 	}
 	args[0] = CStringGetTextDatum(GetUserNameFromId(role, false));
-	args[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	args[1] = TimestampTzGetDatum(at);
 
 	/* As in offices.c: row-level security must not hide appointments. */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
@@ -313,17 +354,26 @@ acting_offices(AuditXact *x, Oid role)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "audit's office query failed: %s", SPI_result_code_string(rc));
 
-	x->office = NULL;
+	c->has_until = false;
 	if (SPI_processed == 1)
 	{
+		bool		isnull;
 		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		Datum		until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
 		if (v != NULL)
-			x->office = MemoryContextStrdup(TopTransactionContext, v);
+			c->office = MemoryContextStrdup(TopMemoryContext, v);
+		if (!isnull)
+		{
+			c->has_until = true;
+			c->until = DatumGetTimestampTz(until);
+		}
 	}
-	x->office_role = role;
 	SPI_finish();
-	return x->office;
+	c->role = role;
+	c->computed_for = at;
+	c->valid = true;
+	return c->office;
 }
 
 static void
@@ -414,6 +464,8 @@ table_info(FunctionCallInfo fcinfo, Relation rel)
 											  get_namespace_name(RelationGetNamespace(rel)),
 											  RelationGetRelationName(rel)));
 	info->cols = palloc0(sizeof(ColInfo) * desc->natts);
+	info->holds_offices = strcmp(RelationGetRelationName(rel), "appointment") == 0 ||
+		strcmp(RelationGetRelationName(rel), "principal") == 0;
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -677,6 +729,10 @@ smam_audit(PG_FUNCTION_ARGS)
 	}
 	keytup = oldtup ? oldtup : newtup;
 
+	/* Offices changed: every backend forgets the offices it knew. */
+	if (info->holds_offices)
+		CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
+
 	memset(nulls, false, sizeof(nulls));
 	values[AL_TXN] = Int64GetDatum(x->txn);
 	values[AL_ORDINAL] = Int32GetDatum(x->nrows + 1);
@@ -692,7 +748,7 @@ smam_audit(PG_FUNCTION_ARGS)
 		nulls[AL_APPLICATION] = true;
 	client_addr(&values[AL_CLIENT_ADDR], &nulls[AL_CLIENT_ADDR]);
 	{
-		char	   *office = acting_offices(x, smam_acting_role());
+		char	   *office = acting_offices(smam_acting_role());
 
 		if (office != NULL)
 			values[AL_OFFICE] = CStringGetTextDatum(office);
@@ -939,6 +995,7 @@ smam_audit_init(void)
 {
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(office_cache_inval, (Datum) 0);
 }
 
 /*
