@@ -10,6 +10,8 @@ use TAP::Harness;
 my ($psql, $dir) = ('psql', '.');
 GetOptions('psql=s' => \$psql, 'dir=s' => \$dir) or die "usage\n";
 chdir $dir or die "cannot chdir to $dir: $!\n";
+# PostgreSQL::Test::Utils logs under $TESTDIR/tmp_check, and creates only the last two levels.
+if ($ENV{TESTDIR}) { mkdir $ENV{TESTDIR} unless -d $ENV{TESTDIR}; }
 my @files = @ARGV;
 
 my $harness = TAP::Harness->new({
