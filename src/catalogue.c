@@ -30,8 +30,8 @@ smam_in_extension_script(void)
 static bool
 row_is_shipped(Relation rel, HeapTuple tup, int attno)
 {
-	bool		isnull;
-	Datum		d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
+	bool isnull;
+	Datum d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
 
 	return !isnull && DatumGetBool(d);
 }
@@ -39,14 +39,13 @@ row_is_shipped(Relation rel, HeapTuple tup, int attno)
 static void
 refuse_catalogue_change(Relation rel, const char *what)
 {
-	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-				smam_format("%s is part of the catalogue of the Standard and cannot be changed",
-							what),
-				smam_format("Table %s.%s holds text and dates of the Standard as smam ships them.",
-							get_namespace_name(RelationGetNamespace(rel)),
-							RelationGetRelationName(rel)),
-				"The catalogue changes only with the extension: ALTER EXTENSION smam UPDATE. "
-				"Dates communicated by the Secretary are recorded with smam.record_effective_date().");
+	smam_refuse(
+		ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
+		smam_format("%s is part of the catalogue of the Standard and cannot be changed", what),
+		smam_format("Table %s.%s holds text and dates of the Standard as smam ships them.",
+					get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel)),
+		"The catalogue changes only with the extension: ALTER EXTENSION smam UPDATE. "
+		"Dates communicated by the Secretary are recorded with smam.record_effective_date().");
 }
 
 /*
@@ -58,8 +57,8 @@ Datum
 smam_catalogue_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	int			shipped_att;
+	Relation rel;
+	int shipped_att;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "smam_catalogue_guard: not called by trigger manager");
@@ -67,10 +66,11 @@ smam_catalogue_guard(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_catalogue_guard: must be fired before the change");
 
 	if (smam_in_extension_script())
-		return TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ?
-			PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-							trigdata->tg_newtuple : trigdata->tg_trigtuple) :
-			PointerGetDatum(NULL);
+		return TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)
+				   ? PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)
+										 ? trigdata->tg_newtuple
+										 : trigdata->tg_trigtuple)
+				   : PointerGetDatum(NULL);
 
 	rel = trigdata->tg_relation;
 	shipped_att = SPI_fnumber(RelationGetDescr(rel), "shipped");
@@ -91,7 +91,8 @@ smam_catalogue_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 	if (row_is_shipped(rel, trigdata->tg_trigtuple, shipped_att))
-		refuse_catalogue_change(rel, smam_format("a shipped row of %s", RelationGetRelationName(rel)));
+		refuse_catalogue_change(rel,
+								smam_format("a shipped row of %s", RelationGetRelationName(rel)));
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		if (row_is_shipped(rel, trigdata->tg_newtuple, shipped_att))

@@ -3,7 +3,7 @@
  *
  * Every rule of smam asks one question: "does this role hold office X for
  * department D at time T?". smam.holds_office() answers it from
- * smam.appointment with plans prepared once per session. A designate holds
+ * smam.appointment by direct index scans. A designate holds
  * the office of head of communications of the department that delegated to
  * them, within the delegation and only while the delegator's own term runs
  * (section 6.1 of the Standard: "heads of communications or designates").
@@ -15,17 +15,25 @@
  */
 #include "smam.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_relation.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(smam_holds_office);
@@ -35,25 +43,184 @@ PG_FUNCTION_INFO_V1(smam_sees_all);
 PG_FUNCTION_INFO_V1(smam_appointment_guard);
 
 /*
- * The appointment rows of one role that are in force at a time, with the
- * office (as text), department and, for a designate, whether the delegating
- * head of communications is in force at that time too.
+ * The offices a role holds at a time are read straight from the indexes of
+ * smam.appointment and smam.principal, with no SQL, no plan and no executor:
+ * this question is asked by every rule and every row-level security policy,
+ * so it must cost little more than a few index probes. The scans use the
+ * active snapshot and ignore row-level security, like the referential
+ * integrity checks of PostgreSQL itself.
  */
-#define IN_FORCE_SQL \
-	"SELECT a.office::pg_catalog.text, a.department_id," \
-	"       (a.delegated_by IS NULL OR EXISTS (" \
-	"          SELECT 1 FROM smam.appointment d" \
-	"           WHERE d.id OPERATOR(pg_catalog.=) a.delegated_by" \
-	"             AND d.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"             AND (d.valid_until IS NULL OR d.valid_until OPERATOR(pg_catalog.>) $2)))" \
-	"  FROM smam.appointment a" \
-	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal" \
-	" WHERE a.principal OPERATOR(pg_catalog.=) $1" \
-	"   AND p.active" \
-	"   AND a.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2)"
+typedef struct HeldOffice
+{
+	char office[NAMEDATALEN];
+	bool dept_null;
+	int64 dept;
+} HeldOffice;
 
-static SPIPlanPtr in_force_plan = NULL;
+typedef struct OfficeRels
+{
+	Oid appointment;
+	Oid appointment_by_principal;
+	Oid appointment_pkey;
+	Oid principal;
+	Oid principal_pkey;
+} OfficeRels;
+
+static Oid
+smam_relid(Oid nsp, const char *name)
+{
+	Oid relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation smam.%s does not exist", name);
+	return relid;
+}
+
+static void
+lookup_office_rels(OfficeRels *rels)
+{
+	Oid nsp = get_namespace_oid("smam", false);
+
+	rels->appointment = smam_relid(nsp, "appointment");
+	rels->appointment_by_principal = smam_relid(nsp, "appointment_principal_idx");
+	rels->appointment_pkey = smam_relid(nsp, "appointment_pkey");
+	rels->principal = smam_relid(nsp, "principal");
+	rels->principal_pkey = smam_relid(nsp, "principal_pkey");
+}
+
+/*
+ * The scans read smam.appointment's columns by number: principal 2, office
+ * 3, department_id 4, valid_from 5, valid_until 6, delegated_by 7. Check
+ * once per session that the table still has them there.
+ */
+static void
+check_appointment_columns(Relation rel)
+{
+	static bool checked = false;
+	static const char *const names[] = {"id",		  "principal",	 "office",		"department_id",
+										"valid_from", "valid_until", "delegated_by"};
+
+	if (checked)
+		return;
+	for (int i = 0; i < lengthof(names); i++)
+		if (attnameAttNum(rel, names[i], false) != i + 1)
+			elog(ERROR, "smam.appointment has column \"%s\" out of place", names[i]);
+	checked = true;
+}
+
+static Snapshot
+current_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+}
+
+static bool
+term_covers(HeapTuple tup, TupleDesc desc, TimestampTz at)
+{
+	bool isnull;
+	TimestampTz from = DatumGetTimestampTz(heap_getattr(tup, 5, desc, &isnull));
+	Datum until = heap_getattr(tup, 6, desc, &isnull);
+
+	return from <= at && (isnull || DatumGetTimestampTz(until) > at);
+}
+
+/* Is the principal registered and active? */
+static bool
+principal_active(OfficeRels *rels, text *role, Snapshot snap)
+{
+	Relation rel = table_open(rels->principal, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple tup;
+	bool active = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(role));
+	scan = systable_beginscan(rel, rels->principal_pkey, true, snap, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool isnull;
+		int attno = attnameAttNum(rel, "active", false);
+		Datum d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
+
+		active = !isnull && DatumGetBool(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return active;
+}
+
+/* Is the delegating appointment in force at the time? */
+static bool
+delegator_in_force(OfficeRels *rels, Relation rel, int64 id, TimestampTz at, Snapshot snap)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple tup;
+	bool ok = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, rels->appointment_pkey, true, snap, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		ok = term_covers(tup, RelationGetDescr(rel), at);
+	systable_endscan(scan);
+	return ok;
+}
+
+/*
+ * The offices the role holds at the time: its appointments in force, for an
+ * active principal, a designate's only while the delegator's term runs too.
+ * Returns how many, in *held (palloc'd).
+ */
+static int
+offices_in_force(const char *role, TimestampTz at, HeldOffice **held)
+{
+	OfficeRels rels;
+	Snapshot snap = current_snapshot();
+	text *role_text = cstring_to_text(role);
+	Relation rel;
+	TupleDesc desc;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple tup;
+	int n = 0, cap = 4;
+
+	lookup_office_rels(&rels);
+	*held = palloc(sizeof(HeldOffice) * cap);
+	if (!principal_active(&rels, role_text, snap))
+		return 0;
+
+	rel = table_open(rels.appointment, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	check_appointment_columns(rel);
+	/* systable scan keys name heap columns: principal is column 2 */
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(role_text));
+	scan = systable_beginscan(rel, rels.appointment_by_principal, true, snap, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool isnull;
+		Datum d;
+
+		if (!term_covers(tup, desc, at))
+			continue;
+		d = heap_getattr(tup, 7, desc, &isnull); /* delegated_by */
+		if (!isnull && !delegator_in_force(&rels, rel, DatumGetInt64(d), at, snap))
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			*held = repalloc(*held, sizeof(HeldOffice) * cap);
+		}
+		d = heap_getattr(tup, 3, desc, &isnull); /* office */
+		strlcpy((*held)[n].office, DatumGetCString(DirectFunctionCall1(enum_out, d)), NAMEDATALEN);
+		d = heap_getattr(tup, 4, desc, &isnull); /* department_id */
+		(*held)[n].dept_null = isnull;
+		(*held)[n].dept = isnull ? 0 : DatumGetInt64(d);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return n;
+}
 
 Oid
 smam_acting_role(void)
@@ -69,56 +236,8 @@ smam_acting_role(void)
 static bool
 office_is_departmental(const char *office)
 {
-	return strcmp(office, "head_of_communications") == 0 ||
-		strcmp(office, "designate") == 0 ||
-		strcmp(office, "deputy_head") == 0 ||
-		strcmp(office, "department_staff") == 0;
-}
-
-/*
- * Run the in-force query for a role at a time. The caller is connected to
- * SPI; results are in SPI_tuptable. Runs as the owner of the appointment
- * table so that row-level security of the caller does not hide the
- * appointments that decide what the caller may see.
- */
-static void
-fetch_in_force(const char *role, TimestampTz at)
-{
-	Datum		values[2];
-	Oid			saved_user;
-	int			saved_sec;
-	volatile int rc = 0;
-
-	if (in_force_plan == NULL)
-	{
-		Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
-		SPIPlanPtr	plan = SPI_prepare(IN_FORCE_SQL, 2, types);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for the office query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed for the office query");
-		in_force_plan = plan;
-	}
-
-	values[0] = CStringGetTextDatum(role);
-	values[1] = TimestampTzGetDatum(at);
-
-	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(in_force_plan, values, NULL, true, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(saved_user, saved_sec);
-	}
-	PG_END_TRY();
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "office query failed: %s", SPI_result_code_string(rc));
+	return strcmp(office, "head_of_communications") == 0 || strcmp(office, "designate") == 0 ||
+		   strcmp(office, "deputy_head") == 0 || strcmp(office, "department_staff") == 0;
 }
 
 /*
@@ -128,40 +247,24 @@ fetch_in_force(const char *role, TimestampTz at)
  * designate of that department whose delegator is in force too.
  */
 static bool
-holds_office(const char *role, const char *office, bool dept_null, int64 dept,
-			 TimestampTz at)
+holds_office(const char *role, const char *office, bool dept_null, int64 dept, TimestampTz at)
 {
-	bool		found = false;
-	bool		want_departmental = office_is_departmental(office);
-	bool		accept_designate = strcmp(office, "head_of_communications") == 0;
+	HeldOffice *held;
+	int n;
+	bool accept_designate = strcmp(office, "head_of_communications") == 0;
 
-	if (want_departmental == dept_null)
+	if (office_is_departmental(office) == dept_null)
 		return false;
-
-	SPI_connect();
-	fetch_in_force(role, at);
-	for (uint64 i = 0; i < SPI_processed && !found; i++)
+	n = offices_in_force(role, at, &held);
+	for (int i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *held = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		Datum		held_dept = SPI_getbinval(tup, desc, 2, &isnull);
-		bool		dept_is_null = isnull;
-		bool		delegator_ok = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-
-		if (!(strcmp(held, office) == 0 ||
-			  (accept_designate && strcmp(held, "designate") == 0)))
+		if (!(strcmp(held[i].office, office) == 0 ||
+			  (accept_designate && strcmp(held[i].office, "designate") == 0)))
 			continue;
-		if (!delegator_ok)
-			continue;
-		if (dept_null)
-			found = dept_is_null;
-		else
-			found = !dept_is_null && DatumGetInt64(held_dept) == dept;
+		if (dept_null ? held[i].dept_null : (!held[i].dept_null && held[i].dept == dept))
+			return true;
 	}
-	SPI_finish();
-	return found;
+	return false;
 }
 
 /*
@@ -171,10 +274,10 @@ holds_office(const char *role, const char *office, bool dept_null, int64 dept,
 Datum
 smam_holds_office(PG_FUNCTION_ARGS)
 {
-	Oid			office_type;
-	Oid			outfunc;
-	bool		isvarlena;
-	char	   *office;
+	Oid office_type;
+	Oid outfunc;
+	bool isvarlena;
+	char *office;
 	TimestampTz at;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -186,8 +289,7 @@ smam_holds_office(PG_FUNCTION_ARGS)
 	office = OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1));
 	at = PG_ARGISNULL(3) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(3);
 
-	PG_RETURN_BOOL(holds_office(NameStr(*PG_GETARG_NAME(0)), office,
-								PG_ARGISNULL(2),
+	PG_RETURN_BOOL(holds_office(NameStr(*PG_GETARG_NAME(0)), office, PG_ARGISNULL(2),
 								PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), at));
 }
 
@@ -195,7 +297,7 @@ smam_holds_office(PG_FUNCTION_ARGS)
 Datum
 smam_acting_role_sql(PG_FUNCTION_ARGS)
 {
-	Name		result = (Name) palloc0(NAMEDATALEN);
+	Name result = (Name) palloc0(NAMEDATALEN);
 
 	namestrcpy(result, GetUserNameFromId(smam_acting_role(), false));
 	PG_RETURN_NAME(result);
@@ -209,28 +311,18 @@ smam_acting_role_sql(PG_FUNCTION_ARGS)
 Datum
 smam_my_departments(PG_FUNCTION_ARGS)
 {
-	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
-	char	   *role = GetUserNameFromId(smam_acting_role(), false);
-	Datum	   *depts;
-	int			n = 0;
-	ArrayType  *result;
-	MemoryContext caller = CurrentMemoryContext;
+	TimestampTz at =
+		PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
+	HeldOffice *held;
+	int n = offices_in_force(GetUserNameFromId(smam_acting_role(), false), at, &held);
+	Datum *depts = palloc(sizeof(Datum) * (n + 1));
+	int k = 0;
 
-	SPI_connect();
-	fetch_in_force(role, at);
-	depts = (Datum *) MemoryContextAlloc(caller, sizeof(Datum) * (SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-		bool		ok = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-
-		if (!isnull && ok)
-			depts[n++] = d;
-	}
-	SPI_finish();
-	result = construct_array(depts, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	PG_RETURN_ARRAYTYPE_P(result);
+	for (int i = 0; i < n; i++)
+		if (!held[i].dept_null)
+			depts[k++] = Int64GetDatum(held[i].dept);
+	PG_RETURN_ARRAYTYPE_P(
+		construct_array(depts, k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /*
@@ -241,22 +333,15 @@ smam_my_departments(PG_FUNCTION_ARGS)
 Datum
 smam_sees_all(PG_FUNCTION_ARGS)
 {
-	TimestampTz at = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
-	char	   *role = GetUserNameFromId(smam_acting_role(), false);
-	bool		found = false;
+	TimestampTz at =
+		PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(0);
+	HeldOffice *held;
+	int n = offices_in_force(GetUserNameFromId(smam_acting_role(), false), at, &held);
 
-	SPI_connect();
-	fetch_in_force(role, at);
-	for (uint64 i = 0; i < SPI_processed && !found; i++)
-	{
-		bool		isnull;
-		char	   *held = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc, 1, &isnull));
-
-		found = !office_is_departmental(held);
-	}
-	SPI_finish();
-	PG_RETURN_BOOL(found);
+	for (int i = 0; i < n; i++)
+		if (!office_is_departmental(held[i].office))
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
 }
 
 /* ---- the appointment trigger ---- */
@@ -264,13 +349,13 @@ smam_sees_all(PG_FUNCTION_ARGS)
 static char *
 tuple_text(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
 {
-	int			attno = SPI_fnumber(desc, column);
+	int attno = SPI_fnumber(desc, column);
 
 	if (attno <= 0)
 		elog(ERROR, "smam.appointment has no column \"%s\"", column);
 	*isnull = false;
 	{
-		char	   *val = SPI_getvalue(tup, desc, attno);
+		char *val = SPI_getvalue(tup, desc, attno);
 
 		*isnull = (val == NULL);
 		return val;
@@ -280,7 +365,7 @@ tuple_text(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
 static Datum
 tuple_datum(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
 {
-	int			attno = SPI_fnumber(desc, column);
+	int attno = SPI_fnumber(desc, column);
 
 	if (attno <= 0)
 		elog(ERROR, "smam.appointment has no column \"%s\"", column);
@@ -300,25 +385,19 @@ Datum
 smam_appointment_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	HeapTuple	newtup;
-	HeapTuple	oldtup = NULL;
-	bool		isnull,
-				dept_null,
-				until_null,
-				delegated_null;
-	char	   *principal,
-			   *office;
-	int64		dept = 0;
-	TimestampTz from,
-				until = 0;
-	int64		delegated_by = 0;
-	int64		id;
+	TupleDesc desc;
+	HeapTuple newtup;
+	HeapTuple oldtup = NULL;
+	bool isnull, dept_null, until_null, delegated_null;
+	char *principal, *office;
+	int64 dept = 0;
+	TimestampTz from, until = 0;
+	int64 delegated_by = 0;
+	int64 id;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "smam_appointment_guard: not called by trigger manager");
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 		elog(ERROR, "smam_appointment_guard: must be fired before, for each row");
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		elog(ERROR, "smam_appointment_guard: must not be fired on DELETE");
@@ -336,20 +415,20 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 	office = tuple_text(newtup, desc, "office", &isnull);
 	id = DatumGetInt64(tuple_datum(newtup, desc, "id", &isnull));
 	{
-		Datum		d = tuple_datum(newtup, desc, "department_id", &dept_null);
+		Datum d = tuple_datum(newtup, desc, "department_id", &dept_null);
 
 		if (!dept_null)
 			dept = DatumGetInt64(d);
 	}
 	from = DatumGetTimestampTz(tuple_datum(newtup, desc, "valid_from", &isnull));
 	{
-		Datum		d = tuple_datum(newtup, desc, "valid_until", &until_null);
+		Datum d = tuple_datum(newtup, desc, "valid_until", &until_null);
 
 		if (!until_null)
 			until = DatumGetTimestampTz(d);
 	}
 	{
-		Datum		d = tuple_datum(newtup, desc, "delegated_by", &delegated_null);
+		Datum d = tuple_datum(newtup, desc, "delegated_by", &delegated_null);
 
 		if (!delegated_null)
 			delegated_by = DatumGetInt64(d);
@@ -358,32 +437,34 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 	/* What an appointment is never changes; only its term may. */
 	if (oldtup != NULL)
 	{
-		bool		n1,
-					n2;
-		char	   *old_principal = tuple_text(oldtup, desc, "principal", &n1);
-		char	   *old_office = tuple_text(oldtup, desc, "office", &n1);
-		char	   *old_dept = tuple_text(oldtup, desc, "department_id", &n1);
-		char	   *new_dept = tuple_text(newtup, desc, "department_id", &n2);
-		char	   *old_del = tuple_text(oldtup, desc, "delegated_by", &n1);
-		char	   *new_del = tuple_text(newtup, desc, "delegated_by", &n2);
+		bool n1, n2;
+		char *old_principal = tuple_text(oldtup, desc, "principal", &n1);
+		char *old_office = tuple_text(oldtup, desc, "office", &n1);
+		char *old_dept = tuple_text(oldtup, desc, "department_id", &n1);
+		char *new_dept = tuple_text(newtup, desc, "department_id", &n2);
+		char *old_del = tuple_text(oldtup, desc, "delegated_by", &n1);
+		char *new_del = tuple_text(newtup, desc, "delegated_by", &n2);
 
 		if (strcmp(old_principal, principal) != 0 || strcmp(old_office, office) != 0 ||
 			(old_dept == NULL) != (new_dept == NULL) ||
 			(old_dept && strcmp(old_dept, new_dept) != 0) ||
-			(old_del == NULL) != (new_del == NULL) ||
-			(old_del && strcmp(old_del, new_del) != 0))
-			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-						smam_format("appointment %lld cannot change its holder, office, department or delegator",
-									(long long) id),
-						"Only the term of an appointment can change.",
-						"End this appointment with smam.end_appointment() and make a new one.");
+			(old_del == NULL) != (new_del == NULL) || (old_del && strcmp(old_del, new_del) != 0))
+			smam_refuse(
+				ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+				smam_format(
+					"appointment %lld cannot change its holder, office, department or delegator",
+					(long long) id),
+				"Only the term of an appointment can change.",
+				"End this appointment with smam.end_appointment() and make a new one.");
 	}
 
 	if (!until_null && until <= from)
-		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-					smam_format("appointment of \"%s\" as %s ends before it begins", principal, office),
-					smam_format("The term runs from %s to %s.", timestamp_text(from), timestamp_text(until)),
-					"Give an end later than the start, or no end for an open term.");
+		smam_refuse(
+			ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+			smam_format("appointment of \"%s\" as %s ends before it begins", principal, office),
+			smam_format("The term runs from %s to %s.", timestamp_text(from),
+						timestamp_text(until)),
+			"Give an end later than the start, or no end for an open term.");
 
 	if (office_is_departmental(office) && dept_null)
 		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
@@ -391,64 +472,68 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 					"The appointment names no department.",
 					"Name the department in which the office is held.");
 	if (!office_is_departmental(office) && !dept_null)
-		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-					smam_format("office %s is held for the whole government, not for a department", office),
-					smam_format("The appointment names department %lld.", (long long) dept),
-					"Leave the department empty for offices of the entity, TBS and administrators.");
+		smam_refuse(
+			ERRCODE_INVALID_PARAMETER_VALUE, NULL,
+			smam_format("office %s is held for the whole government, not for a department", office),
+			smam_format("The appointment names department %lld.", (long long) dept),
+			"Leave the department empty for offices of the entity, TBS and administrators.");
 
 	if (strcmp(office, "designate") != 0 && !delegated_null)
 		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
-					smam_format("only a designate is delegated; office %s is not", office),
-					NULL,
+					smam_format("only a designate is delegated; office %s is not", office), NULL,
 					"Leave the delegator empty for this office.");
 
+	/*
+	 * The lookups below run with a fresh snapshot (read_only = false), so
+	 * they see rows inserted earlier by the same statement: a restore loads
+	 * a head of communications and the designations they made in one COPY.
+	 */
 	SPI_connect();
 
 	if (strcmp(office, "designate") == 0)
 	{
-		Datum		args[1];
-		Oid			types[1] = {INT8OID};
-		int			rc;
-		char	   *d_principal,
-				   *d_office;
-		bool		d_dept_null,
-					d_until_null;
-		int64		d_dept = 0;
-		TimestampTz d_from,
-					d_until = 0;
-		HeapTuple	dt;
-		TupleDesc	dd;
+		Datum args[1];
+		Oid types[1] = {INT8OID};
+		int rc;
+		char *d_principal, *d_office;
+		bool d_dept_null, d_until_null;
+		int64 d_dept = 0;
+		TimestampTz d_from, d_until = 0;
+		HeapTuple dt;
+		TupleDesc dd;
 
 		if (delegated_null)
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
 						"a designate must be delegated by a head of communications",
-						smam_format("The designation of \"%s\" names no delegating appointment.", principal),
+						smam_format("The designation of \"%s\" names no delegating appointment.",
+									principal),
 						"Name the appointment of the head of communications who delegates.");
 
 		args[0] = Int64GetDatum(delegated_by);
-		rc = SPI_execute_with_args("SELECT principal, office::pg_catalog.text, department_id, valid_from, valid_until"
-								   "  FROM smam.appointment WHERE id OPERATOR(pg_catalog.=) $1",
-								   1, types, args, NULL, true, 1);
+		rc = SPI_execute_with_args(
+			"SELECT principal, office::pg_catalog.text, department_id, valid_from, valid_until"
+			"  FROM smam.appointment WHERE id OPERATOR(pg_catalog.=) $1",
+			1, types, args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "delegator lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
-			smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1",
-						smam_format("delegating appointment %lld does not exist", (long long) delegated_by),
-						NULL,
-						"Name the appointment of the head of communications who delegates.");
+			smam_refuse(
+				ERRCODE_FOREIGN_KEY_VIOLATION, "6.1",
+				smam_format("delegating appointment %lld does not exist", (long long) delegated_by),
+				NULL, "Name the appointment of the head of communications who delegates.");
 		dt = SPI_tuptable->vals[0];
 		dd = SPI_tuptable->tupdesc;
 		d_principal = SPI_getvalue(dt, dd, 1);
 		d_office = SPI_getvalue(dt, dd, 2);
 		{
-			Datum		v = SPI_getbinval(dt, dd, 3, &d_dept_null);
+			Datum v = SPI_getbinval(dt, dd, 3, &d_dept_null);
 
 			if (!d_dept_null)
 				d_dept = DatumGetInt64(v);
 		}
 		d_from = DatumGetTimestampTz(SPI_getbinval(dt, dd, 4, &isnull));
 		{
-			Datum		v = SPI_getbinval(dt, dd, 5, &d_until_null);
+			Datum v = SPI_getbinval(dt, dd, 5, &d_until_null);
 
 			if (!d_until_null)
 				d_until = DatumGetTimestampTz(v);
@@ -456,21 +541,25 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 
 		if (strcmp(d_office, "head_of_communications") != 0)
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
-						smam_format("appointment %lld is not one of a head of communications", (long long) delegated_by),
-						smam_format("\"%s\" holds it as %s; only a head of communications delegates to a designate.",
+						smam_format("appointment %lld is not one of a head of communications",
+									(long long) delegated_by),
+						smam_format("\"%s\" holds it as %s; only a head of communications "
+									"delegates to a designate.",
 									d_principal, d_office),
 						"Name the appointment of the department's head of communications.");
 		if (d_dept_null || d_dept != dept)
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
 						"a designate acts for the delegator's own department",
-						smam_format("The delegator is head of communications of department %lld, the designation names department %lld.",
+						smam_format("The delegator is head of communications of department %lld, "
+									"the designation names department %lld.",
 									(long long) d_dept, (long long) dept),
 						"Name the same department as the delegating head of communications.");
 		if (strcmp(d_principal, principal) == 0)
-			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
-						smam_format("\"%s\" cannot be their own designate", principal),
-						"A head of communications already holds the office a designation would give.",
-						"Designate another person.");
+			smam_refuse(
+				ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+				smam_format("\"%s\" cannot be their own designate", principal),
+				"A head of communications already holds the office a designation would give.",
+				"Designate another person.");
 		if (from < d_from)
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
 						"a designation cannot begin before the delegator's term",
@@ -478,19 +567,20 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 									timestamp_text(from), timestamp_text(d_from)),
 						"Begin the designation on or after the start of the delegator's term.");
 		if (!d_until_null && (until_null || until > d_until))
-			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
-						"a designation cannot outlast the delegator's term",
-						smam_format("The designation ends %s; the delegator's term ends %s.",
-									until_null ? "never" : timestamp_text(until), timestamp_text(d_until)),
-						smam_format("End the designation no later than %s.", timestamp_text(d_until)));
+			smam_refuse(
+				ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
+				"a designation cannot outlast the delegator's term",
+				smam_format("The designation ends %s; the delegator's term ends %s.",
+							until_null ? "never" : timestamp_text(until), timestamp_text(d_until)),
+				smam_format("End the designation no later than %s.", timestamp_text(d_until)));
 	}
 
 	/* Nobody holds the same office twice over the same period. */
 	{
-		Datum		args[6];
-		char		nulls[6] = {' ', ' ', dept_null ? 'n' : ' ', ' ', until_null ? 'n' : ' ', ' '};
-		Oid			types[6] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
-		int			rc;
+		Datum args[6];
+		char nulls[6] = {' ', ' ', dept_null ? 'n' : ' ', ' ', until_null ? 'n' : ' ', ' '};
+		Oid types[6] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		int rc;
 
 		args[0] = CStringGetTextDatum(principal);
 		args[1] = CStringGetTextDatum(office);
@@ -498,25 +588,27 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 		args[3] = TimestampTzGetDatum(from);
 		args[4] = TimestampTzGetDatum(until);
 		args[5] = Int64GetDatum(id);
-		rc = SPI_execute_with_args("SELECT id FROM smam.appointment"
-								   " WHERE principal OPERATOR(pg_catalog.=) $1"
-								   "   AND office::pg_catalog.text OPERATOR(pg_catalog.=) $2"
-								   "   AND department_id IS NOT DISTINCT FROM $3"
-								   "   AND id OPERATOR(pg_catalog.<>) $6"
-								   "   AND ($5 IS NULL OR valid_from OPERATOR(pg_catalog.<) $5)"
-								   "   AND (valid_until IS NULL OR valid_until OPERATOR(pg_catalog.>) $4)"
-								   " LIMIT 1",
-								   6, types, args, nulls, true, 1);
+		rc = SPI_execute_with_args(
+			"SELECT id FROM smam.appointment"
+			" WHERE principal OPERATOR(pg_catalog.=) $1"
+			"   AND office::pg_catalog.text OPERATOR(pg_catalog.=) $2"
+			"   AND department_id IS NOT DISTINCT FROM $3"
+			"   AND id OPERATOR(pg_catalog.<>) $6"
+			"   AND ($5 IS NULL OR valid_from OPERATOR(pg_catalog.<) $5)"
+			"   AND (valid_until IS NULL OR valid_until OPERATOR(pg_catalog.>) $4)"
+			" LIMIT 1",
+			6, types, args, nulls, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "overlap check failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed > 0)
-			smam_refuse(ERRCODE_UNIQUE_VIOLATION, NULL,
-						smam_format("\"%s\" already holds office %s%s over part of this term",
-									principal, office,
-									dept_null ? "" : smam_format(" for department %lld", (long long) dept)),
-						smam_format("Appointment %s overlaps it.",
-									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-						"End the existing appointment first, or begin this one after it ends.");
+			smam_refuse(
+				ERRCODE_UNIQUE_VIOLATION, NULL,
+				smam_format("\"%s\" already holds office %s%s over part of this term", principal,
+							office,
+							dept_null ? "" : smam_format(" for department %lld", (long long) dept)),
+				smam_format("Appointment %s overlaps it.",
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				"End the existing appointment first, or begin this one after it ends.");
 	}
 
 	SPI_finish();

@@ -14,15 +14,15 @@
 PG_FUNCTION_INFO_V1(smam_refuse_sql);
 
 char *
-smam_format(const char *fmt,...)
+smam_format(const char *fmt, ...)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	for (;;)
 	{
-		va_list		args;
-		int			needed;
+		va_list args;
+		int needed;
 
 		va_start(args, fmt);
 		needed = appendStringInfoVA(&buf, fmt, args);
@@ -35,25 +35,25 @@ smam_format(const char *fmt,...)
 }
 
 void
-smam_refuse(int sqlstate, const char *requirement, const char *message,
-			const char *detail, const char *hint)
+smam_refuse(int sqlstate, const char *requirement, const char *message, const char *detail,
+			const char *hint)
 {
-	char	   *full_detail;
+	char *full_detail;
 
 	if (requirement != NULL && detail != NULL)
-		full_detail = smam_format("%s This enforces requirement %s of the Standard on Social Media Account Management.",
-								  detail, requirement);
+		full_detail = smam_format(
+			"%s This enforces requirement %s of the Standard on Social Media Account Management.",
+			detail, requirement);
 	else if (requirement != NULL)
-		full_detail = smam_format("This enforces requirement %s of the Standard on Social Media Account Management.",
-								  requirement);
+		full_detail = smam_format(
+			"This enforces requirement %s of the Standard on Social Media Account Management.",
+			requirement);
 	else
 		full_detail = (char *) detail;
 
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg_internal("%s", message),
-			 full_detail ? errdetail_internal("%s", full_detail) : 0,
-			 hint ? errhint("%s", hint) : 0));
+	ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
+					full_detail ? errdetail_internal("%s", full_detail) : 0,
+					hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }
 
@@ -64,8 +64,8 @@ smam_refuse(int sqlstate, const char *requirement, const char *message,
 Datum
 smam_refuse_sql(PG_FUNCTION_ARGS)
 {
-	char	   *state;
-	int			sqlstate;
+	char *state;
+	int sqlstate;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		elog(ERROR, "smam.refuse needs an SQLSTATE and a message");
@@ -74,8 +74,7 @@ smam_refuse_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "\"%s\" is not an SQLSTATE", state);
 	sqlstate = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
 
-	smam_refuse(sqlstate,
-				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+	smam_refuse(sqlstate, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 				text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
 				PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));

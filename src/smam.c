@@ -15,7 +15,7 @@
 
 PG_MODULE_MAGIC;
 
-void		_PG_init(void);
+void _PG_init(void);
 
 PG_FUNCTION_INFO_V1(smam_time_zone_sql);
 
@@ -24,7 +24,7 @@ PG_FUNCTION_INFO_V1(smam_time_zone_sql);
  * the Standard (effective dates, due dates, "as of" dates). The Standard is
  * a Treasury Board instrument, so the default is Ottawa's time.
  */
-char	   *smam_time_zone = NULL;
+char *smam_time_zone = NULL;
 
 static bool
 check_time_zone(char **newval, void **extra, GucSource source)
@@ -36,8 +36,7 @@ check_time_zone(char **newval, void **extra, GucSource source)
 	}
 	if (pg_tzset(*newval) == NULL)
 	{
-		GUC_check_errdetail("Time zone \"%s\" is not known to this server.",
-							*newval);
+		GUC_check_errdetail("Time zone \"%s\" is not known to this server.", *newval);
 		GUC_check_errhint("Use a name from pg_timezone_names, such as America/Toronto.");
 		return false;
 	}
@@ -47,14 +46,10 @@ check_time_zone(char **newval, void **extra, GucSource source)
 void
 _PG_init(void)
 {
-	DefineCustomStringVariable("smam.time_zone",
-							   "Time zone in which smam reads the dates of the Standard.",
-							   "Effective dates, due dates and \"as of\" dates are calendar dates in this zone.",
-							   &smam_time_zone,
-							   "America/Toronto",
-							   PGC_SIGHUP,
-							   0,
-							   check_time_zone, NULL, NULL);
+	DefineCustomStringVariable(
+		"smam.time_zone", "Time zone in which smam reads the dates of the Standard.",
+		"Effective dates, due dates and \"as of\" dates are calendar dates in this zone.",
+		&smam_time_zone, "America/Toronto", PGC_SIGHUP, 0, check_time_zone, NULL, NULL);
 
 	smam_audit_init();
 

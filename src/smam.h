@@ -22,17 +22,16 @@ extern char *smam_time_zone;
  * refusal enforces no requirement), and a hint saying what to do next.
  * Every refusal of smam goes through here (refusal.c).
  */
-extern void smam_refuse(int sqlstate, const char *requirement,
-						const char *message, const char *detail,
-						const char *hint) pg_attribute_noreturn();
+extern void smam_refuse(int sqlstate, const char *requirement, const char *message,
+						const char *detail, const char *hint) pg_attribute_noreturn();
 
 /* printf-style helper for building refusal texts. */
-extern char *smam_format(const char *fmt,...) pg_attribute_printf(1, 2);
+extern char *smam_format(const char *fmt, ...) pg_attribute_printf(1, 2);
 
 /* The role acting in this session, as set by login or SET ROLE (offices.c). */
-extern Oid	smam_acting_role(void);
+extern Oid smam_acting_role(void);
 
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);
 
-#endif							/* SMAM_H */
+#endif /* SMAM_H */

@@ -23,13 +23,35 @@ PG_FUNCTION_INFO_V1(smam_normalize_url);
 PG_FUNCTION_INFO_V1(smam_url_problem);
 
 /* Query parameters that say how a page was reached or shown, not which. */
-static const char *const noise_params[] = {
-	"ref", "ref_src", "ref_url", "fref", "hl", "lang", "locale", "_rdr", "__tn__",
-	"__xts__", "eid", "originalsubdomain", "disable_polymer", "sub_confirmation",
-	"feature", "si", "igshid", "igsh", "fbclid", "gclid", "mibextid", "view_as",
-	"trk", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-	NULL
-};
+static const char *const noise_params[] = {"ref",
+										   "ref_src",
+										   "ref_url",
+										   "fref",
+										   "hl",
+										   "lang",
+										   "locale",
+										   "_rdr",
+										   "__tn__",
+										   "__xts__",
+										   "eid",
+										   "originalsubdomain",
+										   "disable_polymer",
+										   "sub_confirmation",
+										   "feature",
+										   "si",
+										   "igshid",
+										   "igsh",
+										   "fbclid",
+										   "gclid",
+										   "mibextid",
+										   "view_as",
+										   "trk",
+										   "utm_source",
+										   "utm_medium",
+										   "utm_campaign",
+										   "utm_term",
+										   "utm_content",
+										   NULL};
 
 static bool
 is_noise_param(const char *name, int len)
@@ -37,15 +59,53 @@ is_noise_param(const char *name, int len)
 	if (len >= 4 && pg_strncasecmp(name, "utm_", 4) == 0)
 		return true;
 	for (int i = 0; noise_params[i] != NULL; i++)
-		if ((int) strlen(noise_params[i]) == len &&
-			pg_strncasecmp(noise_params[i], name, len) == 0)
+		if ((int) strlen(noise_params[i]) == len && pg_strncasecmp(noise_params[i], name, len) == 0)
 			return true;
 	return false;
 }
 
+/*
+ * Append one character of a path or query in canonical form: bytes outside
+ * ASCII (UTF-8 of an accented name) are percent-encoded, escapes are written
+ * in upper case, and a stray '%' is escaped itself. Returns how many input
+ * bytes were used.
+ */
+static int
+append_canonical(StringInfo out, const char *c, const char *end)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char b = (unsigned char) *c;
+
+	if (b >= 0x80)
+	{
+		appendStringInfoChar(out, '%');
+		appendStringInfoChar(out, hex[b >> 4]);
+		appendStringInfoChar(out, hex[b & 15]);
+		return 1;
+	}
+	if (b == '%')
+	{
+		if (end - c >= 3 && isxdigit((unsigned char) c[1]) && isxdigit((unsigned char) c[2]))
+		{
+			appendStringInfoChar(out, '%');
+			appendStringInfoChar(out, pg_toupper((unsigned char) c[1]));
+			appendStringInfoChar(out, pg_toupper((unsigned char) c[2]));
+			return 3;
+		}
+		appendStringInfoString(out, "%25");
+		return 1;
+	}
+	appendStringInfoChar(out, b);
+	return 1;
+}
+
 /* Give up on the URL: say why, and return NULL from normalize_url(). */
-#define URL_PROBLEM(msg) \
-	do { *problem = (msg); return NULL; } while (0)
+#define URL_PROBLEM(msg)                                                                           \
+	do                                                                                             \
+	{                                                                                              \
+		*problem = (msg);                                                                          \
+		return NULL;                                                                               \
+	} while (0)
 
 /*
  * Normalize. On a URL that cannot be read, return NULL and set *problem to a
@@ -57,16 +117,11 @@ normalize_url(const char *input, const char **problem)
 	const char *p = input;
 	const char *end;
 	const char *scheme_end;
-	const char *auth,
-			   *auth_end,
-			   *path,
-			   *path_end,
-			   *query = NULL,
-			   *query_end = NULL;
+	const char *auth, *auth_end, *path, *path_end, *query = NULL, *query_end = NULL;
 	StringInfoData out;
 	StringInfoData host;
-	int			port = -1;
-	bool		https = true;
+	int port = -1;
+	bool https = true;
 
 	/* Surrounding white space is dirt; white space inside is an error. */
 	while (*p && isspace((unsigned char) *p))
@@ -80,15 +135,13 @@ normalize_url(const char *input, const char **problem)
 	{
 		if (isspace((unsigned char) *c) || iscntrl((unsigned char) *c))
 			URL_PROBLEM("The URL contains white space or a control character.");
-		if ((unsigned char) *c >= 0x80)
-			URL_PROBLEM("The URL contains a character outside ASCII; percent-encode it.");
 	}
 
 	/* Scheme: http or https; missing means https. */
 	scheme_end = strstr(p, "://");
 	if (scheme_end != NULL && scheme_end < end)
 	{
-		int			len = scheme_end - p;
+		int len = scheme_end - p;
 
 		if (len == 5 && pg_strncasecmp(p, "https", 5) == 0)
 			https = true;
@@ -106,7 +159,7 @@ normalize_url(const char *input, const char **problem)
 			if (*c == ':' && !(c + 1 < end && isdigit((unsigned char) c[1])))
 				URL_PROBLEM("The scheme is not http or https.");
 	}
-	(void) https;				/* http is upgraded to https */
+	(void) https; /* http is upgraded to https */
 
 	/* Authority. */
 	auth = p;
@@ -137,6 +190,9 @@ normalize_url(const char *input, const char **problem)
 				URL_PROBLEM("The port of the URL is not a number from 1 to 65535.");
 			break;
 		}
+		if ((unsigned char) *c >= 0x80)
+			URL_PROBLEM(
+				"The host has a character outside ASCII; write it in its xn-- (punycode) form.");
 		if (!(isalnum((unsigned char) *c) || *c == '-' || *c == '.'))
 			URL_PROBLEM(smam_format("The host contains \"%c\", which no host name has.", *c));
 		appendStringInfoChar(&host, pg_tolower((unsigned char) *c));
@@ -180,14 +236,13 @@ normalize_url(const char *input, const char **problem)
 					appendStringInfoChar(&out, '/');
 				continue;
 			}
-			appendStringInfoChar(&out, *c);
-			c++;
+			c += append_canonical(&out, c, path_end);
 		}
 	}
 
 	if (query != NULL)
 	{
-		bool		first = true;
+		bool first = true;
 		const char *c = query;
 
 		while (c < query_end)
@@ -203,7 +258,8 @@ normalize_url(const char *input, const char **problem)
 			if (pe > c && !is_noise_param(c, ne - c))
 			{
 				appendStringInfoChar(&out, first ? '?' : '&');
-				appendBinaryStringInfo(&out, c, pe - c);
+				for (const char *q = c; q < pe;)
+					q += append_canonical(&out, q, pe);
 				first = false;
 			}
 			c = pe < query_end ? pe + 1 : pe;
@@ -216,15 +272,15 @@ normalize_url(const char *input, const char **problem)
 Datum
 smam_normalize_url(PG_FUNCTION_ARGS)
 {
-	char	   *url = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char *url = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const char *problem = NULL;
-	char	   *result = normalize_url(url, &problem);
+	char *result = normalize_url(url, &problem);
 
 	if (result == NULL)
-		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL,
-					smam_format("invalid URL \"%s\"", url),
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, NULL, smam_format("invalid URL \"%s\"", url),
 					problem,
-					"Give the address of the account's page as a browser shows it, such as https://x.com/handle.");
+					"Give the address of the account's page as a browser shows it, such as "
+					"https://x.com/handle.");
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 

@@ -129,17 +129,19 @@ COMMENT ON TABLE smam.effective_date_record IS
   'Section 1.2: effective dates communicated by the Secretary of the Treasury Board, as recorded';
 CREATE INDEX ON smam.effective_date_record (requirement, recorded_at);
 
--- Is the Standard enforced at a moment? (no setting recorded: enforced)
-CREATE FUNCTION smam.enforced(at timestamptz DEFAULT pg_catalog.now()) RETURNS boolean
+-- Is the Standard enforced at a moment, by the settings recorded by another
+-- moment (default: now)? No setting recorded: enforced.
+CREATE FUNCTION smam.enforced(at timestamptz DEFAULT pg_catalog.now(),
+                              known_at timestamptz DEFAULT pg_catalog.now()) RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT coalesce((SELECT s.enforced FROM smam.instrument_setting s
-                      WHERE s.effective_from <= at
+                      WHERE s.effective_from <= at AND s.set_at <= known_at
                       ORDER BY s.effective_from DESC, s.id DESC LIMIT 1), true)
   $$;
-COMMENT ON FUNCTION smam.enforced(timestamptz) IS
-  'Whether smam enforces the Standard at a moment, per the administrator''s setting (default: enforced)';
+COMMENT ON FUNCTION smam.enforced(timestamptz, timestamptz) IS
+  'Whether smam enforces the Standard at a moment, per the administrator''s settings recorded by known_at (default: enforced)';
 
 -- The effective date of a requirement as known at a moment: 2013-04-01 for
 -- those of section 1.2, else the latest communicated date recorded for it
@@ -164,7 +166,8 @@ COMMENT ON FUNCTION smam.effective_date(text, timestamptz) IS
 
 -- The status of a requirement on a date, for a department or in general.
 CREATE FUNCTION smam.requirement_status(requirement text, on_date date DEFAULT smam.today(),
-                                        department bigint DEFAULT NULL)
+                                        department bigint DEFAULT NULL,
+                                        known_at timestamptz DEFAULT pg_catalog.now())
   RETURNS text
   LANGUAGE plpgsql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
@@ -172,16 +175,17 @@ CREATE FUNCTION smam.requirement_status(requirement text, on_date date DEFAULT s
 DECLARE
   r smam.requirement;
   eff date;
-  at_end timestamptz := ((on_date + 1)::timestamp AT TIME ZONE smam.time_zone());
+  -- the last moment of the date, in the Standard's time zone
+  at_end timestamptz := ((on_date + 1)::timestamp AT TIME ZONE smam.time_zone()) - interval '1 microsecond';
 BEGIN
-  SELECT * INTO r FROM smam.requirement WHERE code = requirement;
+  SELECT * INTO r FROM smam.requirement x WHERE x.code = requirement_status.requirement;
   IF NOT FOUND THEN
     PERFORM smam.refuse('22023', NULL,
       format('requirement "%s" is not in the Standard', requirement),
       'Requirements are numbered as in sections 6, 7 and 8, such as 6.1.2.',
       'List them with: SELECT code FROM smam.requirement ORDER BY sort_key;');
   END IF;
-  IF NOT smam.enforced(at_end) THEN
+  IF NOT smam.enforced(at_end, known_at) THEN
     RETURN 'not enforced';
   END IF;
   IF department IS NOT NULL AND r.not_for_agents_of_parliament
@@ -189,12 +193,12 @@ BEGIN
                   WHERE d.id = department AND d.agent_of_parliament) THEN
     RETURN 'not applicable';
   END IF;
-  eff := smam.effective_date(requirement, at_end);
+  eff := smam.effective_date(r.code, known_at);
   IF eff IS NULL OR eff > on_date THEN
     RETURN 'not yet in force';
   END IF;
   RETURN 'in force';
 END
 $$;
-COMMENT ON FUNCTION smam.requirement_status(text, date, bigint) IS
-  'in force, not yet in force (section 1), not applicable (section 2.2) or not enforced (administrator''s setting)';
+COMMENT ON FUNCTION smam.requirement_status(text, date, bigint, timestamptz) IS
+  'in force, not yet in force (section 1), not applicable (section 2.2) or not enforced (administrator''s setting), on a date, by what was recorded at known_at (default now: reports pass their own moment to reproduce)';

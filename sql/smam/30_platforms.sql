@@ -36,23 +36,24 @@ COMMENT ON TABLE smam.platform_alias IS 'Names a platform goes by, matched witho
 
 INSERT INTO smam.platform (code, name, canonical_host, account_path_pattern, path_rewrites, example_url, shipped) VALUES
   ('facebook', 'Facebook', 'www.facebook.com',
-   '^/(profile\.php\?id=[0-9]+|pages/[^/?]+/[0-9]+|people/[^/?]+/[0-9]+|groups/[^/?]+|[A-Za-z0-9.\-]+)$',
+   '^/(profile\.php\?id=[0-9]+|pages/[^/?]+/[0-9]+|people/[^/?]+/[0-9]+|groups/[^/?]+|([A-Za-z0-9.\-]|%[0-9A-F]{2})+)$',
    ARRAY['^/pg/', '/',
          '^/(?!profile\.php)([^?]*)\?.*$', '/\1',
          '/(about|posts|photos|videos|timeline|community|home|info|reviews|events)$', ''],
    'https://www.facebook.com/CanadianPM', true),
   ('x', 'X', 'x.com', '^/[A-Za-z0-9_]{1,15}$',
-   ARRAY['\?.*$', '', '/(with_replies|media|likes|highlights)$', ''],
+   ARRAY['\?.*$', '', '^/@', '/', '/(with_replies|media|likes|highlights)$', ''],
    'https://x.com/CanadianPM', true),
   ('instagram', 'Instagram', 'www.instagram.com', '^/[A-Za-z0-9._]{1,30}$',
    ARRAY['\?.*$', '', '/(reels|tagged|guides)$', ''],
    'https://www.instagram.com/canadianpm', true),
   ('youtube', 'YouTube', 'www.youtube.com',
-   '^/(@[A-Za-z0-9._\-]{3,30}|channel/UC[A-Za-z0-9_\-]{22}|user/[A-Za-z0-9._\-]+|c/[^/?]+|[A-Za-z0-9]+)$',
+   '^/(@([A-Za-z0-9._\-]|%[0-9A-F]{2}){3,90}|channel/UC[A-Za-z0-9_\-]{22}|user/[A-Za-z0-9._\-]+|c/[^/?]+|(?!(watch|results|playlist|feed|embed|shorts|live|redirect|t|hashtag)$)[A-Za-z0-9]+)$',
    ARRAY['\?.*$', '', '/(featured|videos|about|streams|playlists|shorts|community|channels|home)$', ''],
    'https://www.youtube.com/@CanadianPM', true),
   ('linkedin', 'LinkedIn', 'www.linkedin.com', '^/(company|showcase|school|in|groups)/[^/?]+$',
-   ARRAY['\?.*$', '', '/(about|posts|mycompany|people|jobs|life|videos)$', ''],
+   ARRAY['\?.*$', '', '^(/(company|showcase|school)/[^/]+)/admin(/.*)?$', '\1',
+         '/(about|posts|mycompany|people|jobs|life|videos)$', ''],
    'https://www.linkedin.com/company/privy-council-office', true),
   ('flickr', 'Flickr', 'www.flickr.com', '^/(photos|people|groups)/[^/?]+$',
    ARRAY['\?.*$', '', '/(albums|favorites|galleries)$', ''],
@@ -93,8 +94,8 @@ CREATE FUNCTION smam.platform_of(name text) RETURNS text
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT coalesce(
-      (SELECT p.code FROM smam.platform p WHERE p.code = lower(btrim(name))),
-      (SELECT a.platform FROM smam.platform_alias a WHERE lower(a.alias) = lower(btrim(name))))
+      (SELECT p.code FROM smam.platform p WHERE p.code = lower(btrim(platform_of.name))),
+      (SELECT a.platform FROM smam.platform_alias a WHERE lower(a.alias) = lower(btrim(platform_of.name))))
   $$;
 COMMENT ON FUNCTION smam.platform_of(text) IS 'The platform code a name or spelling stands for (Youtube, Intagram, twitter), or NULL';
 
@@ -108,7 +109,7 @@ CREATE FUNCTION smam.check_account_url(url text, platform text DEFAULT NULL,
   AS $$
 DECLARE
   normal text;
-  host text;
+  url_host text;
   rest text;
   p smam.platform;
   wanted text;
@@ -122,12 +123,12 @@ BEGIN
     RETURN;
   END IF;
   normal := smam.normalize_url(url);
-  host := substring(normal FROM '^https://([^/:?]+)');
+  url_host := substring(normal FROM '^https://([^/:?]+)');
   rest := substring(normal FROM '^https://[^/?]+(.*)$');
   SELECT pl.* INTO p FROM smam.platform_host h JOIN smam.platform pl ON pl.code = h.platform
-   WHERE h.host = check_account_url.host;
+   WHERE h.host = url_host;
   IF NOT FOUND THEN
-    problem := format('The host %s is not the host of a known platform.', host);
+    problem := format('The host %s is not the host of a known platform.', url_host);
     RETURN;
   END IF;
   platform_code := p.code;

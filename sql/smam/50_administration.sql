@@ -94,8 +94,8 @@ GRANT SELECT ON smam.instrument_setting, smam.effective_date_record, smam.requir
   smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 GRANT EXECUTE ON FUNCTION smam.set_enforcement(boolean, text, timestamptz),
   smam.record_effective_date(text, date, text) TO smam_admin;
-GRANT EXECUTE ON FUNCTION smam.enforced(timestamptz), smam.effective_date(text, timestamptz),
-  smam.requirement_status(text, date, bigint) TO
+GRANT EXECUTE ON FUNCTION smam.enforced(timestamptz, timestamptz), smam.effective_date(text, timestamptz),
+  smam.requirement_status(text, date, bigint, timestamptz) TO
   smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.instrument_setting', '');

@@ -22,10 +22,11 @@ for step in $(cd "$SMAM_RUN/src/test/demo" && ls | sort); do
     *.sh)  bash "$f" || status=1 ;;
   esac
 done
+if [ "$(id -u)" -eq 0 ]; then as="runuser -u $SMAM_OS_USER -- "; else as=""; fi
 cat <<MSG
 
 The demo cluster is still running (data in $SMAM_RUN/data).
 Connect:  $PGBIN/psql -h $PGHOST -p $PGPORT -U postgres -d $SMAM_DEMO_DB
-Stop it:  runuser -u $SMAM_OS_USER -- $PGBIN/pg_ctl -D $SMAM_RUN/data stop && rm -rf $SMAM_RUN
+Stop it:  $as$PGBIN/pg_ctl -D $SMAM_RUN/data stop && rm -rf $SMAM_RUN
 MSG
 exit $status

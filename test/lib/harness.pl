@@ -15,7 +15,7 @@ if ($ENV{TESTDIR}) { mkdir $ENV{TESTDIR} unless -d $ENV{TESTDIR}; }
 my @files = @ARGV;
 
 my $harness = TAP::Harness->new({
-    verbosity => 0,
+    verbosity => ($ENV{SMAM_TAP_VERBOSE} ? 1 : 0),
     timer     => 1,
     merge     => 1,
     color     => 0,

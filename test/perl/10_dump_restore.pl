@@ -1,0 +1,71 @@
+# CREATE EXTENSION, DROP EXTENSION, CREATE EXTENSION again; then pg_dump of a
+# database holding smam and user data restores into a new database with the
+# data intact, shipped rows once, and the catalogue still guarded.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'smam'\n");
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('src', 'CREATE EXTENSION smam');
+$node->safe_psql('src', 'DROP EXTENSION smam');
+is($node->safe_psql('src', "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'smam\\_%'"), '6',
+   'the group roles outlive DROP EXTENSION');
+$node->safe_psql('src', 'CREATE EXTENSION smam');
+is($node->safe_psql('src', 'SELECT count(*) FROM smam.requirement'), '21', 'CREATE EXTENSION works again after DROP');
+
+# User data of every kind the foundation holds.
+$node->safe_psql('src', q{
+  CREATE ROLE d_admin LOGIN; CREATE ROLE d_head LOGIN; CREATE ROLE d_desig LOGIN;
+  GRANT smam_admin TO d_admin; GRANT smam_department TO d_head, d_desig;
+  SELECT smam.register_principal('d_admin', 'Ada', 'ada@example.gc.ca');
+  SELECT smam.appoint('d_admin', 'administrator', NULL, '2020-01-01');
+  SET ROLE d_admin;
+  SELECT smam.add_department('Department of Restores', 'Ministère des Restaurations', 'subject', 4242);
+  SELECT smam.register_principal('d_head', 'Hélène', 'helene@example.gc.ca', smam.find_department('4242.0'));
+  SELECT smam.register_principal('d_desig', 'Dee', 'dee@example.gc.ca', smam.find_department('4242'));
+  SELECT smam.appoint('d_head', 'head_of_communications', smam.find_department('4242'), '2026-01-01', '2030-01-01');
+  SELECT smam.record_effective_date('6.1.3', '2014-04-01', 'TBS notice');
+  SELECT smam.set_enforcement(true, 'enforced as a model standard');
+  RESET ROLE;
+  SET ROLE d_head;
+  SELECT smam.delegate('d_desig', '2029-01-01', NULL, '2026-02-01');
+  RESET ROLE;
+  SELECT smam.onboard_account(smam.find_department('4242'), 'twitter', 'http://twitter.com/Restores/',
+                              'Restores', 'Restaurations', 'bilingual', 'listed in the index');
+});
+
+my $snapshot = q{
+  SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+    SELECT format('dept %s|%s|%s|%s', name_en, name_fr, gc_org_id, shipped) FROM smam.department
+    UNION ALL SELECT format('principal %s|%s|%s', role_name, email, department_id IS NOT NULL) FROM smam.principal
+    UNION ALL SELECT format('appointment %s|%s|%s|%s|%s', principal, office, valid_from, valid_until, delegated_by IS NOT NULL) FROM smam.appointment
+    UNION ALL SELECT format('date %s|%s', requirement, effective_on) FROM smam.effective_date_record
+    UNION ALL SELECT format('setting %s|%s', enforced, reason) FROM smam.instrument_setting
+    UNION ALL SELECT format('account %s|%s|%s', url, stage, onboarded) FROM smam.account
+    UNION ALL SELECT format('requirement %s', count(*)) FROM smam.requirement
+    UNION ALL SELECT format('platform hosts %s', count(*)) FROM smam.platform_host) s(x)
+};
+my $before = $node->safe_psql('src', $snapshot);
+
+my $dump = $node->basedir . '/src.sql';
+command_ok(['pg_dump', '-h', $node->host, '-p', $node->port, '-d', 'src', '-f', $dump], 'pg_dump of a database with smam');
+$node->safe_psql('postgres', 'CREATE DATABASE dst');
+my ($rc, $out, $err) = $node->psql('dst', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $dump]);
+is($rc, 0, 'the dump restores into a new database') or diag($err);
+is($node->safe_psql('dst', $snapshot), $before, 'every row of user data is back, and shipped rows once');
+is($node->safe_psql('dst', q{SELECT smam.holds_office('d_desig', 'head_of_communications', smam.find_department('4242'), '2026-06-01')}),
+   't', 'offices and delegations work in the restored database');
+is($node->safe_psql('dst', q{SELECT smam.add_department('After Restore') > (SELECT max(id) FROM smam.department WHERE id <> currval('smam.department_id_seq'))}),
+   't', 'sequences continue after the restored rows');
+($rc, $out, $err) = $node->psql('dst', q{UPDATE smam.requirement SET text = 'x'});
+like($err, qr/cannot be changed/, 'the catalogue is still read-only after the restore');
+
+$node->stop;
+done_testing();
