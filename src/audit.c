@@ -69,34 +69,34 @@ PG_FUNCTION_INFO_V1(smam_audit);
 PG_FUNCTION_INFO_V1(smam_audit_log_guard);
 
 /* Set while smam.archive_audit_log() removes an exported period. */
-bool		smam_audit_maintenance = false;
+bool smam_audit_maintenance = false;
 
 /* A relation opened for direct insertion, for the rest of the transaction. */
 typedef struct DirectInsert
 {
-	Relation	rel;
-	EState	   *estate;
+	Relation rel;
+	EState *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 } DirectInsert;
 
 typedef struct PendingRow
 {
-	uint8		hash[SMAM_HASH_LEN];
+	uint8 hash[SMAM_HASH_LEN];
 	SubTransactionId subid;
 } PendingRow;
 
 /* What this backend's transaction has written to the log so far. */
 typedef struct AuditXact
 {
-	int64		txn;			/* from smam.audit_txn_seq */
-	int64		xid;			/* top-level full transaction id */
-	int32		nrows;
-	int32		cap;
+	int64 txn; /* from smam.audit_txn_seq */
+	int64 xid; /* top-level full transaction id */
+	int32 nrows;
+	int32 cap;
 	PendingRow *rows;
 	DirectInsert *log;
-	Oid			name_role[3];	/* last roles named, and their names */
-	NameData	names[3];
+	Oid name_role[3]; /* last roles named, and their names */
+	NameData names[3];
 } AuditXact;
 
 static AuditXact *xact_state = NULL;
@@ -104,25 +104,25 @@ static AuditXact *xact_state = NULL;
 /* Per column of an audited table: how its values become JSON. */
 typedef struct ColInfo
 {
-	char	   *name;
-	Oid			typid;			/* base type */
-	char		kind;			/* n number, b bool, j jsonb, J json, t time,
-								 * s string, x dropped */
-	bool		secret;
-	FmgrInfo	out;
+	char *name;
+	Oid typid; /* base type */
+	char kind; /* n number, b bool, j jsonb, J json, t time,
+				* s string, x dropped */
+	bool secret;
+	FmgrInfo out;
 } ColInfo;
 
 /* Per audited table, cached for one statement in the trigger's fn_extra. */
 typedef struct TableInfo
 {
-	Oid			relid;
-	int			natts;
-	text	   *qualname;
-	int			npk;
-	AttrNumber	pk[INDEX_MAX_KEYS];
-	AttrNumber	department_att; /* 0 when the table has none */
-	bool		holds_offices;	/* smam.appointment or smam.principal */
-	ColInfo    *cols;
+	Oid relid;
+	int natts;
+	text *qualname;
+	int npk;
+	AttrNumber pk[INDEX_MAX_KEYS];
+	AttrNumber department_att; /* 0 when the table has none */
+	bool holds_offices;		   /* smam.appointment or smam.principal */
+	ColInfo *cols;
 } TableInfo;
 
 static SPIPlanPtr office_plan = NULL;
@@ -135,8 +135,8 @@ static Datum client_addr_value;
 Oid
 smam_audit_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid("smam", false);
-	Oid			relid = get_relname_relid(relname, nsp);
+	Oid nsp = get_namespace_oid("smam", false);
+	Oid relid = get_relname_relid(relname, nsp);
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation smam.%s of the audit log does not exist", relname);
@@ -151,8 +151,7 @@ smam_audit_relid(const char *relname)
 void
 smam_audit_lock_chain(void)
 {
-	LockDatabaseObject(RelationRelationId, smam_audit_relid("audit_seal"), 0,
-					   ExclusiveLock);
+	LockDatabaseObject(RelationRelationId, smam_audit_relid("audit_seal"), 0, ExclusiveLock);
 }
 
 static DirectInsert *
@@ -169,13 +168,13 @@ direct_open(Oid relid, int expected_natts)
 	CurrentResourceOwner = TopTransactionResourceOwner;
 	PG_TRY();
 	{
-		TupleDesc	desc;
+		TupleDesc desc;
 
 		d->rel = table_open(relid, RowExclusiveLock);
 		desc = RelationGetDescr(d->rel);
 		if (desc->natts != expected_natts)
-			elog(ERROR, "table %s has %d columns, smam expects %d",
-				 RelationGetRelationName(d->rel), desc->natts, expected_natts);
+			elog(ERROR, "table %s has %d columns, smam expects %d", RelationGetRelationName(d->rel),
+				 desc->natts, expected_natts);
 		for (int i = 0; i < desc->natts; i++)
 			if (TupleDescAttr(desc, i)->attisdropped)
 				elog(ERROR, "table %s has a dropped column", RelationGetRelationName(d->rel));
@@ -198,7 +197,7 @@ static void
 direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 {
 	TupleTableSlot *slot = d->slot;
-	int			natts = slot->tts_tupleDescriptor->natts;
+	int natts = slot->tts_tupleDescriptor->natts;
 
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, natts * sizeof(Datum));
@@ -206,8 +205,7 @@ direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 	ExecStoreVirtualTuple(slot);
 	simple_table_tuple_insert(d->rel, slot);
 	if (d->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(d->rri, slot, d->estate, false, false,
-										NULL, NIL));
+		list_free(ExecInsertIndexTuples(d->rri, slot, d->estate, false, false, NULL, NIL));
 	ExecClearTuple(slot);
 	ResetPerTupleExprContext(d->estate);
 }
@@ -228,7 +226,7 @@ direct_close(DirectInsert *d)
 static AuditXact *
 audit_xact(void)
 {
-	AuditXact  *x;
+	AuditXact *x;
 
 	if (xact_state != NULL)
 		return xact_state;
@@ -265,30 +263,32 @@ role_name_datum(AuditXact *x, int slot, Oid role)
  * a relcache invalidation for those tables whenever it logs a change to
  * them, which every backend receives at its next transaction.
  */
-#define OFFICE_SQL \
-	"SELECT pg_catalog.string_agg(a.office::pg_catalog.text" \
-	"         OPERATOR(pg_catalog.||) COALESCE('@'::pg_catalog.text OPERATOR(pg_catalog.||)" \
-	"                                          a.department_id::pg_catalog.text, ''::pg_catalog.text)," \
-	"         ', '::pg_catalog.text ORDER BY a.office, a.department_id)" \
-	"         FILTER (WHERE a.valid_from OPERATOR(pg_catalog.<=) $2" \
-	"                   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2))," \
-	"       pg_catalog.min(CASE WHEN a.valid_from OPERATOR(pg_catalog.>) $2 THEN a.valid_from" \
-	"                           WHEN a.valid_until OPERATOR(pg_catalog.>) $2 THEN a.valid_until END)" \
-	"  FROM smam.appointment a" \
-	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal" \
-	" WHERE a.principal OPERATOR(pg_catalog.=) $1" \
+#define OFFICE_SQL                                                                                 \
+	"SELECT pg_catalog.string_agg(a.office::pg_catalog.text"                                       \
+	"         OPERATOR(pg_catalog.||) COALESCE('@'::pg_catalog.text OPERATOR(pg_catalog.||)"       \
+	"                                          a.department_id::pg_catalog.text, "                 \
+	"''::pg_catalog.text),"                                                                        \
+	"         ', '::pg_catalog.text ORDER BY a.office, a.department_id)"                           \
+	"         FILTER (WHERE a.valid_from OPERATOR(pg_catalog.<=) $2"                               \
+	"                   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $2)),"  \
+	"       pg_catalog.min(CASE WHEN a.valid_from OPERATOR(pg_catalog.>) $2 THEN a.valid_from"     \
+	"                           WHEN a.valid_until OPERATOR(pg_catalog.>) $2 THEN a.valid_until "  \
+	"END)"                                                                                         \
+	"  FROM smam.appointment a"                                                                    \
+	"  JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal"                    \
+	" WHERE a.principal OPERATOR(pg_catalog.=) $1"                                                 \
 	"   AND p.active"
 
 typedef struct OfficeCache
 {
-	bool		valid;
-	Oid			role;
-	char	   *office;			/* in TopMemoryContext; NULL for none */
+	bool valid;
+	Oid role;
+	char *office; /* in TopMemoryContext; NULL for none */
 	TimestampTz computed_for;
-	bool		has_until;
+	bool has_until;
 	TimestampTz until;
-	Oid			appointment_relid;
-	Oid			principal_relid;
+	Oid appointment_relid;
+	Oid principal_relid;
 } OfficeCache;
 
 static OfficeCache office_cache;
@@ -304,15 +304,14 @@ office_cache_inval(Datum arg, Oid relid)
 static char *
 acting_offices(Oid role)
 {
-	Datum		args[2];
-	Oid			saved_user;
-	int			saved_sec;
+	Datum args[2];
+	Oid saved_user;
+	int saved_sec;
 	volatile int rc = 0;
 	TimestampTz at = GetCurrentTransactionStartTimestamp();
 	OfficeCache *c = &office_cache;
 
-	if (c->valid && c->role == role && at >= c->computed_for &&
-		(!c->has_until || at < c->until))
+	if (c->valid && c->role == role && at >= c->computed_for && (!c->has_until || at < c->until))
 		return c->office;
 
 	c->valid = false;
@@ -325,8 +324,8 @@ acting_offices(Oid role)
 	SPI_connect();
 	if (office_plan == NULL)
 	{
-		Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
-		SPIPlanPtr	plan = SPI_prepare(OFFICE_SQL, 2, types);
+		Oid types[2] = {TEXTOID, TIMESTAMPTZOID};
+		SPIPlanPtr plan = SPI_prepare(OFFICE_SQL, 2, types);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for the audit's office query: %s",
@@ -340,8 +339,8 @@ acting_offices(Oid role)
 
 	/* As in offices.c: row-level security must not hide appointments. */
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+													  SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
 		rc = SPI_execute_plan(office_plan, args, NULL, true, 1);
@@ -357,9 +356,9 @@ acting_offices(Oid role)
 	c->has_until = false;
 	if (SPI_processed == 1)
 	{
-		bool		isnull;
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		Datum		until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		bool isnull;
+		char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		Datum until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
 		if (v != NULL)
 			c->office = MemoryContextStrdup(TopMemoryContext, v);
@@ -382,7 +381,7 @@ client_addr(Datum *value, bool *isnull)
 	if (!client_addr_known)
 	{
 		LOCAL_FCINFO(fcinfo, 0);
-		Datum		d;
+		Datum d;
 
 		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
 		d = inet_client_addr(fcinfo);
@@ -432,15 +431,16 @@ column_kind(Oid typid)
 		case TIMESTAMPTZOID:
 			return 't';
 		default:
-			return get_typtype(typid) == TYPTYPE_BASE &&
-				TypeCategory(typid) == TYPCATEGORY_NUMERIC ? 'n' : 's';
+			return get_typtype(typid) == TYPTYPE_BASE && TypeCategory(typid) == TYPCATEGORY_NUMERIC
+					   ? 'n'
+					   : 's';
 	}
 }
 
 static bool
 name_is_secret(const char *name)
 {
-	size_t		len = strlen(name);
+	size_t len = strlen(name);
 
 	return len >= 7 && strcmp(name + len - 7, "_secret") == 0;
 }
@@ -448,10 +448,10 @@ name_is_secret(const char *name)
 static TableInfo *
 table_info(FunctionCallInfo fcinfo, Relation rel)
 {
-	TableInfo  *info = (TableInfo *) fcinfo->flinfo->fn_extra;
-	TupleDesc	desc = RelationGetDescr(rel);
+	TableInfo *info = (TableInfo *) fcinfo->flinfo->fn_extra;
+	TupleDesc desc = RelationGetDescr(rel);
 	MemoryContext old;
-	Oid			pkoid;
+	Oid pkoid;
 
 	if (info != NULL && info->relid == RelationGetRelid(rel) && info->natts == desc->natts)
 		return info;
@@ -460,18 +460,17 @@ table_info(FunctionCallInfo fcinfo, Relation rel)
 	info = palloc0(sizeof(TableInfo));
 	info->relid = RelationGetRelid(rel);
 	info->natts = desc->natts;
-	info->qualname = cstring_to_text(psprintf("%s.%s",
-											  get_namespace_name(RelationGetNamespace(rel)),
-											  RelationGetRelationName(rel)));
+	info->qualname = cstring_to_text(psprintf(
+		"%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel)));
 	info->cols = palloc0(sizeof(ColInfo) * desc->natts);
 	info->holds_offices = strcmp(RelationGetRelationName(rel), "appointment") == 0 ||
-		strcmp(RelationGetRelationName(rel), "principal") == 0;
+						  strcmp(RelationGetRelationName(rel), "principal") == 0;
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		ColInfo    *c = &info->cols[i];
-		Oid			outfunc;
-		bool		isvarlena;
+		ColInfo *c = &info->cols[i];
+		Oid outfunc;
+		bool isvarlena;
 
 		if (att->attisdropped)
 		{
@@ -484,16 +483,16 @@ table_info(FunctionCallInfo fcinfo, Relation rel)
 		c->secret = name_is_secret(c->name);
 		getTypeOutputInfo(att->atttypid, &outfunc, &isvarlena);
 		fmgr_info_cxt(outfunc, &c->out, fcinfo->flinfo->fn_mcxt);
-		if (c->typid == INT8OID &&
-			(strcmp(c->name, "department_id") == 0 ||
-			 (strcmp(c->name, "id") == 0 && strcmp(RelationGetRelationName(rel), "department") == 0)))
+		if (c->typid == INT8OID && (strcmp(c->name, "department_id") == 0 ||
+									(strcmp(c->name, "id") == 0 &&
+									 strcmp(RelationGetRelationName(rel), "department") == 0)))
 			info->department_att = att->attnum;
 	}
 
 	pkoid = RelationGetPrimaryKeyIndex(rel);
 	if (OidIsValid(pkoid))
 	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
+		HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
 		Form_pg_index idx;
 
 		if (!HeapTupleIsValid(tup))
@@ -521,8 +520,8 @@ looks_like_json_number(const char *s)
 	if (!isdigit((unsigned char) *p))
 		return false;
 	for (; *p; p++)
-		if (!(isdigit((unsigned char) *p) || *p == '.' || *p == 'e' || *p == 'E' ||
-			  *p == '+' || *p == '-'))
+		if (!(isdigit((unsigned char) *p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+			  *p == '-'))
 			return false;
 	return true;
 }
@@ -530,7 +529,7 @@ looks_like_json_number(const char *s)
 static void
 push_key(JsonbParseState **st, const char *name)
 {
-	JsonbValue	k;
+	JsonbValue k;
 
 	k.type = jbvString;
 	k.val.string.val = (char *) name;
@@ -541,8 +540,8 @@ push_key(JsonbParseState **st, const char *name)
 static void
 push_value(JsonbParseState **st, ColInfo *c, Datum d, bool isnull)
 {
-	JsonbValue	v;
-	char	   *s;
+	JsonbValue v;
+	char *s;
 
 	if (isnull)
 	{
@@ -558,37 +557,35 @@ push_value(JsonbParseState **st, ColInfo *c, Datum d, bool isnull)
 			break;
 		case 'j':
 		case 'J':
-			{
-				Jsonb	   *jb;
+		{
+			Jsonb *jb;
 
-				if (c->kind == 'j')
-					jb = DatumGetJsonbP(d);
-				else
-					jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-															CStringGetDatum(OutputFunctionCall(&c->out, d))));
-				v.type = jbvBinary;
-				v.val.binary.data = &jb->root;
-				v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
-				break;
-			}
+			if (c->kind == 'j')
+				jb = DatumGetJsonbP(d);
+			else
+				jb = DatumGetJsonbP(
+					DirectFunctionCall1(jsonb_in, CStringGetDatum(OutputFunctionCall(&c->out, d))));
+			v.type = jbvBinary;
+			v.val.binary.data = &jb->root;
+			v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+			break;
+		}
 		case 't':
-			{
-				int			utc = 0;
+		{
+			int utc = 0;
 
-				s = JsonEncodeDateTime(NULL, d, c->typid,
-									   c->typid == TIMESTAMPTZOID ? &utc : NULL);
-				v.type = jbvString;
-				v.val.string.val = s;
-				v.val.string.len = strlen(s);
-				break;
-			}
+			s = JsonEncodeDateTime(NULL, d, c->typid, c->typid == TIMESTAMPTZOID ? &utc : NULL);
+			v.type = jbvString;
+			v.val.string.val = s;
+			v.val.string.len = strlen(s);
+			break;
+		}
 		case 'n':
 			s = OutputFunctionCall(&c->out, d);
 			if (looks_like_json_number(s))
 			{
 				v.type = jbvNumeric;
-				v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																	CStringGetDatum(s),
+				v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 																	ObjectIdGetDatum(InvalidOid),
 																	Int32GetDatum(-1)));
 			}
@@ -629,7 +626,7 @@ same_value(Form_pg_attribute att, Datum a, bool anull, Datum b, bool bnull)
 		struct varlena *y = PG_DETOAST_DATUM_PACKED(b);
 
 		return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
-			memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+			   memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
 	}
 	return false;
 }
@@ -648,8 +645,8 @@ row_key(TableInfo *info, HeapTuple tup, TupleDesc desc, bool *isnull)
 		appendStringInfoChar(&buf, '(');
 	for (int k = 0; k < info->npk; k++)
 	{
-		bool		n;
-		Datum		d = heap_getattr(tup, info->pk[k], desc, &n);
+		bool n;
+		Datum d = heap_getattr(tup, info->pk[k], desc, &n);
 
 		if (k > 0)
 			appendStringInfoChar(&buf, ',');
@@ -681,21 +678,18 @@ Datum
 smam_audit(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	desc;
-	TableInfo  *info;
-	AuditXact  *x;
-	HeapTuple	oldtup = NULL,
-				newtup = NULL,
-				keytup;
-	Datum		values[AL_NATTS];
-	bool		nulls[AL_NATTS];
+	Relation rel;
+	TupleDesc desc;
+	TableInfo *info;
+	AuditXact *x;
+	HeapTuple oldtup = NULL, newtup = NULL, keytup;
+	Datum values[AL_NATTS];
+	bool nulls[AL_NATTS];
 	const char *op;
-	JsonbParseState *old_st = NULL,
-			   *new_st = NULL;
-	Datum	   *secrets;
-	int			nsecrets = 0;
-	uint8		hash[SMAM_HASH_LEN];
+	JsonbParseState *old_st = NULL, *new_st = NULL;
+	Datum *secrets;
+	int nsecrets = 0;
+	uint8 hash[SMAM_HASH_LEN];
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "smam_audit: not called by trigger manager");
@@ -748,7 +742,7 @@ smam_audit(PG_FUNCTION_ARGS)
 		nulls[AL_APPLICATION] = true;
 	client_addr(&values[AL_CLIENT_ADDR], &nulls[AL_CLIENT_ADDR]);
 	{
-		char	   *office = acting_offices(smam_acting_role());
+		char *office = acting_offices(smam_acting_role());
 
 		if (office != NULL)
 			values[AL_OFFICE] = CStringGetTextDatum(office);
@@ -760,8 +754,8 @@ smam_audit(PG_FUNCTION_ARGS)
 	values[AL_ROW_KEY] = row_key(info, keytup, desc, &nulls[AL_ROW_KEY]);
 	if (info->department_att > 0)
 	{
-		bool		n;
-		Datum		d = heap_getattr(newtup ? newtup : oldtup, info->department_att, desc, &n);
+		bool n;
+		Datum d = heap_getattr(newtup ? newtup : oldtup, info->department_att, desc, &n);
 
 		values[AL_DEPARTMENT] = d;
 		nulls[AL_DEPARTMENT] = n;
@@ -777,11 +771,9 @@ smam_audit(PG_FUNCTION_ARGS)
 		pushJsonbValue(&new_st, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < desc->natts; i++)
 	{
-		ColInfo    *c = &info->cols[i];
-		Datum		od = 0,
-					nd = 0;
-		bool		on = true,
-					nn = true;
+		ColInfo *c = &info->cols[i];
+		Datum od = 0, nd = 0;
+		bool on = true, nn = true;
 
 		if (c->kind == 'x')
 			continue;
@@ -818,8 +810,8 @@ smam_audit(PG_FUNCTION_ARGS)
 	else
 		nulls[AL_NEW_VALUES] = true;
 	if (nsecrets > 0)
-		values[AL_SECRETS] = PointerGetDatum(construct_array(secrets, nsecrets, TEXTOID,
-															 -1, false, TYPALIGN_INT));
+		values[AL_SECRETS] =
+			PointerGetDatum(construct_array(secrets, nsecrets, TEXTOID, -1, false, TYPALIGN_INT));
 	else
 		nulls[AL_SECRETS] = true;
 
@@ -852,18 +844,18 @@ read_head(Relation seal, int64 *position, uint8 *hash)
 {
 	const char *tables[2] = {"audit_seal", "audit_checkpoint"};
 	const char *indexes[2] = {"audit_seal_pkey", "audit_checkpoint_pkey"};
-	Oid			nsp = get_namespace_oid("smam", false);
+	Oid nsp = get_namespace_oid("smam", false);
 
 	*position = 0;
 	memset(hash, 0, SMAM_HASH_LEN);
 	for (int t = 0; t < 2; t++)
 	{
-		Relation	heap = t == 0 ? seal : table_open(smam_audit_relid(tables[t]), AccessShareLock);
-		Oid			idxoid = get_relname_relid(indexes[t], nsp);
-		Relation	idx;
+		Relation heap = t == 0 ? seal : table_open(smam_audit_relid(tables[t]), AccessShareLock);
+		Oid idxoid = get_relname_relid(indexes[t], nsp);
+		Relation idx;
 		SysScanDesc scan;
-		HeapTuple	tup;
-		bool		found = false;
+		HeapTuple tup;
+		bool found = false;
 
 		if (!OidIsValid(idxoid))
 			elog(ERROR, "index smam.%s of the audit log does not exist", indexes[t]);
@@ -872,10 +864,9 @@ read_head(Relation seal, int64 *position, uint8 *hash)
 		tup = systable_getnext_ordered(scan, BackwardScanDirection);
 		if (HeapTupleIsValid(tup))
 		{
-			bool		n1,
-						n2;
-			Datum		pos = heap_getattr(tup, 1, RelationGetDescr(heap), &n1);
-			Datum		h = heap_getattr(tup, t == 0 ? AS_HASH + 1 : 2, RelationGetDescr(heap), &n2);
+			bool n1, n2;
+			Datum pos = heap_getattr(tup, 1, RelationGetDescr(heap), &n1);
+			Datum h = heap_getattr(tup, t == 0 ? AS_HASH + 1 : 2, RelationGetDescr(heap), &n2);
 
 			if (n1 || n2 || !smam_hash_from_bytea(h, hash))
 				elog(ERROR, "the head of the audit chain is damaged");
@@ -894,15 +885,15 @@ read_head(Relation seal, int64 *position, uint8 *hash)
 static void
 seal_transaction(AuditXact *x)
 {
-	uint8	   *hashes;
-	uint8		txn_hash[SMAM_HASH_LEN];
-	uint8		prev[SMAM_HASH_LEN];
-	uint8		seal_hash[SMAM_HASH_LEN];
-	int64		head;
+	uint8 *hashes;
+	uint8 txn_hash[SMAM_HASH_LEN];
+	uint8 prev[SMAM_HASH_LEN];
+	uint8 seal_hash[SMAM_HASH_LEN];
+	int64 head;
 	TimestampTz sealed_at;
 	DirectInsert *d;
-	Datum		values[AS_NATTS];
-	bool		nulls[AS_NATTS];
+	Datum values[AS_NATTS];
+	bool nulls[AS_NATTS];
 
 	/* Everything that needs no shared state is done before the lock. */
 	hashes = palloc_extended((Size) x->nrows * SMAM_HASH_LEN, MCXT_ALLOC_HUGE);
@@ -916,8 +907,7 @@ seal_transaction(AuditXact *x)
 	smam_audit_lock_chain();
 	read_head(d->rel, &head, prev);
 	sealed_at = GetCurrentTimestamp();
-	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at,
-						 prev, seal_hash);
+	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
 	memset(nulls, false, sizeof(nulls));
 	values[AS_POSITION] = Int64GetDatum(head + 1);
 	values[AS_TXN] = Int64GetDatum(x->txn);
@@ -934,7 +924,7 @@ seal_transaction(AuditXact *x)
 static void
 audit_xact_callback(XactEvent event, void *arg)
 {
-	AuditXact  *x = xact_state;
+	AuditXact *x = xact_state;
 
 	switch (event)
 	{
@@ -951,10 +941,12 @@ audit_xact_callback(XactEvent event, void *arg)
 			if (x == NULL)
 				return;
 			if (x->nrows > 0)
-				smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
-							"a transaction that changed smam's tables cannot be prepared",
-							"Its audit rows are sealed into the chain at commit, which a prepared transaction would hold open.",
-							"Commit the transaction directly instead of using PREPARE TRANSACTION.");
+				smam_refuse(
+					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
+					"a transaction that changed smam's tables cannot be prepared",
+					"Its audit rows are sealed into the chain at commit, which a prepared "
+					"transaction would hold open.",
+					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			direct_close(x->log);
 			xact_state = NULL;
 			break;
@@ -966,10 +958,10 @@ audit_xact_callback(XactEvent event, void *arg)
 }
 
 static void
-audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+					   void *arg)
 {
-	AuditXact  *x = xact_state;
+	AuditXact *x = xact_state;
 
 	if (event != SUBXACT_EVENT_ABORT_SUB || x == NULL)
 		return;
@@ -1018,10 +1010,12 @@ smam_audit_log_guard(PG_FUNCTION_ARGS)
 
 	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "7.1.1",
 				smam_format("the audit log cannot be changed: %s on smam.%s is refused",
-							TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? "UPDATE" :
-							TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ? "DELETE" : "TRUNCATE",
+							TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)	  ? "UPDATE"
+							: TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ? "DELETE"
+																		  : "TRUNCATE",
 							RelationGetRelationName(trigdata->tg_relation)),
-				"The audit log is written once and never updated, deleted or truncated, by any role, its owner included.",
+				"The audit log is written once and never updated, deleted or truncated, by any "
+				"role, its owner included.",
 				"Old periods leave the log only through smam.archive_audit_log(), once exported.");
 	pg_unreachable();
 }

@@ -45,7 +45,7 @@ smam_hash_raw(SmamHash *h, const void *data, size_t len)
 void
 smam_hash_int64(SmamHash *h, int64 v)
 {
-	uint8		buf[8];
+	uint8 buf[8];
 
 	for (int i = 7; i >= 0; i--)
 	{
@@ -58,8 +58,8 @@ smam_hash_int64(SmamHash *h, int64 v)
 void
 smam_hash_field(SmamHash *h, const char *data, size_t len)
 {
-	uint8		tag;
-	uint8		lenbuf[4];
+	uint8 tag;
+	uint8 lenbuf[4];
 
 	if (data == NULL)
 	{
@@ -90,7 +90,7 @@ smam_hash_end(SmamHash *h, uint8 *out)
 static void
 hash_int64_field(SmamHash *h, bool isnull, int64 v)
 {
-	uint8		buf[8];
+	uint8 buf[8];
 
 	if (isnull)
 	{
@@ -108,7 +108,7 @@ hash_int64_field(SmamHash *h, bool isnull, int64 v)
 static void
 hash_text_field(SmamHash *h, bool isnull, Datum d)
 {
-	text	   *t;
+	text *t;
 
 	if (isnull)
 	{
@@ -134,13 +134,13 @@ hash_cstring_field(SmamHash *h, bool isnull, const char *s)
 void
 smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 {
-	SmamHash	h;
+	SmamHash h;
 
 	smam_hash_begin(&h, "smam-audit-row-v1");
 	for (int i = 0; i < AL_NATTS; i++)
 	{
-		bool		isnull = nulls[i];
-		Datum		d = values[i];
+		bool isnull = nulls[i];
+		Datum d = values[i];
 
 		switch (i)
 		{
@@ -171,8 +171,8 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 					smam_hash_field(&h, NULL, 0);
 				else
 				{
-					Jsonb	   *jb = DatumGetJsonbP(d);
-					char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+					Jsonb *jb = DatumGetJsonbP(d);
+					char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 
 					smam_hash_field(&h, s, strlen(s));
 					pfree(s);
@@ -184,7 +184,7 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 				break;
 			case AL_ROW_HASH:
 				break;
-			default:			/* text columns */
+			default: /* text columns */
 				hash_text_field(&h, isnull, d);
 				break;
 		}
@@ -196,7 +196,7 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 void
 smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out)
 {
-	SmamHash	h;
+	SmamHash h;
 
 	smam_hash_begin(&h, "smam-audit-txn-v1");
 	smam_hash_int64(&h, txn);
@@ -206,11 +206,10 @@ smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out)
 
 /* The hash of one seal: one link of the chain. */
 void
-smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
-					 const uint8 *txn_hash, TimestampTz sealed_at,
-					 const uint8 *prev_hash, uint8 *out)
+smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows, const uint8 *txn_hash,
+					 TimestampTz sealed_at, const uint8 *prev_hash, uint8 *out)
 {
-	SmamHash	h;
+	SmamHash h;
 
 	smam_hash_begin(&h, "smam-audit-seal-v1");
 	smam_hash_int64(&h, position);
@@ -226,7 +225,7 @@ smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
 bytea *
 smam_hash_bytea(const uint8 *hash)
 {
-	bytea	   *b = (bytea *) palloc(VARHDRSZ + SMAM_HASH_LEN);
+	bytea *b = (bytea *) palloc(VARHDRSZ + SMAM_HASH_LEN);
 
 	SET_VARSIZE(b, VARHDRSZ + SMAM_HASH_LEN);
 	memcpy(VARDATA(b), hash, SMAM_HASH_LEN);
@@ -237,7 +236,7 @@ smam_hash_bytea(const uint8 *hash)
 bool
 smam_hash_from_bytea(Datum d, uint8 *out)
 {
-	bytea	   *b = DatumGetByteaPP(d);
+	bytea *b = DatumGetByteaPP(d);
 
 	if (VARSIZE_ANY_EXHDR(b) != SMAM_HASH_LEN)
 		return false;
@@ -249,7 +248,7 @@ char *
 smam_hash_hex(const uint8 *hash)
 {
 	static const char digits[] = "0123456789abcdef";
-	char	   *s = palloc(SMAM_HASH_LEN * 2 + 1);
+	char *s = palloc(SMAM_HASH_LEN * 2 + 1);
 
 	for (int i = 0; i < SMAM_HASH_LEN; i++)
 	{
