@@ -839,47 +839,56 @@ smam_audit(PG_FUNCTION_ARGS)
  * chain's lock: every earlier sealer has committed by then, and this read
  * sees their seals whatever the transaction's isolation level.
  */
-static void
-read_head(Relation seal, int64 *position, uint8 *hash)
+static bool
+read_last(Relation heap, Relation idx, int hash_att, int64 *position, uint8 *hash)
 {
-	const char *tables[2] = {"audit_seal", "audit_checkpoint"};
-	const char *indexes[2] = {"audit_seal_pkey", "audit_checkpoint_pkey"};
-	Oid nsp = get_namespace_oid("smam", false);
+	SysScanDesc scan = systable_beginscan_ordered(heap, idx, SnapshotSelf, 0, NULL);
+	HeapTuple tup = systable_getnext_ordered(scan, BackwardScanDirection);
+	bool found = HeapTupleIsValid(tup);
+
+	if (found)
+	{
+		bool n1, n2;
+		Datum pos = heap_getattr(tup, 1, RelationGetDescr(heap), &n1);
+		Datum h = heap_getattr(tup, hash_att, RelationGetDescr(heap), &n2);
+
+		if (n1 || n2 || !smam_hash_from_bytea(h, hash))
+			elog(ERROR, "the head of the audit chain is damaged");
+		*position = DatumGetInt64(pos);
+	}
+	systable_endscan_ordered(scan);
+	return found;
+}
+
+/* The primary key index among those a DirectInsert has open. */
+static Relation
+direct_pkey(DirectInsert *d)
+{
+	Oid pk = RelationGetPrimaryKeyIndex(d->rel);
+
+	for (int i = 0; i < d->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(d->rri->ri_IndexRelationDescs[i]) == pk)
+			return d->rri->ri_IndexRelationDescs[i];
+	elog(ERROR, "table %s has no primary key", RelationGetRelationName(d->rel));
+	return NULL;
+}
+
+static void
+read_head(DirectInsert *seal, int64 *position, uint8 *hash)
+{
+	Relation cp;
+	Relation cpidx;
 
 	*position = 0;
 	memset(hash, 0, SMAM_HASH_LEN);
-	for (int t = 0; t < 2; t++)
-	{
-		Relation heap = t == 0 ? seal : table_open(smam_audit_relid(tables[t]), AccessShareLock);
-		Oid idxoid = get_relname_relid(indexes[t], nsp);
-		Relation idx;
-		SysScanDesc scan;
-		HeapTuple tup;
-		bool found = false;
-
-		if (!OidIsValid(idxoid))
-			elog(ERROR, "index smam.%s of the audit log does not exist", indexes[t]);
-		idx = index_open(idxoid, AccessShareLock);
-		scan = systable_beginscan_ordered(heap, idx, SnapshotSelf, 0, NULL);
-		tup = systable_getnext_ordered(scan, BackwardScanDirection);
-		if (HeapTupleIsValid(tup))
-		{
-			bool n1, n2;
-			Datum pos = heap_getattr(tup, 1, RelationGetDescr(heap), &n1);
-			Datum h = heap_getattr(tup, t == 0 ? AS_HASH + 1 : 2, RelationGetDescr(heap), &n2);
-
-			if (n1 || n2 || !smam_hash_from_bytea(h, hash))
-				elog(ERROR, "the head of the audit chain is damaged");
-			*position = DatumGetInt64(pos);
-			found = true;
-		}
-		systable_endscan_ordered(scan);
-		index_close(idx, AccessShareLock);
-		if (t > 0)
-			table_close(heap, AccessShareLock);
-		if (found)
-			return;
-	}
+	if (read_last(seal->rel, direct_pkey(seal), AS_HASH + 1, position, hash))
+		return;
+	/* No seal: the log begins at the last checkpoint, if any. */
+	cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+	cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
+	read_last(cp, cpidx, 2, position, hash);
+	index_close(cpidx, AccessShareLock);
+	table_close(cp, AccessShareLock);
 }
 
 static void
@@ -905,7 +914,7 @@ seal_transaction(AuditXact *x)
 
 	/* The critical section: from here to the end of the commit. */
 	smam_audit_lock_chain();
-	read_head(d->rel, &head, prev);
+	read_head(d, &head, prev);
 	sealed_at = GetCurrentTimestamp();
 	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
 	memset(nulls, false, sizeof(nulls));
