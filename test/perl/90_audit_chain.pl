@@ -53,6 +53,16 @@ is(sql('SELECT holds, seq, seals_checked, rows_checked FROM smam.verify_audit_lo
 is(sql('SELECT count(*) = max(seq) AND min(seq) = 1 FROM smam.audit_seal'), 't', 'seals are numbered 1..n without gaps');
 is(sql(q{SELECT array_agg(rows ORDER BY seq) FROM smam.audit_seal}), '{1,1,5,1,1,1,1,1,5}',
    'one seal per transaction, counting its rows (the savepoint\'s row is not counted)');
+is(sql(q{SELECT count(*) FROM smam.audit_seal s
+          WHERE s.txn_hash <> sha256(convert_to('smam-audit-txn-v1', 'UTF8') || int8send(s.txn)
+                  || (SELECT string_agg(l.row_hash, '' ORDER BY l.ordinal) FROM smam.audit_log l WHERE l.txn = s.txn))
+             OR s.hash <> sha256(convert_to('smam-audit-seal-v1', 'UTF8') || int8send(s.seq) || int8send(s.txn)
+                  || int8send(s.xid) || int8send(s.rows) || s.txn_hash
+                  || int8send((extract(epoch FROM s.sealed_at - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint)
+                  || s.prev_hash)
+             OR s.prev_hash <> coalesce((SELECT p.hash FROM smam.audit_seal p WHERE p.seq = s.seq - 1),
+                                        decode(repeat('00', 32), 'hex'))}), '0',
+   'every transaction hash and seal hash is recomputed with sha256() from docs/audit.md');
 my ($d1) = sql('SELECT digest FROM smam.audit_digest()');
 like($d1, qr/^smam-audit-v1:9:[0-9a-f]{64}$/, 'the digest names the head of the chain');
 is(sql("SELECT holds FROM smam.verify_audit_log('$d1')"), 't', 'the log verifies against its own digest');

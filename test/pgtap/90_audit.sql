@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(46);
+SELECT plan(47);
 
 -- The detail and hint of the error a statement raises.
 CREATE FUNCTION pg_temp.refusal_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -164,6 +164,26 @@ SELECT is((SELECT new_values->>'label' FROM smam.audit_log
 SELECT is((SELECT count(*) FROM smam.audit_change WHERE table_name = 'smam.audit_test_credential'
               AND column_name = 'token_secret' AND old_value = '(secret)' AND secret), 5::bigint,
           'smam.audit_change flags the secret column without its value');
+
+-- ---- the row hash can be recomputed outside smam, from docs/audit.md ----
+CREATE FUNCTION pg_temp.field(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN b IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || int4send(length(b)) || b END $$;
+CREATE FUNCTION pg_temp.usec(t timestamptz) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT int8send((extract(epoch FROM t - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint) $$;
+CREATE FUNCTION pg_temp.txt(t text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT convert_to(t, 'UTF8') $$;
+SELECT is((SELECT count(*) FROM smam.audit_log l
+            WHERE l.row_hash <> sha256(convert_to('smam-audit-row-v1', 'UTF8')
+                  || pg_temp.field(int8send(l.txn)) || pg_temp.field(int8send(l.ordinal::bigint))
+                  || pg_temp.field(int8send(l.xid)) || pg_temp.field(pg_temp.usec(l.tx_time))
+                  || pg_temp.field(pg_temp.usec(l.stmt_time)) || pg_temp.field(pg_temp.txt(l.acting_role::text))
+                  || pg_temp.field(pg_temp.txt(l.effective_role::text)) || pg_temp.field(pg_temp.txt(l.session_role::text))
+                  || pg_temp.field(pg_temp.txt(l.application)) || pg_temp.field(pg_temp.txt(l.client_addr::text))
+                  || pg_temp.field(pg_temp.txt(l.office)) || pg_temp.field(pg_temp.txt(l.table_name))
+                  || pg_temp.field(pg_temp.txt(l.operation)) || pg_temp.field(pg_temp.txt(l.row_key))
+                  || pg_temp.field(int8send(l.department_id)) || pg_temp.field(pg_temp.txt(l.old_values::text))
+                  || pg_temp.field(pg_temp.txt(l.new_values::text)) || pg_temp.field(pg_temp.txt(l.secrets_changed::text)))),
+          0::bigint, 'every row hash is SHA-256 of the serialization docs/audit.md describes, recomputed with sha256()');
 
 -- ---- TRUNCATE of an audited table is refused ----
 SELECT throws_ok('TRUNCATE smam.audit_test_credential', '42501',
