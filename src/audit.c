@@ -130,6 +130,9 @@ static bool client_addr_known = false;
 static bool client_addr_null = true;
 static Datum client_addr_value;
 
+/* The chain's lock, while this transaction holds it. */
+static Oid chain_locked = InvalidOid;
+
 /* ---- small helpers ---- */
 
 Oid
@@ -151,7 +154,10 @@ smam_audit_relid(const char *relname)
 void
 smam_audit_lock_chain(void)
 {
-	LockDatabaseObject(RelationRelationId, smam_audit_relid("audit_seal"), 0, ExclusiveLock);
+	Oid relid = smam_audit_relid("audit_seal");
+
+	LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
+	chain_locked = relid;
 }
 
 static DirectInsert *
@@ -959,8 +965,21 @@ audit_xact_callback(XactEvent event, void *arg)
 			direct_close(x->log);
 			xact_state = NULL;
 			break;
+		case XACT_EVENT_COMMIT:
+
+			/*
+			 * The commit is visible to every snapshot from here on, so the
+			 * next sealer may read the head: let it go now rather than
+			 * after the rest of the transaction's cleanup.
+			 */
+			if (OidIsValid(chain_locked))
+				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
+			chain_locked = InvalidOid;
+			xact_state = NULL;
+			break;
 		default:
-			/* Commit done, or abort: memory and relations go with it. */
+			/* Abort, or prepared: memory, relations and locks go with it. */
+			chain_locked = InvalidOid;
 			xact_state = NULL;
 			break;
 	}
