@@ -46,7 +46,9 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "storage/lwlock.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -130,9 +132,6 @@ static bool client_addr_known = false;
 static bool client_addr_null = true;
 static Datum client_addr_value;
 
-/* The chain's lock, while this transaction holds it. */
-static Oid chain_locked = InvalidOid;
-
 /* ---- small helpers ---- */
 
 Oid
@@ -147,9 +146,31 @@ smam_audit_relid(const char *relname)
 }
 
 /*
- * The chain's lock: an object lock on smam.audit_seal, held until the end
- * of the transaction. Ordinary locks on the table itself are not taken, so
- * readers, VACUUM and autovacuum never wait for it nor make it wait.
+ * The chain's lock. Where smam is in shared_preload_libraries, sealers
+ * serialize on an LWLock (one of SEAL_LOCKS, chosen by database): a
+ * released LWLock goes to whichever waiter runs first, so a sealer that
+ * waits for the CPU does not hold up the others, as a heavyweight lock's
+ * queue would. Otherwise they take a heavyweight object lock on
+ * smam.audit_seal (pg_locks.locktype = 'object'). Either is held from the
+ * reading of the head until the commit is visible.
+ */
+#define SEAL_LOCKS 16
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static bool seal_locks_requested = false;
+static LWLock *seal_lwlock = NULL;	  /* held by this transaction */
+static Oid chain_locked = InvalidOid; /* heavyweight lock held */
+
+static void
+audit_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestNamedLWLockTranche("smam_audit_chain", SEAL_LOCKS);
+}
+
+/*
+ * The heavyweight lock: taken by archiving, and by sealers where smam is
+ * not preloaded. Readers, VACUUM and autovacuum never conflict with it.
  */
 void
 smam_audit_lock_chain(void)
@@ -158,6 +179,20 @@ smam_audit_lock_chain(void)
 
 	LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
 	chain_locked = relid;
+}
+
+static void
+lock_chain_for_seal(void)
+{
+	if (seal_locks_requested)
+	{
+		LWLockPadded *locks = GetNamedLWLockTranche("smam_audit_chain");
+
+		seal_lwlock = &locks[MyDatabaseId % SEAL_LOCKS].lock;
+		LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
+	}
+	else
+		smam_audit_lock_chain();
 }
 
 static DirectInsert *
@@ -880,21 +915,14 @@ direct_pkey(DirectInsert *d)
 }
 
 static void
-read_head(DirectInsert *seal, int64 *position, uint8 *hash)
+read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint8 *hash)
 {
-	Relation cp;
-	Relation cpidx;
-
 	*position = 0;
 	memset(hash, 0, SMAM_HASH_LEN);
 	if (read_last(seal->rel, direct_pkey(seal), AS_HASH + 1, position, hash))
 		return;
 	/* No seal: the log begins at the last checkpoint, if any. */
-	cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
-	cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
 	read_last(cp, cpidx, 2, position, hash);
-	index_close(cpidx, AccessShareLock);
-	table_close(cp, AccessShareLock);
 }
 
 static void
@@ -907,6 +935,7 @@ seal_transaction(AuditXact *x)
 	int64 head;
 	TimestampTz sealed_at;
 	DirectInsert *d;
+	Relation cp, cpidx;
 	Datum values[AS_NATTS];
 	bool nulls[AS_NATTS];
 
@@ -917,10 +946,12 @@ seal_transaction(AuditXact *x)
 	smam_audit_txn_hash(x->txn, hashes, x->nrows, txn_hash);
 	pfree(hashes);
 	d = direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+	cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
 
 	/* The critical section: from here to the end of the commit. */
-	smam_audit_lock_chain();
-	read_head(d, &head, prev);
+	lock_chain_for_seal();
+	read_head(d, cp, cpidx, &head, prev);
 	sealed_at = GetCurrentTimestamp();
 	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
 	memset(nulls, false, sizeof(nulls));
@@ -934,6 +965,8 @@ seal_transaction(AuditXact *x)
 	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
 	direct_insert(d, values, nulls);
 	direct_close(d);
+	index_close(cpidx, AccessShareLock);
+	table_close(cp, AccessShareLock);
 }
 
 static void
@@ -972,6 +1005,9 @@ audit_xact_callback(XactEvent event, void *arg)
 			 * next sealer may read the head: let it go now rather than
 			 * after the rest of the transaction's cleanup.
 			 */
+			if (seal_lwlock != NULL)
+				LWLockRelease(seal_lwlock);
+			seal_lwlock = NULL;
 			if (OidIsValid(chain_locked))
 				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
 			chain_locked = InvalidOid;
@@ -979,6 +1015,7 @@ audit_xact_callback(XactEvent event, void *arg)
 			break;
 		default:
 			/* Abort, or prepared: memory, relations and locks go with it. */
+			seal_lwlock = NULL;
 			chain_locked = InvalidOid;
 			xact_state = NULL;
 			break;
@@ -1016,6 +1053,12 @@ smam_audit_init(void)
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(office_cache_inval, (Datum) 0);
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = audit_shmem_request;
+		seal_locks_requested = true;
+	}
 }
 
 /*

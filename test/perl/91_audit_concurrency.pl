@@ -2,7 +2,9 @@
 # sessions write 3,000 transactions at once (the first 25 race for the very
 # first seal, when there is no row to lock), while another session verifies
 # the chain again and again. Afterwards the chain holds, with one seal per
-# transaction, numbered without gaps or forks, covering every row.
+# transaction, numbered without gaps or forks, covering every row. smam is
+# preloaded here, so sealers serialize on its LWLock; test/perl/90_audit_chain.pl
+# runs without preloading, on the heavyweight lock.
 use strict;
 use warnings;
 use IPC::Run;
@@ -12,7 +14,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_concurrency');
 $node->init;
-$node->append_conf('postgresql.conf', "max_connections = 40\n");
+$node->append_conf('postgresql.conf', "max_connections = 40\nshared_preload_libraries = 'smam'\n");
 $node->start;
 
 sub sql { return $node->safe_psql('postgres', $_[0]) }
