@@ -56,6 +56,7 @@
 #include "utils/datum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -114,9 +115,10 @@ typedef struct ColInfo
 	FmgrInfo out;
 } ColInfo;
 
-/* Per audited table, cached for one statement in the trigger's fn_extra. */
+/* Per audited table, kept for the session (see table_info). */
 typedef struct TableInfo
 {
+	MemoryContext cxt; /* holds this and everything it points to */
 	Oid relid;
 	int natts;
 	text *qualname;
@@ -486,19 +488,69 @@ name_is_secret(const char *name)
 	return len >= 7 && strcmp(name + len - 7, "_secret") == 0;
 }
 
-static TableInfo *
-table_info(FunctionCallInfo fcinfo, Relation rel)
+/*
+ * What the trigger knows of each audited table is kept for the session, so
+ * that a statement changing one row pays no catalog lookups for it. A
+ * relcache invalidation of the table (ALTER TABLE and the like) retires it;
+ * retired entries are freed when the trigger next starts, as no trigger
+ * call can be using them then (the trigger never calls itself).
+ */
+typedef struct TableCacheEntry
 {
-	TableInfo *info = (TableInfo *) fcinfo->flinfo->fn_extra;
+	Oid relid;
+	TableInfo *info;
+} TableCacheEntry;
+
+static HTAB *table_cache = NULL;
+static List *retired_tables = NIL;
+
+static void
+retire_table(TableInfo *info)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	retired_tables = lappend(retired_tables, info);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+table_cache_inval(Datum arg, Oid relid)
+{
+	TableCacheEntry *e;
+
+	if (table_cache == NULL)
+		return;
+	if (OidIsValid(relid))
+	{
+		e = hash_search(table_cache, &relid, HASH_REMOVE, NULL);
+		if (e != NULL)
+			retire_table(e->info);
+	}
+	else
+	{
+		HASH_SEQ_STATUS status;
+
+		hash_seq_init(&status, table_cache);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			retire_table(e->info);
+			hash_search(table_cache, &e->relid, HASH_REMOVE, NULL);
+		}
+	}
+}
+
+static TableInfo *
+build_table_info(Relation rel)
+{
+	MemoryContext cxt =
+		AllocSetContextCreate(CacheMemoryContext, "smam audit table", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	TupleDesc desc = RelationGetDescr(rel);
-	MemoryContext old;
+	TableInfo *info;
 	Oid pkoid;
 
-	if (info != NULL && info->relid == RelationGetRelid(rel) && info->natts == desc->natts)
-		return info;
-
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	info = palloc0(sizeof(TableInfo));
+	info->cxt = cxt;
 	info->relid = RelationGetRelid(rel);
 	info->natts = desc->natts;
 	info->qualname = cstring_to_text(psprintf(
@@ -523,7 +575,7 @@ table_info(FunctionCallInfo fcinfo, Relation rel)
 		c->kind = column_kind(c->typid);
 		c->secret = name_is_secret(c->name);
 		getTypeOutputInfo(att->atttypid, &outfunc, &isvarlena);
-		fmgr_info_cxt(outfunc, &c->out, fcinfo->flinfo->fn_mcxt);
+		fmgr_info_cxt(outfunc, &c->out, cxt);
 		if (c->typid == INT8OID && (strcmp(c->name, "department_id") == 0 ||
 									(strcmp(c->name, "id") == 0 &&
 									 strcmp(RelationGetRelationName(rel), "department") == 0)))
@@ -545,8 +597,52 @@ table_info(FunctionCallInfo fcinfo, Relation rel)
 		ReleaseSysCache(tup);
 	}
 	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = info;
 	return info;
+}
+
+static TableInfo *
+table_info(Relation rel)
+{
+	Oid relid = RelationGetRelid(rel);
+	TableCacheEntry *e;
+	bool found;
+
+	if (retired_tables != NIL)
+	{
+		ListCell *lc;
+
+		foreach (lc, retired_tables)
+			MemoryContextDelete(((TableInfo *) lfirst(lc))->cxt);
+		list_free(retired_tables);
+		retired_tables = NIL;
+	}
+	if (table_cache == NULL)
+	{
+		HASHCTL ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(TableCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		table_cache =
+			hash_create("smam audit tables", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(table_cache, &relid, HASH_FIND, NULL);
+	if (e != NULL && e->info->natts == RelationGetDescr(rel)->natts)
+		return e->info;
+	if (e != NULL)
+	{
+		retire_table(e->info);
+		hash_search(table_cache, &relid, HASH_REMOVE, NULL);
+	}
+	{
+		TableInfo *info = build_table_info(rel);
+
+		e = hash_search(table_cache, &relid, HASH_ENTER, &found);
+		if (found)
+			retire_table(e->info);
+		e->info = info;
+	}
+	return e->info;
 }
 
 /* ---- the change as JSON ---- */
@@ -743,7 +839,7 @@ smam_audit(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	desc = RelationGetDescr(rel);
-	info = table_info(fcinfo, rel);
+	info = table_info(rel);
 	x = audit_xact();
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -1053,6 +1149,7 @@ smam_audit_init(void)
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(office_cache_inval, (Datum) 0);
+	CacheRegisterRelcacheCallback(table_cache_inval, (Datum) 0);
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;

@@ -12,11 +12,11 @@ set -euo pipefail
 DB=bench_audit
 SECS=${SMAM_BENCH_SECONDS:-10}
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
-"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
 PSQL=("$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d $DB)
 "${PSQL[@]}" <<'SQL'
 CREATE EXTENSION smam;
-SELECT smam.add_department('Benchmark Department', 'Ministère du banc d''essai');
+DO $$ BEGIN PERFORM smam.add_department('Benchmark Department', 'Ministère du banc d''essai'); END $$;
 -- 100,000 accounts, entered directly in stage planning by the superuser.
 INSERT INTO smam.account (department_id, platform, handle, url, url_key, name_en, official_language, stage)
   SELECT 1, 'youtube', 'bench' || g, 'https://www.youtube.com/@bench' || g,

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(47);
+SELECT plan(49);
 
 -- The detail and hint of the error a statement raises.
 CREATE FUNCTION pg_temp.refusal_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -164,6 +164,19 @@ SELECT is((SELECT new_values->>'label' FROM smam.audit_log
 SELECT is((SELECT count(*) FROM smam.audit_change WHERE table_name = 'smam.audit_test_credential'
               AND column_name = 'token_secret' AND old_value = '(secret)' AND secret), 5::bigint,
           'smam.audit_change flags the secret column without its value');
+
+-- ---- a table altered during the session is audited as it now is ----
+INSERT INTO smam.audit_test_credential VALUES (3, :dept, NULL, 'four');
+ALTER TABLE smam.audit_test_credential ADD COLUMN colour text;
+UPDATE smam.audit_test_credential SET colour = 'blue' WHERE id = 3;
+SELECT is((SELECT new_values FROM smam.audit_log WHERE table_name = 'smam.audit_test_credential'
+            ORDER BY ordinal DESC LIMIT 1), '{"colour": "blue"}'::jsonb, 'a column added in the session is audited at once');
+ALTER TABLE smam.audit_test_credential DROP COLUMN label;
+DELETE FROM smam.audit_test_credential WHERE id = 3;
+SELECT is((SELECT old_values FROM smam.audit_log WHERE table_name = 'smam.audit_test_credential'
+            ORDER BY ordinal DESC LIMIT 1),
+          jsonb_build_object('id', 3, 'department_id', :dept, 'colour', 'blue'),
+          'a dropped column is gone from the log at once');
 
 -- ---- the row hash can be recomputed outside smam, from docs/audit.md ----
 CREATE FUNCTION pg_temp.field(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
