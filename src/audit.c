@@ -136,14 +136,45 @@ static Datum client_addr_value;
 
 /* ---- small helpers ---- */
 
+/*
+ * The OIDs of smam's own relations the audit uses, looked up once per
+ * session and forgotten when any of them is invalidated (dropped, say).
+ */
+#define RELID_CACHE 8
+static struct
+{
+	const char *name;
+	Oid relid;
+} relid_cache[RELID_CACHE];
+
+static void
+relid_cache_inval(Datum arg, Oid relid)
+{
+	for (int i = 0; i < RELID_CACHE; i++)
+		if (relid_cache[i].name != NULL && (!OidIsValid(relid) || relid_cache[i].relid == relid))
+		{
+			memset(relid_cache, 0, sizeof(relid_cache));
+			return;
+		}
+}
+
 Oid
 smam_audit_relid(const char *relname)
 {
-	Oid nsp = get_namespace_oid("smam", false);
-	Oid relid = get_relname_relid(relname, nsp);
+	Oid relid;
+	int i;
 
+	for (i = 0; i < RELID_CACHE && relid_cache[i].name != NULL; i++)
+		if (strcmp(relid_cache[i].name, relname) == 0)
+			return relid_cache[i].relid;
+	relid = get_relname_relid(relname, get_namespace_oid("smam", false));
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation smam.%s of the audit log does not exist", relname);
+	if (i < RELID_CACHE)
+	{
+		relid_cache[i].name = relname; /* callers pass string literals */
+		relid_cache[i].relid = relid;
+	}
 	return relid;
 }
 
@@ -1150,6 +1181,7 @@ smam_audit_init(void)
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(office_cache_inval, (Datum) 0);
 	CacheRegisterRelcacheCallback(table_cache_inval, (Datum) 0);
+	CacheRegisterRelcacheCallback(relid_cache_inval, (Datum) 0);
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;
