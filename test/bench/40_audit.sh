@@ -122,6 +122,9 @@ echo "ratio time smam / plain (target <= 2): $(ratio $bs $bp)"
 echo "ratio time PL/pgSQL jsonb / plain: $(ratio $bj $bp)"
 echo "ratio time PL/pgSQL chained / plain: $(ratio $bc_ $bp)"
 
-v=$("${PSQL[@]}" -c "SELECT holds::text || ' ' || rows_checked FROM smam.verify_audit_log()")
-echo "audit chain after the benchmark holds, rows checked: $v"
+read -r holds rows ms < <("$PGBIN/psql" -X -q -A -t -F ' ' -d "$DB" -c '\timing on' \
+  -c "SELECT holds, rows_checked FROM smam.verify_audit_log()" | sed 's/^Time: \([0-9.]*\) ms.*/\1/' | tr '\n' ' ')
+echo "verify_audit_log after the benchmark: holds $holds, rows checked: $rows"
+echo "verify_audit_log, ms: $ms"
+echo "verify_audit_log, rows per second: $(awk -v r="$rows" -v t="$ms" 'BEGIN { printf "%d", r / (t / 1000) }')"
 "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE $DB"
