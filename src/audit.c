@@ -468,25 +468,6 @@ client_addr(Datum *value, bool *isnull)
 	*value = client_addr_value;
 }
 
-/*
- * pg_dump and pg_restore load data with COPY, as a superuser, with
- * row_security off. The rows they restore already have their history in
- * the restored audit log, so the trigger does not write a second one. Only
- * a superuser can be in this state, and a superuser could as well disable
- * the trigger: this gives nobody a way around the audit they lacked.
- */
-static bool
-restoring_dump(void)
-{
-	const char *q = debug_query_string;
-
-	if (row_security || q == NULL || !superuser())
-		return false;
-	while (isspace((unsigned char) *q))
-		q++;
-	return pg_strncasecmp(q, "COPY", 4) == 0 && isspace((unsigned char) q[4]);
-}
-
 /* ---- describing a table ---- */
 
 static char
@@ -866,7 +847,8 @@ smam_audit(PG_FUNCTION_ARGS)
 		refuse_truncate(rel);
 	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
 		elog(ERROR, "smam_audit: must be fired after the change, for each row");
-	if (restoring_dump())
+	/* Restored rows bring their history with them (restore.c, docs/audit.md). */
+	if (smam_restoring_dump())
 		return PointerGetDatum(NULL);
 
 	desc = RelationGetDescr(rel);

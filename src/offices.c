@@ -614,3 +614,15 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return PointerGetDatum(newtup);
 }
+
+/*
+ * For the other C sources: does the role hold the office for the department
+ * (dept_null: government-wide) at the time? Same answer as
+ * smam.holds_office(); the caller may or may not be connected to SPI.
+ */
+bool
+smam_role_holds_office(const char *role, const char *office, bool dept_null,
+					   int64 dept, TimestampTz at)
+{
+	return holds_office(role, office, dept_null, dept, at);
+}

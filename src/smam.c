@@ -51,6 +51,9 @@ _PG_init(void)
 		"Effective dates, due dates and \"as of\" dates are calendar dates in this zone.",
 		&smam_time_zone, "America/Toronto", PGC_SIGHUP, 0, check_time_zone, NULL, NULL);
 
+	smam_http_init();
+	smam_delivery_init();
+	smam_worker_init();
 	smam_audit_init();
 
 	MarkGUCPrefixReserved("smam");

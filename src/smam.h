@@ -4,7 +4,8 @@
  * Each source file owns one concern: smam.c (module load and settings),
  * refusal.c (the one place a refusal becomes an ereport), offices.c (who
  * holds which office), catalogue.c (the read-only catalogue of the
- * Standard), validation.c (URL checks and normalization).
+ * Standard), validation.c (URL checks and normalization), lifecycle.c (the stages
+ * of an account and their guards), approvals.c (approval and review rules).
  */
 #ifndef SMAM_H
 #define SMAM_H
@@ -12,6 +13,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "datatype/timestamp.h"
 
 /* Settings (smam.c). */
 extern char *smam_time_zone;
@@ -31,7 +33,47 @@ extern char *smam_format(const char *fmt, ...) pg_attribute_printf(1, 2);
 /* The role acting in this session, as set by login or SET ROLE (offices.c). */
 extern Oid smam_acting_role(void);
 
+/*
+ * Does the role hold the office for the department (dept_null: the whole
+ * government) at the time? (offices.c; a designate holds
+ * head_of_communications within the delegation.)
+ */
+extern bool smam_role_holds_office(const char *role, const char *office,
+								   bool dept_null, int64 dept, TimestampTz at);
+
+/*
+ * Run an SPI query as the bootstrap superuser (read-only queries in a
+ * restricted security context), so that the caller's row-level security does not hide the rows a
+ * rule depends on (lifecycle.c). The caller is connected to SPI.
+ */
+extern int	smam_spi_privileged(const char *sql, int nargs, Oid *types,
+								Datum *values, const char *nulls,
+								bool read_only, long count);
+
+/*
+ * Append a row to a sealed record (stage history, decisions): tables whose
+ * guard accepts an INSERT only from here (lifecycle.c). Connected to SPI.
+ */
+extern void smam_write_record(const char *sql, int nargs, Oid *types,
+							  Datum *values, const char *nulls);
+
+/* Does the department have an approved departmental strategy in force today? */
+extern bool smam_department_has_strategy(int64 dept);
+
+/*
+ * true while pg_dump's script restores smam's data: a superuser, row_security
+ * off, a top-level COPY (restore.c). Guards let restored INSERTs through.
+ */
+extern bool smam_restoring_dump(void);
+
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);
+
+/* The platform management tool (delivery.c, worker.c, http.c). */
+extern int smam_worker_batch_size;
+extern void smam_http_init(void);
+extern void smam_delivery_init(void);
+extern void smam_worker_init(void);
+extern int smam_deliver_batch(int max, bool own_transactions, int *claimed);
 
 #endif /* SMAM_H */

@@ -81,6 +81,12 @@ CREATE FUNCTION smam.url_problem(url text) RETURNS text
 COMMENT ON FUNCTION smam.url_problem(text) IS
   'Why smam.normalize_url() would refuse this URL, or NULL when it would not';
 
+CREATE FUNCTION smam.restoring_dump() RETURNS boolean
+  LANGUAGE c VOLATILE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_restoring_dump_sql';
+COMMENT ON FUNCTION smam.restoring_dump() IS
+  'True while pg_dump''s script restores smam''s data (a superuser, row_security off, a top-level COPY): guards let restored rows in';
+
 CREATE FUNCTION smam.catalogue_guard() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'smam_catalogue_guard';
 COMMENT ON FUNCTION smam.catalogue_guard() IS

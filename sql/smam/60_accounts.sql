@@ -30,6 +30,7 @@ CREATE TABLE smam.account (
   onboarded_reason   text,
   created_by         name NOT NULL DEFAULT smam.acting_role(),
   created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  stage_note         text,
   CHECK (name_en IS NOT NULL OR name_fr IS NOT NULL),
   CHECK (NOT onboarded OR onboarded_reason IS NOT NULL)
 );
@@ -42,8 +43,23 @@ COMMENT ON TABLE smam.account IS 'Official social media accounts and their life-
 COMMENT ON COLUMN smam.account.url IS 'Canonical URL (smam.check_account_url)';
 COMMENT ON COLUMN smam.account.url_key IS 'Lower-case canonical URL: two rows with the same key are the same account';
 COMMENT ON COLUMN smam.account.listed_on IS 'Date the account was first listed in the index of official accounts (6.2.4)';
+COMMENT ON COLUMN smam.account.stage_note IS
+  'Note of the latest move (smam.transition); recorded in smam.stage_history with the move';
 COMMENT ON COLUMN smam.account.onboarded IS
   'Entered through smam.onboard_account: existed before smam, straight into implementation';
+
+-- The onboarding path (src/lifecycle.c): checks the acting role again, arms
+-- a backend-local flag that the lifecycle trigger consumes on the one INSERT
+-- it makes, and disarms it whatever happens. Granted to nobody: only
+-- smam.onboard_account (owned by the extension's owner) calls it.
+CREATE FUNCTION smam.insert_onboarded_account(department bigint, platform text, handle text,
+                                              url text, name_en text, name_fr text,
+                                              official_language smam.official_language,
+                                              purpose text, listed_on date, reason text)
+  RETURNS bigint LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'smam_insert_onboarded_account';
+COMMENT ON FUNCTION smam.insert_onboarded_account(bigint, text, text, text, text, text, smam.official_language, text, date, text) IS
+  'Internal: the INSERT of smam.onboard_account, the only way an account enters past planning';
 
 -- Accounts that exist in the real world already (the canada.ca index) enter
 -- here, straight into implementation, marked as onboarded with the reason.
@@ -96,12 +112,10 @@ BEGIN
       format('Account %s has this address.', existing),
       'Update the existing account instead of onboarding it again.');
   END IF;
-  INSERT INTO smam.account (department_id, platform, handle, url, url_key, name_en, name_fr,
-                            official_language, purpose, stage, listed_on, onboarded, onboarded_reason)
-  VALUES (department, c.platform_code, c.handle, c.canonical_url, c.url_key,
-          nullif(btrim(name_en), ''), nullif(btrim(name_fr), ''), official_language, purpose,
-          'implementation', coalesce(listed_on, smam.today()), true, btrim(reason))
-  RETURNING id INTO new_id;
+  -- The one way past planning without the guards (src/lifecycle.c).
+  new_id := smam.insert_onboarded_account(department, c.platform_code, c.handle, c.canonical_url,
+    nullif(btrim(name_en), ''), nullif(btrim(name_fr), ''), official_language, purpose,
+    coalesce(listed_on, smam.today()), btrim(reason));
   RETURN new_id;
 END
 $$;

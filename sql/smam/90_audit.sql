@@ -165,27 +165,28 @@ CREATE VIEW smam.audit_trail WITH (security_invoker = true) AS
          s.sealed_at AS committed_at, l.acting_role AS actor, l.office,
          l.effective_role, l.session_role, l.application, l.client_addr,
          l.table_name, l.operation, l.row_key, l.department_id,
-         l.old_values, l.new_values, l.secrets_changed, l.txn
+         l.old_values, l.new_values, l.secrets_changed AS withheld_columns, l.txn
     FROM smam.audit_log l
     LEFT JOIN smam.audit_seal s ON s.txn OPERATOR(pg_catalog.=) l.txn;
 COMMENT ON VIEW smam.audit_trail IS
   'The audit log as an auditor reads it: one row per change, in chain order by (position, ordinal)';
 
--- One row per changed column: old -> new. Secret columns read "(secret)".
+-- One row per changed column: old -> new. Columns whose values are withheld
+-- (named *_secret) read "(withheld)".
 CREATE VIEW smam.audit_change WITH (security_invoker = true) AS
   SELECT t.seq, t.ordinal, t.changed_at, t.actor, t.office, t.application,
          t.table_name, t.operation, t.row_key, t.department_id,
          c.column_name, t.old_values OPERATOR(pg_catalog.->>) c.column_name AS old_value,
-         t.new_values OPERATOR(pg_catalog.->>) c.column_name AS new_value, false AS secret
+         t.new_values OPERATOR(pg_catalog.->>) c.column_name AS new_value, false AS withheld
     FROM smam.audit_trail t,
          LATERAL (SELECT k FROM pg_catalog.jsonb_object_keys(COALESCE(t.new_values, t.old_values)) k) AS c(column_name)
   UNION ALL
   SELECT t.seq, t.ordinal, t.changed_at, t.actor, t.office, t.application,
          t.table_name, t.operation, t.row_key, t.department_id,
-         c.column_name, '(secret)', '(secret)', true
-    FROM smam.audit_trail t, pg_catalog.unnest(t.secrets_changed) AS c(column_name);
+         c.column_name, '(withheld)', '(withheld)', true
+    FROM smam.audit_trail t, pg_catalog.unnest(t.withheld_columns) AS c(column_name);
 COMMENT ON VIEW smam.audit_change IS
-  'The audit log one changed column per row: column, old value -> new value (secret columns only flagged)';
+  'The audit log one changed column per row: column, old value -> new value (values of *_secret columns withheld)';
 
 CREATE FUNCTION smam.history(tbl regclass, key text)
   RETURNS SETOF smam.audit_trail LANGUAGE sql STABLE

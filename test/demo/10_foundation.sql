@@ -15,19 +15,19 @@ SELECT d.name_en, smam.requirement_status('7.1.2', smam.today(), d.id) AS "7.1.2
   FROM smam.department d WHERE d.agent_of_parliament ORDER BY d.id DESC LIMIT 3;
 
 -- People and offices: a department, a head of communications, a designate.
-CREATE ROLE demo_head LOGIN;  GRANT smam_department TO demo_head;
-CREATE ROLE demo_deputy LOGIN; GRANT smam_department TO demo_deputy;
-SELECT smam.add_department('Department of Demonstrations', 'Ministère des Démonstrations') AS dept \gset
-SELECT smam.register_principal('demo_head', 'Hélène Tremblay', 'helene.tremblay@example.gc.ca', :dept);
-SELECT smam.register_principal('demo_deputy', 'Dev Singh', 'dev.singh@example.gc.ca', :dept);
-SELECT smam.appoint('demo_head', 'head_of_communications', :dept, now() - interval '1 day', now() + interval '1 year');
-SET ROLE demo_head;
-SELECT smam.delegate('demo_deputy', now() + interval '6 months');
+CREATE ROLE tour_head LOGIN;  GRANT smam_department TO tour_head;
+CREATE ROLE tour_deputy LOGIN; GRANT smam_department TO tour_deputy;
+SELECT smam.add_department('Department of Guided Tours', 'Ministère des Visites guidées') AS dept \gset
+SELECT smam.register_principal('tour_head', 'Hélène Tremblay', 'helene.tremblay@example.gc.ca', :dept);
+SELECT smam.register_principal('tour_deputy', 'Dev Singh', 'dev.singh@example.gc.ca', :dept);
+SELECT smam.appoint('tour_head', 'head_of_communications', :dept, now() - interval '1 day', now() + interval '1 year');
+SET ROLE tour_head;
+SELECT smam.delegate('tour_deputy', now() + interval '6 months');
 -- A designation never outlasts the head's own term (6.1): refused.
-SELECT smam.delegate('demo_deputy', now() + interval '2 years', NULL, now() + interval '7 months');
+SELECT smam.delegate('tour_deputy', now() + interval '2 years', NULL, now() + interval '7 months');
 RESET ROLE;
 SELECT principal, office, department_en, valid_until FROM smam.office_holder ORDER BY office;
-SELECT smam.holds_office('demo_deputy', 'head_of_communications', :dept) AS designate_acts_for_head;
+SELECT smam.holds_office('tour_deputy', 'head_of_communications', :dept) AS designate_acts_for_head;
 
 -- URLs from the real index, normalized; what cannot be placed says why.
 SELECT u AS as_listed, c.platform_code, c.canonical_url, c.problem

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 
-smam_ensure_packages postgresql-contrib
+smam_ensure_packages postgresql-contrib nginx-light wrk bc
 smam_build
 smam_setup_run
 trap smam_remove_run EXIT

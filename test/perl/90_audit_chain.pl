@@ -14,7 +14,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit_chain');
 $node->init;
-$node->append_conf('postgresql.conf', "max_connections = 30\ntimezone = 'UTC'\n");
+$node->append_conf('postgresql.conf', "max_connections = 30\ntimezone = 'UTC'\nshared_preload_libraries = 'smam'\n");
 $node->start;
 
 sub sql { my ($text, $db) = @_; return $node->safe_psql($db // 'postgres', $text) }

@@ -3,8 +3,7 @@
 # first seal, when there is no row to lock), while another session verifies
 # the chain again and again. Afterwards the chain holds, with one seal per
 # transaction, numbered without gaps or forks, covering every row. smam is
-# preloaded here, so sealers serialize on its LWLock; test/perl/90_audit_chain.pl
-# runs without preloading, on the heavyweight lock.
+# preloaded, so sealers serialize on its LWLock.
 use strict;
 use warnings;
 use IPC::Run;

@@ -162,7 +162,7 @@ SELECT is((SELECT new_values->>'label' FROM smam.audit_log
             WHERE table_name = 'smam.audit_test_credential' AND operation = 'UPDATE' AND secrets_changed IS NULL),
           'two', 'the other columns are recorded as usual');
 SELECT is((SELECT count(*) FROM smam.audit_change WHERE table_name = 'smam.audit_test_credential'
-              AND column_name = 'token_secret' AND old_value = '(secret)' AND secret), 5::bigint,
+              AND column_name = 'token_secret' AND old_value = '(withheld)' AND withheld), 5::bigint,
           'smam.audit_change flags the secret column without its value');
 
 -- ---- a table altered during the session is audited as it now is ----

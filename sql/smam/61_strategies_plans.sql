@@ -1,0 +1,444 @@
+-- Social media strategies (6.1.1) and implementation plans (6.1.2, appendix),
+-- and the record of every decision on them. The approval rules live in C
+-- (src/approvals.c, trigger smam.approval_guard): the approver holds the
+-- office at the moment of the decision, never approves what they wrote, an
+-- edit voids an approval, and of two concurrent decisions exactly one wins.
+
+CREATE TYPE smam.approval_status AS ENUM ('draft', 'approved', 'retired');
+COMMENT ON TYPE smam.approval_status IS
+  'A strategy or plan: draft (being written, or edited after approval), approved, retired';
+
+-- Every decision: approvals, reviews, voided approvals, retirements. Sealed:
+-- only smam's triggers append to it (src/lifecycle.c, smam_write_record).
+CREATE SEQUENCE smam.decision_id_seq;
+CREATE TABLE smam.decision (
+  id             bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.decision_id_seq'),
+  subject        text NOT NULL CHECK (subject OPERATOR(pg_catalog.=) ANY (ARRAY['strategy', 'implementation_plan', 'submission'])),
+  subject_id     bigint NOT NULL,
+  department_id  bigint NOT NULL REFERENCES smam.department (id),
+  version        integer NOT NULL,
+  decision       text NOT NULL CHECK (decision OPERATOR(pg_catalog.=) ANY (ARRAY['approved', 'accepted', 'rejected', 'voided', 'retired'])),
+  decided_by     name NOT NULL,
+  office         smam.office,
+  decided_at     timestamptz NOT NULL,
+  note           text
+);
+ALTER SEQUENCE smam.decision_id_seq OWNED BY smam.decision.id;
+CREATE INDEX decision_subject_idx ON smam.decision (subject, subject_id, decided_at);
+COMMENT ON TABLE smam.decision IS
+  'Every approval, review, voided approval and retirement, with who decided, the office held and the version decided';
+COMMENT ON COLUMN smam.decision.office IS 'The office the decider held at the moment of the decision (NULL for a voiding edit)';
+
+CREATE FUNCTION smam.approval_guard() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'smam_approval_guard';
+COMMENT ON FUNCTION smam.approval_guard() IS
+  'Trigger (C): approval and review rules: office at the moment of decision, separation of duties, approvals bound to content, one decision wins';
+
+CREATE FUNCTION smam.record_guard() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'smam_record_guard';
+COMMENT ON FUNCTION smam.record_guard() IS
+  'Trigger (C): a record is append-only; with argument sealed, only smam''s own triggers append';
+
+CREATE TRIGGER record_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.decision
+  FOR EACH ROW EXECUTE FUNCTION smam.record_guard('sealed');
+CREATE TRIGGER record_guard_truncate BEFORE TRUNCATE ON smam.decision
+  FOR EACH STATEMENT EXECUTE FUNCTION smam.record_guard('sealed');
+
+-- ---- strategies (6.1.1) ----
+CREATE SEQUENCE smam.strategy_id_seq;
+CREATE TABLE smam.strategy (
+  id                      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.strategy_id_seq'),
+  department_id           bigint NOT NULL REFERENCES smam.department (id),
+  program                 text CHECK (pg_catalog.length(pg_catalog.btrim(program)) OPERATOR(pg_catalog.>) 0),
+  title                   text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(title)) OPERATOR(pg_catalog.>) 0),
+  mandate                 text,
+  business_value          text,
+  alignment               text,
+  governance              text,
+  performance_evaluation  text,
+  lessons_learned         text,
+  in_force_from           date NOT NULL DEFAULT smam.today(),
+  in_force_until          date,
+  status                  smam.approval_status NOT NULL DEFAULT 'draft',
+  version                 integer NOT NULL DEFAULT 1,
+  authors                 text[] NOT NULL DEFAULT '{}',
+  decided_by              name,
+  decided_office          smam.office,
+  decided_at              timestamptz,
+  decision_note           text,
+  created_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  CHECK (in_force_until IS NULL OR in_force_until OPERATOR(pg_catalog.>) in_force_from)
+);
+ALTER SEQUENCE smam.strategy_id_seq OWNED BY smam.strategy.id;
+CREATE INDEX strategy_department_idx ON smam.strategy (department_id, status);
+COMMENT ON TABLE smam.strategy IS
+  'Social media strategies (6.1.1): the departmental one (program NULL) and program strategies that roll into it';
+COMMENT ON COLUMN smam.strategy.program IS 'NULL for the overarching departmental strategy; the program''s name for a program strategy';
+COMMENT ON COLUMN smam.strategy.alignment IS 'Alignment of social media with departmental and government themes';
+COMMENT ON COLUMN smam.strategy.lessons_learned IS 'Lessons learned and shared by other departments';
+COMMENT ON COLUMN smam.strategy.version IS 'Incremented by every edit of the content; decisions record the version decided';
+COMMENT ON COLUMN smam.strategy.authors IS 'Every role that wrote a version: none of them may approve it';
+
+CREATE TRIGGER approval_guard BEFORE INSERT OR UPDATE ON smam.strategy
+  FOR EACH ROW EXECUTE FUNCTION smam.approval_guard('strategy', 'head_of_communications', '6.1.1', 'draft', 'void');
+
+-- ---- implementation plans (6.1.2 and the appendix) ----
+CREATE SEQUENCE smam.implementation_plan_id_seq;
+CREATE TABLE smam.implementation_plan (
+  id                       bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.implementation_plan_id_seq'),
+  department_id            bigint NOT NULL REFERENCES smam.department (id),
+  title                    text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(title)) OPERATOR(pg_catalog.>) 0),
+  business_drivers         text,
+  resources                text,
+  responsibilities         text,
+  risk_management          text,
+  management_protocols     text,
+  performance_measurement  text,
+  communications_plan      text,
+  pia_revision             integer NOT NULL DEFAULT 0,
+  status                   smam.approval_status NOT NULL DEFAULT 'draft',
+  version                  integer NOT NULL DEFAULT 1,
+  authors                  text[] NOT NULL DEFAULT '{}',
+  decided_by               name,
+  decided_office           smam.office,
+  decided_at               timestamptz,
+  decision_note            text,
+  created_at               timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.implementation_plan_id_seq OWNED BY smam.implementation_plan.id;
+CREATE INDEX implementation_plan_department_idx ON smam.implementation_plan (department_id, status);
+COMMENT ON TABLE smam.implementation_plan IS
+  'Implementation plans (6.1.2): the eight elements of the appendix; the PIAs are in smam.plan_platform';
+COMMENT ON COLUMN smam.implementation_plan.business_drivers IS 'Business drivers and objectives';
+COMMENT ON COLUMN smam.implementation_plan.resources IS 'Allocation of resources, both human and financial';
+COMMENT ON COLUMN smam.implementation_plan.responsibilities IS 'Responsibilities and accountabilities, including the delineation of roles';
+COMMENT ON COLUMN smam.implementation_plan.risk_management IS 'A risk management plan';
+COMMENT ON COLUMN smam.implementation_plan.management_protocols IS 'Management protocols';
+COMMENT ON COLUMN smam.implementation_plan.performance_measurement IS 'A performance measurement strategy';
+COMMENT ON COLUMN smam.implementation_plan.communications_plan IS 'A communications plan';
+COMMENT ON COLUMN smam.implementation_plan.pia_revision IS
+  'Incremented whenever the plan''s PIAs (smam.plan_platform) change, so that the change voids an approval';
+
+CREATE TRIGGER approval_guard BEFORE INSERT OR UPDATE ON smam.implementation_plan
+  FOR EACH ROW EXECUTE FUNCTION smam.approval_guard('implementation_plan', 'head_of_communications', '6.1.2', 'draft', 'void');
+
+-- The fourth element: a completed Privacy Impact Assessment for the planned
+-- usage on each platform, or reliance on the entity's model PIA (appendix).
+CREATE TABLE smam.plan_platform (
+  plan_id           bigint NOT NULL REFERENCES smam.implementation_plan (id),
+  platform          text NOT NULL REFERENCES smam.platform (code),
+  uses_model_pia    boolean NOT NULL DEFAULT false,
+  pia_reference     text CHECK (pg_catalog.length(pg_catalog.btrim(pia_reference)) OPERATOR(pg_catalog.>) 0),
+  pia_completed_on  date,
+  PRIMARY KEY (plan_id, platform),
+  CHECK (uses_model_pia OR (pia_reference IS NOT NULL AND pia_completed_on IS NOT NULL))
+);
+COMMENT ON TABLE smam.plan_platform IS
+  'The platforms a plan uses, each with its completed PIA or reliance on the entity''s model PIA';
+
+CREATE FUNCTION smam.plan_platform_changed() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF smam.restoring_dump() THEN
+    RETURN NULL;  -- a restore brings the plans back with their revisions
+  END IF;
+  -- A change of the PIAs is a change of the plan: bump its content so that
+  -- the approval trigger voids an approval.
+  UPDATE smam.implementation_plan p SET pia_revision = p.pia_revision + 1
+   WHERE p.id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.plan_id END,
+                  CASE WHEN TG_OP <> 'DELETE' THEN NEW.plan_id END);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION smam.plan_platform_changed() IS
+  'Trigger: a change of a plan''s PIAs is an edit of the plan (voids its approval)';
+CREATE TRIGGER plan_platform_changed AFTER INSERT OR UPDATE OR DELETE ON smam.plan_platform
+  FOR EACH ROW EXECUTE FUNCTION smam.plan_platform_changed();
+
+-- What a plan still lacks: the names of its missing elements.
+CREATE FUNCTION smam.plan_missing(plan bigint) RETURNS text[]
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT coalesce(array_agg(e.name ORDER BY e.n), '{}')
+      FROM smam.implementation_plan p,
+           LATERAL (VALUES (1, 'business drivers and objectives', p.business_drivers),
+                           (2, 'human and financial resources', p.resources),
+                           (3, 'responsibilities and roles', p.responsibilities),
+                           (4, 'privacy impact assessment',
+                               CASE WHEN EXISTS (SELECT 1 FROM smam.plan_platform pp WHERE pp.plan_id = p.id)
+                                    THEN 'yes' END),
+                           (5, 'risk management plan', p.risk_management),
+                           (6, 'management protocols', p.management_protocols),
+                           (7, 'performance measurement strategy', p.performance_measurement),
+                           (8, 'communications plan', p.communications_plan)) AS e(n, name, value)
+     WHERE p.id = plan AND coalesce(btrim(e.value), '') = ''
+  $$;
+COMMENT ON FUNCTION smam.plan_missing(bigint) IS
+  'The elements of the appendix an implementation plan still lacks (empty when complete)';
+
+-- ---- who may write ----
+CREATE FUNCTION smam.require_department_writer(department bigint, requirement text, act text)
+  RETURNS void LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  who name := smam.acting_role();
+BEGIN
+  IF NOT (smam.holds_office(who, 'head_of_communications', department)
+          OR smam.holds_office(who, 'department_staff', department)) THEN
+    PERFORM smam.refuse('42501', requirement, format('role "%s" may not %s', who, act),
+      format('%s requires the office head_of_communications, designate or department_staff for department %s, held now.',
+             initcap(act), department),
+      'Ask the department''s staff or head of communications, or an administrator to appoint you.');
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.require_department_writer(bigint, text, text) IS
+  'Refuse (42501) unless the acting role is staff, head of communications or designate of the department now';
+
+-- ---- the API ----
+CREATE FUNCTION smam.draft_strategy(department bigint, title text,
+                                    mandate text DEFAULT NULL, business_value text DEFAULT NULL,
+                                    alignment text DEFAULT NULL, governance text DEFAULT NULL,
+                                    performance_evaluation text DEFAULT NULL,
+                                    lessons_learned text DEFAULT NULL, program text DEFAULT NULL,
+                                    in_force_from date DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM smam.department d WHERE d.id = department) THEN
+    PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
+      'Find the department with smam.find_department().');
+  END IF;
+  PERFORM smam.require_department_writer(department, '6.1.1', 'draft a social media strategy');
+  IF coalesce(btrim(title), '') = '' THEN
+    PERFORM smam.refuse('22023', '6.1.1', 'a strategy needs a title', NULL, 'Give the strategy a title.');
+  END IF;
+  INSERT INTO smam.strategy (department_id, program, title, mandate, business_value, alignment,
+                             governance, performance_evaluation, lessons_learned, in_force_from)
+  VALUES (department, nullif(btrim(program), ''), btrim(title), mandate, business_value, alignment,
+          governance, performance_evaluation, lessons_learned, coalesce(in_force_from, smam.today()))
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date) IS
+  'Draft a departmental strategy (program NULL) or a program strategy (6.1.1); department staff, head of communications or designate';
+
+-- Change one element of a strategy or plan; an approved one goes back to draft.
+CREATE FUNCTION smam.revise(subject text, id bigint, element text, value text)
+  RETURNS integer LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  dept bigint;
+  new_version integer;
+  elements text[];
+BEGIN
+  IF subject = 'strategy' THEN
+    elements := ARRAY['title', 'program', 'mandate', 'business_value', 'alignment', 'governance',
+                      'performance_evaluation', 'lessons_learned', 'in_force_from', 'in_force_until'];
+    SELECT s.department_id INTO dept FROM smam.strategy s WHERE s.id = revise.id;
+  ELSIF subject = 'implementation_plan' THEN
+    elements := ARRAY['title', 'business_drivers', 'resources', 'responsibilities', 'risk_management',
+                      'management_protocols', 'performance_measurement', 'communications_plan'];
+    SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = revise.id;
+  ELSE
+    PERFORM smam.refuse('22023', NULL, format('"%s" is not revised this way', subject), NULL,
+      'Revise a strategy or an implementation_plan.');
+  END IF;
+  IF dept IS NULL THEN
+    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
+      format('List them in smam.%s.', subject));
+  END IF;
+  IF NOT element = ANY (elements) THEN
+    PERFORM smam.refuse('22023', NULL, format('"%s" is not an element of a %s', element, replace(subject, '_', ' ')),
+      format('The elements are: %s.', array_to_string(elements, ', ')), 'Name one of them.');
+  END IF;
+  PERFORM smam.require_department_writer(dept,
+    CASE subject WHEN 'strategy' THEN '6.1.1' ELSE '6.1.2' END,
+    format('revise a %s', replace(subject, '_', ' ')));
+  EXECUTE format('UPDATE smam.%I SET %I = $1::%s WHERE id = $2 RETURNING version', subject, element,
+                 CASE WHEN element LIKE 'in_force%' THEN 'date' ELSE 'text' END)
+     INTO new_version USING value, id;
+  IF new_version IS NULL THEN
+    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
+      format('List them in smam.%s.', subject));
+  END IF;
+  RETURN new_version;
+END
+$$;
+COMMENT ON FUNCTION smam.revise(text, bigint, text, text) IS
+  'Change one element of a strategy or implementation plan; returns the new version (an approval is voided and recorded)';
+
+-- Approve, or retire, a strategy or plan. The trigger applies the rules.
+CREATE FUNCTION smam.decide(subject text, id bigint, status smam.approval_status, note text DEFAULT NULL)
+  RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  n bigint;
+BEGIN
+  IF subject NOT IN ('strategy', 'implementation_plan') THEN
+    PERFORM smam.refuse('22023', NULL, format('"%s" is not approved this way', subject), NULL,
+      'Approve a strategy or an implementation_plan; review a submission with smam.review_submission().');
+  END IF;
+  EXECUTE format('UPDATE smam.%I SET status = $1, decision_note = $2 WHERE id = $3', subject)
+    USING status, note, id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n = 0 THEN
+    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
+      format('List them in smam.%s.', subject));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.decide(text, bigint, smam.approval_status, text) IS
+  'Approve (or retire) a strategy or implementation plan as the acting head of communications or designate';
+
+CREATE FUNCTION smam.approve_strategy(strategy bigint, note text DEFAULT NULL) RETURNS void
+  LANGUAGE sql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT smam.decide('strategy', strategy, 'approved', note) $$;
+COMMENT ON FUNCTION smam.approve_strategy(bigint, text) IS
+  'Approve a strategy (6.1.1): head of communications or designate of its department, not one of its authors';
+
+CREATE FUNCTION smam.draft_plan(department bigint, title text,
+                                business_drivers text DEFAULT NULL, resources text DEFAULT NULL,
+                                responsibilities text DEFAULT NULL, risk_management text DEFAULT NULL,
+                                management_protocols text DEFAULT NULL,
+                                performance_measurement text DEFAULT NULL,
+                                communications_plan text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM smam.department d WHERE d.id = department) THEN
+    PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
+      'Find the department with smam.find_department().');
+  END IF;
+  PERFORM smam.require_department_writer(department, '6.1.2', 'draft an implementation plan');
+  IF coalesce(btrim(title), '') = '' THEN
+    PERFORM smam.refuse('22023', '6.1.2', 'an implementation plan needs a title', NULL, 'Give the plan a title.');
+  END IF;
+  INSERT INTO smam.implementation_plan (department_id, title, business_drivers, resources,
+    responsibilities, risk_management, management_protocols, performance_measurement, communications_plan)
+  VALUES (department, btrim(title), business_drivers, resources, responsibilities, risk_management,
+          management_protocols, performance_measurement, communications_plan)
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.draft_plan(bigint, text, text, text, text, text, text, text, text) IS
+  'Draft an implementation plan (6.1.2) with the elements of the appendix; PIAs with smam.plan_pia()';
+
+-- The plan's PIA for a platform: its own completed PIA, or (reference NULL)
+-- reliance on the entity's model PIA for that platform.
+CREATE FUNCTION smam.plan_pia(plan bigint, platform text, pia_reference text DEFAULT NULL,
+                              completed_on date DEFAULT NULL)
+  RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  dept bigint;
+  code text := smam.platform_of(platform);
+BEGIN
+  SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = plan;
+  IF dept IS NULL THEN
+    PERFORM smam.refuse('42704', NULL, format('implementation plan %s does not exist', plan), NULL,
+      'List them in smam.implementation_plan.');
+  END IF;
+  PERFORM smam.require_department_writer(dept, '6.1.2', 'record a privacy impact assessment');
+  IF code IS NULL THEN
+    PERFORM smam.refuse('23503', '6.2.3', format('"%s" is not a known platform', platform), NULL,
+      'List platforms in smam.platform.');
+  END IF;
+  IF pia_reference IS NOT NULL AND (btrim(pia_reference) = '' OR completed_on IS NULL) THEN
+    PERFORM smam.refuse('22023', '6.1.2', 'a completed privacy impact assessment needs its reference and date',
+      'The appendix asks for a completed Privacy Impact Assessment for the planned usage on each platform.',
+      'Give the PIA''s reference and completion date, or no reference to rely on the entity''s model PIA.');
+  END IF;
+  INSERT INTO smam.plan_platform (plan_id, platform, uses_model_pia, pia_reference, pia_completed_on)
+  VALUES (plan, code, pia_reference IS NULL, nullif(btrim(pia_reference), ''),
+          CASE WHEN pia_reference IS NOT NULL THEN completed_on END)
+  ON CONFLICT ON CONSTRAINT plan_platform_pkey DO UPDATE
+     SET uses_model_pia = EXCLUDED.uses_model_pia, pia_reference = EXCLUDED.pia_reference,
+         pia_completed_on = EXCLUDED.pia_completed_on;
+END
+$$;
+COMMENT ON FUNCTION smam.plan_pia(bigint, text, text, date) IS
+  'Record the plan''s completed PIA for a platform, or (no reference) its reliance on the entity''s model PIA';
+
+CREATE FUNCTION smam.approve_plan(plan bigint, note text DEFAULT NULL) RETURNS void
+  LANGUAGE sql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT smam.decide('implementation_plan', plan, 'approved', note) $$;
+COMMENT ON FUNCTION smam.approve_plan(bigint, text) IS
+  'Approve a complete implementation plan (6.1.2): head of communications or designate, not one of its authors';
+
+-- Hub and spoke: each department's approved strategy in force today and the
+-- approved program strategies that roll into it.
+CREATE VIEW smam.strategy_in_force WITH (security_invoker = true) AS
+  SELECT s.department_id, d.name_en AS department_en, s.id AS strategy_id, s.title, s.version,
+         s.in_force_from, s.in_force_until, s.decided_by AS approved_by, s.decided_at AS approved_at,
+         coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM smam.strategy p
+                    WHERE p.department_id OPERATOR(pg_catalog.=) s.department_id AND p.program IS NOT NULL
+                      AND p.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status), '{}') AS program_strategies
+    FROM smam.strategy s
+    JOIN smam.department d ON d.id OPERATOR(pg_catalog.=) s.department_id
+   WHERE s.program IS NULL AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status
+     AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()
+     AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today());
+COMMENT ON VIEW smam.strategy_in_force IS
+  'Each department''s approved departmental strategy in force today (6.1.1) and the approved program strategies that roll into it';
+
+-- ---- row-level security and grants ----
+ALTER TABLE smam.decision ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.strategy ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.implementation_plan ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.plan_platform ENABLE ROW LEVEL SECURITY;
+CREATE POLICY decision_read ON smam.decision FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY strategy_read ON smam.strategy FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY strategy_update ON smam.strategy FOR UPDATE TO smam_department
+  USING (department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]))
+  WITH CHECK (department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY implementation_plan_read ON smam.implementation_plan FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY implementation_plan_update ON smam.implementation_plan FOR UPDATE TO smam_department
+  USING (department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]))
+  WITH CHECK (department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY plan_platform_read ON smam.plan_platform FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR EXISTS (
+    SELECT 1 FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) plan_id));
+GRANT SELECT ON smam.decision, smam.strategy, smam.implementation_plan, smam.plan_platform,
+  smam.strategy_in_force TO smam_admin, smam_entity, smam_department, smam_tbs;
+GRANT UPDATE (title, program, mandate, business_value, alignment, governance, performance_evaluation,
+              lessons_learned, in_force_from, in_force_until, status, decision_note)
+  ON smam.strategy TO smam_department;
+GRANT UPDATE (title, business_drivers, resources, responsibilities, risk_management, management_protocols,
+              performance_measurement, communications_plan, status, decision_note)
+  ON smam.implementation_plan TO smam_department;
+GRANT EXECUTE ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date),
+  smam.revise(text, bigint, text, text), smam.decide(text, bigint, smam.approval_status, text),
+  smam.approve_strategy(bigint, text), smam.draft_plan(bigint, text, text, text, text, text, text, text, text),
+  smam.plan_pia(bigint, text, text, date), smam.approve_plan(bigint, text)
+  TO smam_department;
+GRANT EXECUTE ON FUNCTION smam.plan_missing(bigint), smam.require_department_writer(bigint, text, text)
+  TO smam_admin, smam_entity, smam_department, smam_tbs;
+
+SELECT pg_catalog.pg_extension_config_dump('smam.decision', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.decision_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.strategy', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.strategy_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.implementation_plan', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.implementation_plan_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.plan_platform', '');

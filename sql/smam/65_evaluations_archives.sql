@@ -1,0 +1,156 @@
+-- Evaluations (the evaluation stage of 6.1.2) and archives (account
+-- disposition: where the account's historical data went, with a checksum,
+-- or the recorded reason none was kept).
+
+CREATE SEQUENCE smam.evaluation_id_seq;
+CREATE TABLE smam.evaluation (
+  id                bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.evaluation_id_seq'),
+  account_id        bigint NOT NULL REFERENCES smam.account (id),
+  department_id     bigint NOT NULL REFERENCES smam.department (id),
+  note              text,
+  started_by        name NOT NULL DEFAULT smam.acting_role(),
+  started_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  findings          text,
+  completed_by      name,
+  completed_at      timestamptz,
+  CHECK ((completed_at IS NULL) OPERATOR(pg_catalog.=) (completed_by IS NULL)),
+  CHECK (completed_at IS NULL OR pg_catalog.length(pg_catalog.btrim(findings)) OPERATOR(pg_catalog.>) 0)
+);
+ALTER SEQUENCE smam.evaluation_id_seq OWNED BY smam.evaluation.id;
+CREATE UNIQUE INDEX evaluation_open_key ON smam.evaluation (account_id) WHERE completed_at IS NULL;
+COMMENT ON TABLE smam.evaluation IS 'Evaluations of live accounts (6.1.2): started, then completed with findings';
+
+CREATE SEQUENCE smam.archive_id_seq;
+CREATE TABLE smam.archive (
+  id                 bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.archive_id_seq'),
+  account_id         bigint NOT NULL UNIQUE REFERENCES smam.account (id),
+  department_id      bigint NOT NULL REFERENCES smam.department (id),
+  location           text CHECK (pg_catalog.length(pg_catalog.btrim(location)) OPERATOR(pg_catalog.>) 0),
+  checksum           text CHECK (checksum OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$'),
+  no_archive_reason  text CHECK (pg_catalog.length(pg_catalog.btrim(no_archive_reason)) OPERATOR(pg_catalog.>) 0),
+  recorded_by        name NOT NULL DEFAULT smam.acting_role(),
+  recorded_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  CHECK ((location IS NOT NULL AND checksum IS NOT NULL AND no_archive_reason IS NULL)
+      OR (location IS NULL AND checksum IS NULL AND no_archive_reason IS NOT NULL))
+);
+ALTER SEQUENCE smam.archive_id_seq OWNED BY smam.archive.id;
+COMMENT ON TABLE smam.archive IS
+  'Account disposition: where the historical data went with its SHA-256 checksum, or why none was kept';
+
+CREATE TRIGGER record_guard BEFORE UPDATE OR DELETE ON smam.archive
+  FOR EACH ROW EXECUTE FUNCTION smam.record_guard();
+
+-- Who starts and completes an evaluation, and who records an archive,
+-- whoever writes the row (the functions below, or the table owner's SQL).
+CREATE FUNCTION smam.evaluation_guard() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  a smam.account;
+BEGIN
+  IF TG_OP = 'INSERT' AND smam.restoring_dump() THEN
+    RETURN NEW;  -- restored as recorded
+  END IF;
+  SELECT * INTO a FROM smam.account x WHERE x.id = NEW.account_id;
+  IF TG_TABLE_NAME = 'archive' THEN
+    PERFORM smam.require_office('entity_official', NULL, '6.2.2', 'record the archive of an account');
+    IF a.stage IS DISTINCT FROM 'disposition' THEN
+      PERFORM smam.refuse('55000', '6.2.2', format('account %s is in %s, not in disposition', NEW.account_id, a.stage), NULL,
+        'Archive an account once its disposition has begun.');
+    END IF;
+    NEW.recorded_by := smam.acting_role();
+    NEW.recorded_at := now();
+  ELSE
+    PERFORM smam.require_office('head_of_communications', NEW.department_id, '6.1.2', 'evaluate an account');
+    IF TG_OP = 'UPDATE' THEN
+      IF OLD.completed_at IS NOT NULL THEN
+        PERFORM smam.refuse('55000', '6.1.2', format('evaluation %s is completed and cannot change', OLD.id), NULL,
+          'Start a new evaluation.');
+      END IF;
+      IF (NEW.account_id, NEW.department_id, NEW.note, NEW.started_by, NEW.started_at)
+         IS DISTINCT FROM (OLD.account_id, OLD.department_id, OLD.note, OLD.started_by, OLD.started_at) THEN
+        PERFORM smam.refuse('55000', '6.1.2', format('evaluation %s keeps how it was started', OLD.id), NULL,
+          'Only its findings and completion are recorded.');
+      END IF;
+      IF NEW.completed_at IS NOT NULL THEN
+        NEW.completed_by := smam.acting_role();
+        NEW.completed_at := now();
+      END IF;
+      RETURN NEW;
+    END IF;
+    IF a.stage IS DISTINCT FROM 'implementation' THEN
+      PERFORM smam.refuse('55000', '6.1.2', format('account %s is in %s, not in implementation', NEW.account_id, a.stage), NULL,
+        'Evaluate a live account.');
+    END IF;
+    NEW.started_by := smam.acting_role();
+    NEW.started_at := now();
+    NEW.findings := NULL;
+    NEW.completed_by := NULL;
+    NEW.completed_at := NULL;
+  END IF;
+  IF a.department_id IS DISTINCT FROM NEW.department_id THEN
+    PERFORM smam.refuse('22023', NULL, format('account %s is not of department %s', NEW.account_id, NEW.department_id), NULL,
+      'Name the account''s own department.');
+  END IF;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION smam.evaluation_guard() IS
+  'Trigger: evaluations are started and completed by the head of communications of a live account; archives recorded by the entity in disposition';
+CREATE TRIGGER evaluation_guard BEFORE INSERT OR UPDATE ON smam.evaluation
+  FOR EACH ROW EXECUTE FUNCTION smam.evaluation_guard();
+CREATE TRIGGER evaluation_guard BEFORE INSERT ON smam.archive
+  FOR EACH ROW EXECUTE FUNCTION smam.evaluation_guard();
+
+CREATE FUNCTION smam.archive_account(account bigint, location text, checksum text,
+                                     no_archive_reason text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  a smam.account;
+  new_id bigint;
+BEGIN
+  SELECT * INTO a FROM smam.account x WHERE x.id = account;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
+  END IF;
+  PERFORM smam.require_office('entity_official', NULL, '6.2.2', 'record the archive of an account');
+  IF a.stage <> 'disposition' THEN
+    PERFORM smam.refuse('55000', '6.2.2', format('account %s is in %s, not in disposition', account, a.stage), NULL,
+      'Archive an account once its disposition has begun.');
+  END IF;
+  IF (location IS NULL) <> (checksum IS NULL) OR (location IS NULL) = (no_archive_reason IS NULL) THEN
+    PERFORM smam.refuse('22023', '6.2.2', 'an archive has a location and a checksum, or the reason none was kept', NULL,
+      'Pass the location and the SHA-256 checksum of the archived data, or NULL for both and the reason.');
+  END IF;
+  IF checksum IS NOT NULL AND lower(checksum) !~ '^[0-9a-f]{64}$' THEN
+    PERFORM smam.refuse('22023', '6.2.2', format('"%s" is not a SHA-256 checksum', checksum), NULL,
+      'Give the 64 hexadecimal digits of the SHA-256 of the archived data.');
+  END IF;
+  IF EXISTS (SELECT 1 FROM smam.archive r WHERE r.account_id = account) THEN
+    PERFORM smam.refuse('23505', '6.2.2', format('account %s is already archived', account), NULL, NULL);
+  END IF;
+  INSERT INTO smam.archive (account_id, department_id, location, checksum, no_archive_reason)
+  VALUES (account, a.department_id, nullif(btrim(location), ''), lower(checksum), nullif(btrim(no_archive_reason), ''))
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.archive_account(bigint, text, text, text) IS
+  'Record where an account''s historical data went (location, SHA-256) or why none was kept (entity official)';
+
+ALTER TABLE smam.evaluation ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.archive ENABLE ROW LEVEL SECURITY;
+CREATE POLICY evaluation_read ON smam.evaluation FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY archive_read ON smam.archive FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+GRANT SELECT ON smam.evaluation, smam.archive TO smam_admin, smam_entity, smam_department, smam_tbs;
+GRANT EXECUTE ON FUNCTION smam.archive_account(bigint, text, text, text) TO smam_entity;
+
+SELECT pg_catalog.pg_extension_config_dump('smam.evaluation', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.evaluation_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.archive', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.archive_id_seq', '');

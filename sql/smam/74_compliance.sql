@@ -1,0 +1,846 @@
+-- Compliance (section 7): reporting requests and frozen reports (7.1.2,
+-- 7.3), corrective actions and consequences (7.2.2, 8.1, 8.2), the review
+-- of the Standard (7.2.3), then the findings computed from the data and the
+-- views built on them. Section 2.2: 7.1.2, 7.2 and 8.2 do not apply to the
+-- agents of Parliament.
+
+-- ---- Reporting (7.1.2, 7.3) ----
+CREATE SEQUENCE smam.report_request_id_seq;
+CREATE TABLE smam.report_request (
+  id             bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.report_request_id_seq'),
+  department_id  bigint REFERENCES smam.department (id),
+  kind           text NOT NULL CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['compliance', 'activities'])),
+  subject        text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(subject)) OPERATOR(pg_catalog.>) 0),
+  due_on         date NOT NULL,
+  requested_by   name NOT NULL DEFAULT smam.acting_role(),
+  requested_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.report_request_id_seq OWNED BY smam.report_request.id;
+CREATE INDEX report_request_department_idx ON smam.report_request (department_id);
+COMMENT ON TABLE smam.report_request IS
+  'TBS requests a report: from a department''s deputy head (7.1.2) or, department NULL, from the entity (7.3.1 activities, 7.3.2 compliance)';
+
+CREATE SEQUENCE smam.compliance_report_id_seq;
+CREATE TABLE smam.compliance_report (
+  id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.compliance_report_id_seq'),
+  request_id      bigint NOT NULL UNIQUE REFERENCES smam.report_request (id),
+  department_id   bigint REFERENCES smam.department (id),
+  as_of           timestamptz NOT NULL,
+  submitted_by    name NOT NULL DEFAULT smam.acting_role(),
+  submitted_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  statement       text,
+  by_requirement  jsonb NOT NULL,
+  findings        jsonb NOT NULL,
+  content_sha256  text NOT NULL,
+  audit_digest    jsonb
+);
+ALTER SEQUENCE smam.compliance_report_id_seq OWNED BY smam.compliance_report.id;
+COMMENT ON TABLE smam.compliance_report IS
+  'A submitted report: the compliance picture frozen at as_of, its SHA-256, and the audit log digest of that moment where the audit log exists';
+COMMENT ON COLUMN smam.compliance_report.content_sha256 IS 'SHA-256 of by_requirement and findings (text form, in that order)';
+COMMENT ON COLUMN smam.compliance_report.audit_digest IS 'smam.audit_digest() at submission, when the audit log is installed; NULL otherwise';
+
+-- ---- Corrective action (7.2.2, 8.1) and consequences (8.2) ----
+CREATE SEQUENCE smam.corrective_action_id_seq;
+CREATE TABLE smam.corrective_action (
+  id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.corrective_action_id_seq'),
+  department_id   bigint NOT NULL REFERENCES smam.department (id),
+  requirement     text NOT NULL REFERENCES smam.requirement (code),
+  finding_key     text,
+  recommendation  text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(recommendation)) OPERATOR(pg_catalog.>) 0),
+  due_on          date NOT NULL,
+  recommended_by  name NOT NULL DEFAULT smam.acting_role(),
+  recommended_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  completed_at    timestamptz
+);
+ALTER SEQUENCE smam.corrective_action_id_seq OWNED BY smam.corrective_action.id;
+CREATE INDEX corrective_action_department_idx ON smam.corrective_action (department_id);
+COMMENT ON TABLE smam.corrective_action IS
+  'Corrective action TBS recommends to a department on a requirement or finding (7.2.2), due by a date; completed by the measures of 8.1';
+
+CREATE SEQUENCE smam.corrective_measure_id_seq;
+CREATE TABLE smam.corrective_measure (
+  id           bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.corrective_measure_id_seq'),
+  action_id    bigint NOT NULL REFERENCES smam.corrective_action (id),
+  description  text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(description)) OPERATOR(pg_catalog.>) 0),
+  completes    boolean NOT NULL,
+  recorded_by  name NOT NULL DEFAULT smam.acting_role(),
+  recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.corrective_measure_id_seq OWNED BY smam.corrective_measure.id;
+CREATE INDEX corrective_measure_action_idx ON smam.corrective_measure (action_id);
+COMMENT ON TABLE smam.corrective_measure IS 'Measures a deputy head records against a corrective action (8.1); completes closes the action';
+
+CREATE SEQUENCE smam.consequence_id_seq;
+CREATE TABLE smam.consequence (
+  id             bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.consequence_id_seq'),
+  department_id  bigint NOT NULL REFERENCES smam.department (id),
+  action_id      bigint REFERENCES smam.corrective_action (id),
+  kind           text NOT NULL CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['spending_authority_limits', 'other_measure'])),
+  description    text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(description)) OPERATOR(pg_catalog.>) 0),
+  decided_by     name NOT NULL DEFAULT smam.acting_role(),
+  decided_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.consequence_id_seq OWNED BY smam.consequence.id;
+COMMENT ON TABLE smam.consequence IS
+  'Consequences of non-compliance (8.2): a recommendation to the Treasury Board to limit spending authority, or another measure';
+
+-- ---- The review of the Standard (7.2.3) ----
+CREATE SEQUENCE smam.standard_review_id_seq;
+CREATE TABLE smam.standard_review (
+  id            bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.standard_review_id_seq'),
+  initiated_on  date NOT NULL,
+  framework     text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(framework)) OPERATOR(pg_catalog.>) 0),
+  recorded_by   name NOT NULL DEFAULT smam.acting_role(),
+  recorded_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.standard_review_id_seq OWNED BY smam.standard_review.id;
+COMMENT ON TABLE smam.standard_review IS 'Reviews of the Standard TBS initiated, with the framework (7.2.3: within five years of the effective date)';
+
+-- Who may act for TBS, and the 2.2 refusal.
+CREATE FUNCTION smam.require_tbs(requirement text, act text) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  PERFORM smam.require_office('tbs_analyst', NULL, requirement, act);
+END
+$$;
+
+CREATE FUNCTION smam.refuse_for_agent_of_parliament(department bigint, requirement text, act text) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM smam.department d WHERE d.id = department) THEN
+    PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
+      'Find the department with smam.find_department().');
+  END IF;
+  IF (SELECT d.agent_of_parliament FROM smam.department d WHERE d.id = department) THEN
+    PERFORM smam.refuse('42501', '2.2',
+      format('TBS may not %s for %s', act, (SELECT d.name_en FROM smam.department d WHERE d.id = department)),
+      format('Section 2.2: requirement %s does not apply to the agents of Parliament, whose deputy heads alone monitor and ensure compliance.', requirement),
+      'Leave monitoring and corrective measures to the organization''s deputy head.');
+  END IF;
+END
+$$;
+
+CREATE FUNCTION smam.request_report(department bigint, due_on date, subject text, kind text DEFAULT 'compliance')
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_tbs(CASE WHEN department IS NULL THEN '7.3.2' ELSE '7.1.2' END, 'request a report');
+  IF department IS NOT NULL THEN
+    PERFORM smam.refuse_for_agent_of_parliament(department, '7.1.2', 'request a compliance report');
+    IF kind <> 'compliance' THEN
+      PERFORM smam.refuse('22023', '7.1.2', format('a department reports on compliance, not on %s', kind), NULL,
+        'Request a report of kind compliance from a department; activity reports come from the entity (7.3.1).');
+    END IF;
+  END IF;
+  IF kind IS NULL OR kind NOT IN ('compliance', 'activities') THEN
+    PERFORM smam.refuse('22023', '7.3', format('"%s" is not a kind of report', kind), NULL,
+      'Request compliance (7.1.2, 7.3.2) or activities (7.3.1).');
+  END IF;
+  IF due_on IS NULL OR due_on < smam.today() THEN
+    PERFORM smam.refuse('22023', '7.1.2', format('a report cannot be due on %s', coalesce(due_on::text, 'no date')), NULL,
+      'Give a due date from today on.');
+  END IF;
+  IF subject IS NULL OR btrim(subject) = '' THEN
+    PERFORM smam.refuse('22023', '7.1.2', 'a report request needs a subject', NULL, 'Say what the report is to cover.');
+  END IF;
+  INSERT INTO smam.report_request (department_id, kind, subject, due_on)
+  VALUES (department, kind, btrim(subject), due_on) RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.request_report(bigint, date, text, text) IS
+  'TBS requests a report from a department (7.1.2) or, department NULL, from the entity (7.3); refused for agents of Parliament (2.2)';
+
+-- ---- Service standards the entity sets (6.2.1) ----
+CREATE SEQUENCE smam.service_standard_id_seq;
+CREATE TABLE smam.service_standard (
+  id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.service_standard_id_seq'),
+  name            text NOT NULL CHECK (name OPERATOR(pg_catalog.=) ANY (ARRAY['submission_review', 'evaluation'])),
+  within          interval NOT NULL CHECK (within OPERATOR(pg_catalog.>) '0'::interval),
+  effective_from  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  set_by          name NOT NULL DEFAULT smam.acting_role(),
+  set_at          timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+ALTER SEQUENCE smam.service_standard_id_seq OWNED BY smam.service_standard.id;
+COMMENT ON TABLE smam.service_standard IS
+  'Service standards the entity sets, as a history: submission_review (6.2.1: a submission is reviewed within), evaluation (6.1.2: a live account is evaluated at least every)';
+
+CREATE FUNCTION smam.service_standard_at(name text, at timestamptz DEFAULT pg_catalog.now()) RETURNS interval
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT s.within FROM smam.service_standard s
+     WHERE s.name = service_standard_at.name AND s.effective_from <= service_standard_at.at
+     ORDER BY s.effective_from DESC, s.id DESC LIMIT 1
+  $$;
+COMMENT ON FUNCTION smam.service_standard_at(text, timestamptz) IS 'The service standard in force at a moment, or NULL when none is set';
+
+CREATE FUNCTION smam.set_service_standard(name text, within interval) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_office('entity_official', NULL, '6.2.1', 'set a service standard');
+  IF name IS NULL OR name NOT IN ('submission_review', 'evaluation') THEN
+    PERFORM smam.refuse('22023', '6.2.1', format('"%s" is not a service standard smam knows', name), NULL,
+      'Set submission_review (6.2.1) or evaluation (6.1.2).');
+  END IF;
+  IF within IS NULL OR within <= interval '0' THEN
+    PERFORM smam.refuse('22023', '6.2.1', 'a service standard needs a positive duration', NULL,
+      'Give a duration such as ''10 days''.');
+  END IF;
+  INSERT INTO smam.service_standard (name, within) VALUES (name, within) RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.set_service_standard(text, interval) IS
+  'The entity sets a service standard from now on: submission_review (6.2.1) or evaluation (6.1.2)';
+
+-- ---- Findings ----
+-- Which rules smam computes, and for which party. A rule smam cannot
+-- compute from its data is "not assessed", never "met".
+CREATE VIEW smam.compliance_rule AS
+  SELECT v.requirement, v.party, v.assessed, v.rule
+    FROM (VALUES
+      ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date'),
+      ('6.1.2', 'department', true, 'Every live account has an approved implementation plan and, where the entity set the evaluation standard, an evaluation completed within it; no live account vanished from the index with a disposition review open'),
+      ('6.1.3', 'department', true, 'Every account created, configured or disposed went through an accepted submission; onboarded accounts have none on record'),
+      ('6.1.4', 'department', false, 'Accounts managed in the platform management tool: needs the tool (not in this installation)'),
+      ('6.1.5', 'department', true, 'Every live account''s configuration meets the technical specifications'),
+      ('7.1.2', 'department', true, 'Every report TBS requested from the department is submitted by its due date'),
+      ('8.1',   'department', true, 'Every corrective action recommended to the department is completed by its due date'),
+      ('6.2.1', 'entity', true, 'Every submission is reviewed within the service standard the entity set (not assessed while none is set)'),
+      ('6.2.2', 'entity', true, 'Every move into creation, configuration, disposition and disposed was made by the entity, and every disposed account has its archive record'),
+      ('6.2.3', 'entity', true, 'Every platform with a live account is pre-reviewed on the date'),
+      ('6.2.4', 'entity', true, 'Every live account is in the last published index, as it is now, and the index lists no account that is not live'),
+      ('6.2.5', 'entity', false, 'The platform management tool is provided: needs the tool (not in this installation)'),
+      ('7.3.1', 'entity', true, 'Every activity report TBS requested from the entity is submitted by its due date'),
+      ('7.3.2', 'entity', true, 'Every compliance report TBS requested from the entity is submitted by its due date'),
+      ('7.2.3', 'tbs', true, 'A review of the Standard was initiated within five years of its effective date')
+    ) AS v(requirement, party, assessed, rule);
+COMMENT ON VIEW smam.compliance_rule IS
+  'The compliance rules: the requirement, the party assessed (department, entity, tbs), whether smam computes it, and the rule';
+
+-- Every finding at a moment, for every department (internal; the views
+-- and functions below filter by who asks). Stages, decisions, submissions,
+-- evaluations, publications, requests and actions are read as of the
+-- moment; names, configurations and specifications as they are now.
+CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean DEFAULT true)
+  RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint, object_label text,
+                 problem text, since timestamptz, finding_key text)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '256MB'
+  SET jit = off
+  AS $$
+    WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
+                       smam.requirement_status(r.code, smam.today(at)) AS status
+                  FROM smam.requirement r),
+    -- The stage at the moment: the account's own when it has not moved
+    -- since, else the last move before the moment in the stage history.
+    acc AS MATERIALIZED (
+      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+             a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
+             CASE WHEN a.stage_changed_at <= at THEN a.stage ELSE h.to_stage END AS stage,
+             CASE WHEN a.stage_changed_at <= at THEN a.stage_changed_at ELSE h.moved_at END AS stage_since
+        FROM smam.account a
+        LEFT JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
+                            WHERE a.stage_changed_at > at AND x.account_id = a.id AND x.moved_at <= at
+                            ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h ON true
+       WHERE a.created_at <= at AND (a.stage_changed_at <= at OR h.to_stage IS NOT NULL)),
+    live AS MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
+    snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
+              ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
+    evaluation_within AS MATERIALIZED (SELECT smam.service_standard_at('evaluation', at) AS within),
+    went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
+                   WHERE h.to_stage = 'implementation' AND h.moved_at <= at
+                     AND (SELECT within FROM evaluation_within) IS NOT NULL
+                   GROUP BY h.account_id),
+    last_evaluation AS (SELECT v.account_id, max(v.completed_at) AS completed FROM smam.evaluation v
+                         WHERE v.completed_at <= at AND (SELECT within FROM evaluation_within) IS NOT NULL
+                         GROUP BY v.account_id),
+    plan_at AS (SELECT DISTINCT ON (x.subject_id) x.subject_id AS plan_id, x.decision
+                  FROM smam.decision x WHERE x.subject = 'implementation_plan' AND x.decided_at <= at
+                 ORDER BY x.subject_id, x.decided_at DESC, x.id DESC),
+    f AS (
+      -- 6.1.1: an approved departmental strategy in force.
+      SELECT '6.1.1' AS requirement, d.id AS department_id, 'department' AS object_type, d.id AS object_id,
+             d.name_en AS object_label,
+             format('The department has no approved departmental social media strategy in force on %s.', smam.today(at)) AS problem,
+             d.created_at AS since
+        FROM smam.department d
+       WHERE d.created_at <= at
+         AND NOT EXISTS (
+           SELECT 1 FROM smam.strategy s
+            WHERE s.department_id = d.id AND s.program IS NULL
+              AND s.in_force_from <= smam.today(at) AND (s.in_force_until IS NULL OR s.in_force_until > smam.today(at))
+              AND (SELECT x.decision FROM smam.decision x
+                    WHERE x.subject = 'strategy' AND x.subject_id = s.id AND x.decided_at <= at
+                    ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) = 'approved')
+      UNION ALL
+      -- 6.1.2: an approved plan for every live account.
+      SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN a.plan_id IS NULL
+                  THEN 'Account ' || a.id || ' is live without an implementation plan.'
+                  ELSE format('Account %s is live under implementation plan %s, which is not approved.', a.id, a.plan_id) END,
+             a.stage_since
+        FROM live a LEFT JOIN plan_at p ON p.plan_id = a.plan_id
+       WHERE a.plan_id IS NULL OR p.decision IS DISTINCT FROM 'approved'
+      UNION ALL
+      -- 6.1.2: evaluations not overdue, where the entity set the standard.
+      SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
+             CASE WHEN with_text THEN
+               format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
+                      (SELECT within FROM evaluation_within), coalesce(e.completed::date::text, 'none')) END,
+             coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within)
+        FROM live a
+        JOIN went_live w ON w.account_id = a.id
+        LEFT JOIN last_evaluation e ON e.account_id = a.id
+       WHERE coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within) < at
+      UNION ALL
+      -- 6.1.2: an account that vanished from the index, under review.
+      SELECT '6.1.2', v.department_id, 'account', v.account_id, (SELECT x.url FROM smam.account x WHERE x.id = v.account_id),
+             format('Account %s vanished from the canada.ca index: %s; its disposition review is open.', v.account_id, v.reason),
+             v.flagged_at
+        FROM smam.disposition_review v
+       WHERE v.flagged_at <= at AND (v.resolved_at IS NULL OR v.resolved_at > at)
+      UNION ALL
+      -- 6.1.3: onboarded accounts have no submissions on record.
+      SELECT '6.1.3', a.department_id, 'account', a.id, a.url,
+             CASE WHEN with_text THEN
+               'Account ' || a.id || ' was onboarded (' || a.onboarded_reason
+                 || '): no creation or configuration submission is on record.' END,
+             a.created_at
+        FROM acc a WHERE a.onboarded AND a.stage <> 'disposed'
+      UNION ALL
+      -- 6.1.3: a move made without an accepted submission (enforcement off).
+      SELECT '6.1.3', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+             format('Account %s moved to %s on %s without an accepted %s submission.', h.account_id, h.to_stage,
+                    h.moved_at::date, CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
+                                                      ELSE 'disposition' END),
+             h.moved_at
+        FROM smam.stage_history h
+       WHERE h.moved_at <= at AND NOT h.onboarded AND h.submission_id IS NULL
+         AND h.to_stage IN ('creation', 'configuration', 'disposition')
+      UNION ALL
+      -- 6.1.5: the technical specifications.
+      SELECT '6.1.5', a.department_id, 'account', a.id, a.url,
+             CASE WHEN with_text THEN
+               'Account ' || a.id || ' does not meet the technical specifications: '
+                 || array_to_string(b.broken, ', ') || '.' END,
+             a.stage_since
+        FROM live a
+        CROSS JOIN LATERAL (
+          SELECT array_agg(t.code ORDER BY t.code) AS broken
+            FROM smam.technical_specification t
+           WHERE (t.platform IS NULL OR t.platform = a.platform)
+             AND CASE WHEN t.rule = 'official_languages' THEN
+                    (a.official_language IN ('english', 'bilingual')
+                     AND (coalesce(btrim(a.name_en), '') = '' OR coalesce(btrim(a.configuration ->> 'description_en'), '') = ''))
+                 OR (a.official_language IN ('french', 'bilingual')
+                     AND (coalesce(btrim(a.name_fr), '') = '' OR coalesce(btrim(a.configuration ->> 'description_fr'), '') = ''))
+                  ELSE coalesce(btrim(a.configuration ->> t.key), '') = ''
+                    OR (t.rule = 'equals' AND (a.configuration ->> t.key) <> t.expected)
+                    OR (t.rule = 'matches' AND (a.configuration ->> t.key) !~ t.expected) END) b
+       WHERE b.broken IS NOT NULL
+      UNION ALL
+      -- 6.2.1: submissions reviewed within the service standard.
+      SELECT '6.2.1', s.department_id, 'submission', s.id, s.kind::text,
+             CASE WHEN s.decided_at IS NULL OR s.decided_at > at
+                  THEN format('Submission %s (%s of account %s) has waited since %s, beyond the service standard of %s.',
+                              s.id, s.kind, s.account_id, s.created_at::date, smam.service_standard_at('submission_review', at))
+                  ELSE format('Submission %s (%s of account %s) was reviewed after %s, beyond the service standard of %s.',
+                              s.id, s.kind, s.account_id, date_trunc('second', s.decided_at - s.created_at),
+                              smam.service_standard_at('submission_review', at)) END,
+             s.created_at + smam.service_standard_at('submission_review', at)
+        FROM smam.submission s
+       WHERE s.created_at <= at AND smam.service_standard_at('submission_review', at) IS NOT NULL
+         AND coalesce(CASE WHEN s.decided_at <= at THEN s.decided_at END, at) - s.created_at
+             > smam.service_standard_at('submission_review', at)
+      UNION ALL
+      -- 6.2.2: the entity creates, configures and disposes.
+      SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+             CASE WHEN h.office IS DISTINCT FROM 'entity_official'
+                  THEN format('Account %s moved to %s on %s by %s (%s), not by the entity.', h.account_id, h.to_stage,
+                              h.moved_at::date, h.moved_by, coalesce(h.office::text, 'no office'))
+                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, h.moved_at::date) END,
+             h.moved_at
+        FROM smam.stage_history h
+       WHERE h.moved_at <= at AND NOT h.onboarded AND h.to_stage IN ('creation', 'configuration', 'disposition', 'disposed')
+         AND (h.office IS DISTINCT FROM 'entity_official'
+              OR (h.to_stage = 'disposed' AND h.from_stage = 'disposition'
+                  AND NOT EXISTS (SELECT 1 FROM smam.archive r WHERE r.account_id = h.account_id AND r.recorded_at <= at)))
+      UNION ALL
+      -- 6.2.3: every platform in use pre-reviewed.
+      SELECT '6.2.3', NULL, 'platform', NULL, p.platform,
+             format('%s accounts are live on %s, which is not pre-reviewed on %s: %s.', p.n, p.platform, smam.today(at),
+                    array_to_string(smam.pre_review_gaps(p.platform, smam.today(at)), '; ')),
+             p.since
+        FROM plat p
+       WHERE NOT smam.pre_reviewed(p.platform, smam.today(at))
+      UNION ALL
+      -- 6.2.4: the published index.
+      SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN NOT EXISTS (SELECT 1 FROM snap)
+                  THEN 'Account ' || a.id || ' is live, and no index has been published.'
+                  WHEN e.account_id IS NULL
+                  THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published_at FROM snap))
+                  ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
+             a.stage_since
+        FROM live a
+        JOIN smam.account x ON x.id = a.id
+        LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
+       WHERE e.account_id IS NULL OR e.entry_md5 <> smam.index_entry_md5(x)
+      UNION ALL
+      SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
+             format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published_at FROM snap), a.id, a.stage),
+             a.stage_since
+        FROM smam.index_snapshot_entry e JOIN acc a ON a.id = e.account_id
+       WHERE e.snapshot_id = (SELECT id FROM snap) AND a.stage NOT IN ('implementation', 'evaluation')
+      UNION ALL
+      -- 7.1.2, 7.3.1, 7.3.2: reports requested by TBS, overdue.
+      SELECT CASE WHEN q.department_id IS NOT NULL THEN '7.1.2' WHEN q.kind = 'activities' THEN '7.3.1' ELSE '7.3.2' END,
+             q.department_id, 'report_request', q.id, q.subject,
+             format('The report "%s" requested %s was due on %s and is not submitted.', q.subject, q.requested_at::date, q.due_on),
+             ((q.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
+        FROM smam.report_request q
+       WHERE q.requested_at <= at AND q.due_on < smam.today(at)
+         AND NOT EXISTS (SELECT 1 FROM smam.compliance_report c WHERE c.request_id = q.id AND c.submitted_at <= at)
+      UNION ALL
+      -- 8.1: corrective actions, overdue.
+      SELECT '8.1', c.department_id, 'corrective_action', c.id, c.requirement,
+             format('The corrective action on %s recommended %s ("%s") was due on %s and is not completed.',
+                    c.requirement, c.recommended_at::date, c.recommendation, c.due_on),
+             ((c.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
+        FROM smam.corrective_action c
+       WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
+         AND (c.completed_at IS NULL OR c.completed_at > at)
+      UNION ALL
+      -- 7.2.3: the review of the Standard within five years.
+      SELECT '7.2.3', NULL, 'standard', 1, i.title_en,
+             format('No review of the Standard was initiated by %s, five years after its effective date.',
+                    (i.effective_on + interval '5 years')::date),
+             ((i.effective_on + interval '5 years')::date::timestamp AT TIME ZONE smam.time_zone())
+        FROM smam.instrument i
+       WHERE smam.today(at) > (i.effective_on + interval '5 years')::date
+         AND NOT EXISTS (SELECT 1 FROM smam.standard_review r
+                          WHERE r.initiated_on <= (i.effective_on + interval '5 years')::date AND r.recorded_at <= at))
+    SELECT f.requirement, f.department_id, f.object_type, f.object_id, f.object_label, f.problem, f.since,
+           CASE WHEN with_text THEN f.requirement || '/' || coalesce(f.department_id::text, '-') || '/' || f.object_type || '/'
+             || coalesce(f.object_id::text, f.object_label) END
+      FROM f
+      JOIN st ON st.code = f.requirement AND st.status = 'in force'
+      LEFT JOIN smam.department d ON d.id = f.department_id
+     WHERE NOT (st.not_for_agents_of_parliament AND coalesce(d.agent_of_parliament, false))
+  $$;
+COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz, boolean) IS
+  'Internal: every finding at a moment, unfiltered; without text (problem, finding_key NULL) for counting';
+
+-- Who reads compliance: government-wide offices, analysts (smam_analyst),
+-- and departments for their own departments.
+CREATE FUNCTION smam.reads_all_compliance() RETURNS boolean
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT smam.sees_all()
+        OR pg_has_role(smam.acting_role(), 'smam_analyst', 'MEMBER')
+        OR coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = smam.acting_role()), false)
+  $$;
+COMMENT ON FUNCTION smam.reads_all_compliance() IS
+  'Does the acting role read every department''s compliance (entity, TBS, administrator, smam_analyst members)?';
+
+CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
+  RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
+                 object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '256MB'
+  SET jit = off
+  AS $$
+    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
+    SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
+           f.problem, f.since, f.finding_key
+      FROM smam.compliance_findings_all(at) f
+      JOIN smam.compliance_rule r ON r.requirement = f.requirement
+      LEFT JOIN smam.department d ON d.id = f.department_id
+      CROSS JOIN who
+     WHERE who.all_ OR f.department_id = ANY (who.mine)
+  $$;
+COMMENT ON FUNCTION smam.compliance_findings_as_of(timestamptz) IS
+  'The findings at a moment, as smam.compliance_findings shows them now; departments see their own';
+
+CREATE VIEW smam.compliance_findings AS
+  SELECT * FROM smam.compliance_findings_as_of(pg_catalog.now());
+COMMENT ON VIEW smam.compliance_findings IS
+  'One row per finding now: requirement, department, party responsible, object, what is wrong, since when; departments see their own';
+COMMENT ON COLUMN smam.compliance_findings.requirement IS 'The requirement not met (6.1.2, 6.2.4, 7.1.2, 8.1, ...)';
+COMMENT ON COLUMN smam.compliance_findings.department_id IS 'The department concerned (NULL for a government-wide finding)';
+COMMENT ON COLUMN smam.compliance_findings.department_en IS 'The department''s English name';
+COMMENT ON COLUMN smam.compliance_findings.party IS 'Who the requirement binds: department, entity or tbs';
+COMMENT ON COLUMN smam.compliance_findings.object_type IS 'department, account, submission, platform, report_request, corrective_action or standard';
+COMMENT ON COLUMN smam.compliance_findings.object_id IS 'The id of the object in its table (NULL for a platform)';
+COMMENT ON COLUMN smam.compliance_findings.object_label IS 'What the object is called: the account''s URL, the platform''s code, the report''s subject...';
+COMMENT ON COLUMN smam.compliance_findings.problem IS 'What is wrong, in a sentence';
+COMMENT ON COLUMN smam.compliance_findings.since IS 'Since when it has been wrong (as far as smam knows)';
+COMMENT ON COLUMN smam.compliance_findings.finding_key IS 'Stable key: requirement/department/object_type/object_id';
+
+CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
+  RETURNS TABLE (department_id bigint, department_en text, department_fr text, party text, requirement text,
+                 status text, status_reason text, findings bigint)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
+  AS $$
+    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
+    st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
+                  smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
+    f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at, false) x
+           GROUP BY x.requirement, x.department_id),
+    fe AS (SELECT f.requirement, sum(f.n)::bigint AS n FROM f GROUP BY f.requirement),
+    rows_ AS (
+      SELECT d.id AS department_id, d.name_en, d.name_fr, r.party, r.requirement, r.assessed,
+             st.status AS req_status, st.sort_key,
+             (st.not_for_agents_of_parliament AND d.agent_of_parliament) AS exempt,
+             coalesce(f.n, 0) AS n
+        FROM smam.department d
+        CROSS JOIN smam.compliance_rule r
+        JOIN st ON st.code = r.requirement
+        LEFT JOIN f ON f.department_id = d.id AND f.requirement = r.requirement
+       WHERE r.party = 'department' AND d.created_at <= at
+      UNION ALL
+      SELECT NULL, CASE r.party WHEN 'entity' THEN 'The entity' ELSE 'Treasury Board of Canada Secretariat' END,
+             CASE r.party WHEN 'entity' THEN 'L''entité' ELSE 'Secrétariat du Conseil du Trésor du Canada' END,
+             r.party, r.requirement,
+             r.assessed AND (r.requirement <> '6.2.1' OR smam.service_standard_at('submission_review', at) IS NOT NULL),
+             st.status, st.sort_key, false, coalesce(fe.n, 0)
+        FROM smam.compliance_rule r JOIN st ON st.code = r.requirement
+        LEFT JOIN fe ON fe.requirement = r.requirement
+       WHERE r.party IN ('entity', 'tbs'))
+    SELECT x.department_id, x.name_en, x.name_fr, x.party, x.requirement,
+           CASE WHEN x.req_status <> 'in force' OR x.exempt THEN 'not applicable'
+                WHEN NOT x.assessed THEN 'not assessed'
+                WHEN x.n > 0 THEN 'not met' ELSE 'met' END,
+           CASE WHEN x.req_status <> 'in force' THEN x.req_status
+                WHEN x.exempt THEN 'section 2.2: does not apply to agents of Parliament'
+                WHEN NOT x.assessed AND x.requirement = '6.2.1' THEN 'the entity has set no service standard for reviews'
+                WHEN NOT x.assessed THEN 'smam cannot compute this rule from its data yet' END,
+           x.n
+      FROM rows_ x CROSS JOIN who
+     WHERE who.all_ OR x.department_id = ANY (who.mine)
+     ORDER BY x.department_id NULLS LAST, x.sort_key
+  $$;
+COMMENT ON FUNCTION smam.compliance_by_department_as_of(timestamptz) IS
+  'Each department''s status on each requirement at a moment (and the entity''s and TBS''s); departments see their own';
+
+CREATE VIEW smam.compliance_by_department AS
+  SELECT * FROM smam.compliance_by_department_as_of(pg_catalog.now());
+COMMENT ON VIEW smam.compliance_by_department IS
+  'Per department and requirement of 6.1, 7.1.2 and 8.1 (and per requirement of 6.2, 7.3 for the entity, 7.2.3 for TBS, department NULL): met, not met, not applicable, not assessed';
+COMMENT ON COLUMN smam.compliance_by_department.department_id IS 'The department (NULL for the entity''s and TBS''s own requirements)';
+COMMENT ON COLUMN smam.compliance_by_department.party IS 'department, entity or tbs';
+COMMENT ON COLUMN smam.compliance_by_department.status IS
+  'met | not met | not applicable (not in force, not enforced, section 2.2) | not assessed (rule not computable yet)';
+COMMENT ON COLUMN smam.compliance_by_department.status_reason IS 'Why not applicable or not assessed';
+COMMENT ON COLUMN smam.compliance_by_department.findings IS 'Number of findings behind a "not met"';
+
+CREATE FUNCTION smam.compliance_summary_as_of(at timestamptz)
+  RETURNS TABLE (requirement text, party text, status text, parties_met bigint, parties_not_met bigint,
+                 parties_not_applicable bigint, findings bigint, index_last_published_at timestamptz,
+                 index_unpublished_changes bigint)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '64MB'
+  SET jit = off
+  AS $$
+    WITH b AS (SELECT * FROM smam.compliance_by_department_as_of(at)),
+    ip AS (SELECT * FROM smam.index_publication_status(at))
+    SELECT b.requirement, min(b.party),
+           CASE WHEN bool_and(b.status = 'not applicable') THEN 'not applicable'
+                WHEN bool_or(b.status = 'not assessed') THEN 'not assessed'
+                WHEN bool_or(b.status = 'not met') THEN 'not met' ELSE 'met' END,
+           count(*) FILTER (WHERE b.status = 'met'), count(*) FILTER (WHERE b.status = 'not met'),
+           count(*) FILTER (WHERE b.status = 'not applicable'), sum(b.findings)::bigint,
+           CASE WHEN b.requirement = '6.2.4' THEN (SELECT last_published_at FROM ip) END,
+           CASE WHEN b.requirement = '6.2.4' THEN (SELECT unpublished_changes FROM ip) END
+      FROM b
+     GROUP BY b.requirement
+     ORDER BY (SELECT r.sort_key FROM smam.requirement r WHERE r.code = b.requirement)
+  $$;
+COMMENT ON FUNCTION smam.compliance_summary_as_of(timestamptz) IS
+  'The whole government''s status on each requirement at a moment (within what the asking role may see)';
+
+CREATE VIEW smam.compliance_summary AS
+  SELECT * FROM smam.compliance_summary_as_of(pg_catalog.now());
+COMMENT ON VIEW smam.compliance_summary IS
+  'Per requirement, for the whole government: status, parties met / not met / not applicable, findings; for 6.2.4 the last publication and the changes not yet published';
+COMMENT ON COLUMN smam.compliance_summary.status IS 'not met if any party has not met it; not assessed if smam cannot compute it; not applicable if it applies to none';
+COMMENT ON COLUMN smam.compliance_summary.parties_met IS 'Departments (or the entity, TBS) that meet it';
+COMMENT ON COLUMN smam.compliance_summary.parties_not_met IS 'Departments (or the entity, TBS) that do not';
+COMMENT ON COLUMN smam.compliance_summary.parties_not_applicable IS 'Departments to which it does not apply (not in force, section 2.2)';
+COMMENT ON COLUMN smam.compliance_summary.findings IS 'Number of findings';
+COMMENT ON COLUMN smam.compliance_summary.index_last_published_at IS '6.2.4 only: when the index was last published';
+COMMENT ON COLUMN smam.compliance_summary.index_unpublished_changes IS '6.2.4 only: live accounts the last publication does not show as they are, and entries no longer live';
+
+-- ---- Acts ----
+-- A deputy head (or, for the entity, the entity's official) submits a
+-- requested report: the compliance picture of now is frozen and hashed.
+CREATE FUNCTION smam.submit_report(request bigint, statement text DEFAULT NULL) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  q smam.report_request;
+  at timestamptz := now();
+  by_req jsonb;
+  finds jsonb;
+  digest jsonb;
+  new_id bigint;
+BEGIN
+  SELECT * INTO q FROM smam.report_request x WHERE x.id = request FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('23503', '7.1.2', format('report request %s does not exist', request), NULL,
+      'List requests in smam.report_request.');
+  END IF;
+  IF q.department_id IS NOT NULL THEN
+    PERFORM smam.require_office('deputy_head', q.department_id, '7.1.2', 'submit a compliance report');
+  ELSE
+    PERFORM smam.require_office('entity_official', NULL, CASE q.kind WHEN 'activities' THEN '7.3.1' ELSE '7.3.2' END,
+                                'submit the entity''s report');
+  END IF;
+  IF EXISTS (SELECT 1 FROM smam.compliance_report c WHERE c.request_id = request) THEN
+    PERFORM smam.refuse('23505', '7.1.2', format('report request %s is already answered', request), NULL,
+      'A submitted report is frozen; answer a new request instead.');
+  END IF;
+  SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
+    FROM smam.compliance_by_department_as_of(at) b
+   WHERE q.department_id IS NULL OR b.department_id = q.department_id;
+  SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
+    FROM smam.compliance_findings_as_of(at) f
+   WHERE q.department_id IS NULL OR f.department_id = q.department_id;
+  IF to_regprocedure('smam.audit_digest()') IS NOT NULL THEN
+    EXECUTE 'SELECT to_jsonb(d) FROM smam.audit_digest() d' INTO digest;
+  END IF;
+  INSERT INTO smam.compliance_report (request_id, department_id, as_of, statement, by_requirement, findings,
+                                      content_sha256, audit_digest)
+  VALUES (request, q.department_id, at, statement, by_req, finds,
+          encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex'), digest)
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.submit_report(bigint, text) IS
+  'Answer a report request (deputy head; the entity''s official for the entity): freezes and hashes the compliance picture of now';
+
+-- Reproduce a frozen report: the hash of the picture recomputed as of its moment.
+CREATE FUNCTION smam.reproduce_report(report bigint, OUT frozen_sha256 text, OUT recomputed_sha256 text,
+                                      OUT intact boolean, OUT reproduced boolean)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  c smam.compliance_report;
+  by_req jsonb;
+  finds jsonb;
+BEGIN
+  SELECT * INTO c FROM smam.compliance_report x WHERE x.id = report;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('23503', '7.1.2', format('report %s does not exist', report), NULL,
+      'List reports in smam.compliance_report.');
+  END IF;
+  SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
+    FROM smam.compliance_by_department_as_of(c.as_of) b
+   WHERE c.department_id IS NULL OR b.department_id = c.department_id;
+  SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
+    FROM smam.compliance_findings_as_of(c.as_of) f
+   WHERE c.department_id IS NULL OR f.department_id = c.department_id;
+  frozen_sha256 := c.content_sha256;
+  recomputed_sha256 := encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex');
+  intact := c.content_sha256 = encode(sha256(convert_to(c.by_requirement::text || c.findings::text, 'UTF8')), 'hex');
+  reproduced := intact AND frozen_sha256 = recomputed_sha256;
+END
+$$;
+COMMENT ON FUNCTION smam.reproduce_report(bigint) IS
+  'Recompute a frozen report as of its moment: is the stored content intact (matches its hash), and does the recomputation match?';
+
+CREATE FUNCTION smam.recommend_corrective_action(department bigint, requirement text, recommendation text,
+                                                 due_on date, finding_key text DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_tbs('7.2.2', 'recommend corrective action');
+  PERFORM smam.refuse_for_agent_of_parliament(department, '7.2.2', 'recommend corrective action');
+  IF NOT EXISTS (SELECT 1 FROM smam.requirement r WHERE r.code = requirement) THEN
+    PERFORM smam.refuse('22023', '7.2.2', format('requirement "%s" is not in the Standard', requirement), NULL,
+      'Name the requirement not complied with, such as 6.1.2.');
+  END IF;
+  IF recommendation IS NULL OR btrim(recommendation) = '' THEN
+    PERFORM smam.refuse('22023', '7.2.2', 'a corrective action needs its recommendation', NULL,
+      'Say what the department is to do.');
+  END IF;
+  IF due_on IS NULL OR due_on < smam.today() THEN
+    PERFORM smam.refuse('22023', '7.2.2', format('a corrective action cannot be due on %s', coalesce(due_on::text, 'no date')),
+      NULL, 'Give a due date from today on.');
+  END IF;
+  INSERT INTO smam.corrective_action (department_id, requirement, finding_key, recommendation, due_on)
+  VALUES (department, requirement, finding_key, btrim(recommendation), due_on) RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.recommend_corrective_action(bigint, text, text, date, text) IS
+  'TBS recommends corrective action to a department (7.2.2); refused for agents of Parliament (2.2)';
+
+CREATE FUNCTION smam.record_corrective_measure(action bigint, description text, completes boolean DEFAULT true)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  c smam.corrective_action;
+  new_id bigint;
+BEGIN
+  SELECT * INTO c FROM smam.corrective_action x WHERE x.id = action FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('23503', '8.1', format('corrective action %s does not exist', action), NULL,
+      'List the department''s corrective actions in smam.corrective_action.');
+  END IF;
+  PERFORM smam.require_office('deputy_head', c.department_id, '8.1', 'record corrective measures');
+  IF c.completed_at IS NOT NULL THEN
+    PERFORM smam.refuse('55000', '8.1', format('corrective action %s is already completed', action),
+      format('It was completed %s.', c.completed_at), NULL);
+  END IF;
+  IF description IS NULL OR btrim(description) = '' THEN
+    PERFORM smam.refuse('22023', '8.1', 'a corrective measure needs its description', NULL,
+      'Say what was done, and by whom.');
+  END IF;
+  INSERT INTO smam.corrective_measure (action_id, description, completes)
+  VALUES (action, btrim(description), coalesce(completes, false)) RETURNING id INTO new_id;
+  IF completes THEN
+    UPDATE smam.corrective_action x SET completed_at = now() WHERE x.id = action;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.record_corrective_measure(bigint, text, boolean) IS
+  'The deputy head records a measure taken on a corrective action (8.1); completes closes the action';
+
+CREATE FUNCTION smam.record_consequence(department bigint, kind text, description text, action bigint DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_tbs('8.2', 'record a consequence of non-compliance');
+  PERFORM smam.refuse_for_agent_of_parliament(department, '8.2', 'record a consequence of non-compliance');
+  IF kind IS NULL OR kind NOT IN ('spending_authority_limits', 'other_measure') THEN
+    PERFORM smam.refuse('22023', '8.2', format('"%s" is not a consequence of section 8.2', kind), NULL,
+      'Give spending_authority_limits or other_measure.');
+  END IF;
+  IF description IS NULL OR btrim(description) = '' THEN
+    PERFORM smam.refuse('22023', '8.2', 'a consequence needs its description', NULL, 'Say what is recommended.');
+  END IF;
+  IF action IS NOT NULL AND NOT EXISTS (SELECT 1 FROM smam.corrective_action c
+                                         WHERE c.id = action AND c.department_id = department) THEN
+    PERFORM smam.refuse('23503', '8.2', format('corrective action %s is not one of department %s', action, department),
+      NULL, 'Name a corrective action recommended to this department, or none.');
+  END IF;
+  INSERT INTO smam.consequence (department_id, action_id, kind, description)
+  VALUES (department, action, kind, btrim(description)) RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.record_consequence(bigint, text, text, bigint) IS
+  'TBS records a consequence of non-compliance (8.2); refused for agents of Parliament (2.2)';
+
+CREATE FUNCTION smam.record_standard_review(initiated_on date, framework text) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  PERFORM smam.require_tbs('7.2.3', 'record a review of the Standard');
+  IF initiated_on IS NULL OR initiated_on < (SELECT i.effective_on FROM smam.instrument i) OR initiated_on > smam.today() THEN
+    PERFORM smam.refuse('22023', '7.2.3', format('a review cannot have been initiated on %s', coalesce(initiated_on::text, 'no date')),
+      NULL, 'Give the date the review was initiated: after the effective date, not in the future.');
+  END IF;
+  IF framework IS NULL OR btrim(framework) = '' THEN
+    PERFORM smam.refuse('22023', '7.2.3', 'a review needs its framework', NULL, 'Describe or cite the review framework.');
+  END IF;
+  INSERT INTO smam.standard_review (initiated_on, framework) VALUES (initiated_on, btrim(framework))
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION smam.record_standard_review(date, text) IS 'TBS records the initiation of a review of the Standard (7.2.3)';
+
+-- ---- Security ----
+ALTER TABLE smam.report_request ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.compliance_report ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.corrective_action ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.corrective_measure ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.consequence ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.standard_review ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.service_standard ENABLE ROW LEVEL SECURITY;
+CREATE POLICY service_standard_read ON smam.service_standard FOR SELECT
+  TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department USING (true);
+GRANT SELECT ON smam.service_standard TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+GRANT EXECUTE ON FUNCTION smam.set_service_standard(text, interval) TO smam_entity;
+GRANT EXECUTE ON FUNCTION smam.service_standard_at(text, timestamptz) TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+CREATE POLICY report_request_read ON smam.report_request FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING ((SELECT smam.reads_all_compliance()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY compliance_report_read ON smam.compliance_report FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING ((SELECT smam.reads_all_compliance()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY corrective_action_read ON smam.corrective_action FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING ((SELECT smam.reads_all_compliance()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY corrective_measure_read ON smam.corrective_measure FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING ((SELECT smam.reads_all_compliance()) OR EXISTS (SELECT 1 FROM smam.corrective_action c
+          WHERE c.id OPERATOR(pg_catalog.=) action_id
+            AND c.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[])));
+CREATE POLICY consequence_read ON smam.consequence FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING ((SELECT smam.reads_all_compliance()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+CREATE POLICY standard_review_read ON smam.standard_review FOR SELECT TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department
+  USING (true);
+GRANT SELECT ON smam.report_request, smam.compliance_report, smam.corrective_action, smam.corrective_measure,
+  smam.consequence, smam.standard_review TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+GRANT SELECT ON smam.compliance_rule, smam.compliance_findings, smam.compliance_by_department, smam.compliance_summary
+  TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+GRANT EXECUTE ON FUNCTION smam.compliance_findings_as_of(timestamptz), smam.compliance_by_department_as_of(timestamptz),
+  smam.compliance_summary_as_of(timestamptz), smam.reads_all_compliance(), smam.reproduce_report(bigint)
+  TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
+GRANT EXECUTE ON FUNCTION smam.request_report(bigint, date, text, text),
+  smam.recommend_corrective_action(bigint, text, text, date, text),
+  smam.record_consequence(bigint, text, text, bigint), smam.record_standard_review(date, text) TO smam_tbs;
+GRANT EXECUTE ON FUNCTION smam.submit_report(bigint, text) TO smam_department, smam_entity;
+GRANT EXECUTE ON FUNCTION smam.record_corrective_measure(bigint, text, boolean) TO smam_department;
+
+SELECT pg_catalog.pg_extension_config_dump('smam.report_request', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.report_request_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.compliance_report', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.compliance_report_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.corrective_action', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.corrective_action_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.corrective_measure', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.corrective_measure_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.consequence', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.consequence_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.standard_review', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.service_standard', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.service_standard_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.standard_review_id_seq', '');

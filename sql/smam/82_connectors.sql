@@ -1,0 +1,208 @@
+-- Connectors and credentials: how the tool reaches each platform (set by an
+-- administrator, 6.2.5) and the secrets of each account (readable only by
+-- the owner of the extension, the role the publishing worker connects as;
+-- never in a view, an error or the audit log).
+
+CREATE FUNCTION smam.http_url_problem(url text, allowed_hosts text[]) RETURNS text
+  LANGUAGE c IMMUTABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_http_url_problem_sql';
+COMMENT ON FUNCTION smam.http_url_problem(text, text[]) IS
+  'Why smam''s HTTP client would refuse this URL for this allowlist (scheme, user info, host), or NULL';
+
+-- The placeholders a connector's templates may use.
+CREATE FUNCTION smam.template_placeholders() RETURNS text[]
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT ARRAY['text', 'text_en', 'text_fr', 'media_urls', 'handle', 'account_id', 'account_url',
+                     'post_id', 'delivery_id', 'idempotency_key', 'token', 'platform_post_id'] $$;
+COMMENT ON FUNCTION smam.template_placeholders() IS
+  'Placeholders {{name}} a connector''s URL, header and body templates may use';
+
+CREATE TABLE smam.connector (
+  platform            text PRIMARY KEY REFERENCES smam.platform (code),
+  base_url            text NOT NULL,
+  publish_path        text NOT NULL,
+  method              text NOT NULL DEFAULT 'POST'
+                      CHECK (method OPERATOR(pg_catalog.=) ANY (ARRAY['POST', 'PUT', 'PATCH', 'GET'])),
+  header_templates    text[] NOT NULL DEFAULT '{}',
+  body_template       text,
+  body_format         text NOT NULL DEFAULT 'json'
+                      CHECK (body_format OPERATOR(pg_catalog.=) ANY (ARRAY['json', 'form', 'text'])),
+  post_id_path        text[] NOT NULL DEFAULT '{id}',
+  metrics_path        text,
+  metrics_object_path text[] NOT NULL DEFAULT '{}',
+  profile_url         text,
+  allowed_hosts       text[] NOT NULL,
+  allowed_networks    cidr[] NOT NULL DEFAULT '{}',
+  idempotency_header  text NOT NULL DEFAULT 'Idempotency-Key'
+                      CHECK (idempotency_header OPERATOR(pg_catalog.~) '^[A-Za-z0-9-]+$'),
+  enabled             boolean NOT NULL DEFAULT true,
+  set_by              name NOT NULL DEFAULT smam.acting_role(),
+  set_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE smam.connector IS
+  'How the tool reaches a platform: URL templates, method, headers, body, where the post id is, metrics; set by an administrator';
+COMMENT ON COLUMN smam.connector.publish_path IS 'Appended to base_url to publish, with {{placeholders}}';
+COMMENT ON COLUMN smam.connector.post_id_path IS 'Where the platform''s post id is in the JSON answer (as for the #>> operator)';
+COMMENT ON COLUMN smam.connector.metrics_path IS 'Appended to base_url to read an account''s metrics (JSON object of numbers); NULL: none';
+COMMENT ON COLUMN smam.connector.metrics_object_path IS
+  'Where the object of numbers is in the metrics answer (as for the #> operator); {} for the top level';
+COMMENT ON COLUMN smam.connector.profile_url IS 'Where the link check looks for an account (template); NULL: the account''s own URL';
+COMMENT ON COLUMN smam.connector.allowed_hosts IS 'The only hosts requests may go to; ".example.com" allows its subdomains';
+COMMENT ON COLUMN smam.connector.allowed_networks IS
+  'Loopback, private or link-local ranges the administrator explicitly allows (normally none)';
+
+CREATE FUNCTION smam.set_connector(platform text, base_url text, publish_path text,
+                                   allowed_hosts text[] DEFAULT NULL,
+                                   method text DEFAULT 'POST',
+                                   header_templates text[] DEFAULT '{}',
+                                   body_template text DEFAULT NULL,
+                                   body_format text DEFAULT 'json',
+                                   post_id_path text[] DEFAULT '{id}',
+                                   metrics_path text DEFAULT NULL,
+                                   profile_url text DEFAULT NULL,
+                                   allowed_networks cidr[] DEFAULT '{}',
+                                   enabled boolean DEFAULT true,
+                                   metrics_object_path text[] DEFAULT '{}')
+  RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  code text := smam.platform_of(platform);
+  hosts text[];
+  problem text;
+  tpl text;
+  unknown text;
+  net cidr;
+BEGIN
+  PERFORM smam.require_office('administrator', NULL, '6.2.5', 'configure a connector');
+  IF code IS NULL THEN
+    PERFORM smam.refuse('22023', NULL, format('"%s" is not a known platform', platform), NULL,
+      'List platforms with: SELECT code FROM smam.platform;');
+  END IF;
+  hosts := coalesce(allowed_hosts,
+                    ARRAY[lower(substring(base_url FROM '^[A-Za-z]+://([^/:?#]+)'))]);
+  hosts := (SELECT array_agg(lower(btrim(h))) FROM unnest(hosts) h WHERE btrim(h) <> '');
+  IF hosts IS NULL THEN
+    PERFORM smam.refuse('22023', '6.2.5', 'a connector needs an allowlist of hosts', NULL,
+      'Name the hosts the platform''s API lives on.');
+  END IF;
+  problem := smam.http_url_problem(base_url, hosts);
+  IF problem IS NOT NULL THEN
+    PERFORM smam.refuse(CASE WHEN problem LIKE 'host %' THEN '42501' ELSE '22023' END, '6.2.5',
+      format('connector for %s refused: %s', code, problem),
+      'The tool sends only to http and https addresses on the allowlist the administrator set.',
+      'Give an https URL on one of the allowed hosts.');
+  END IF;
+  IF profile_url IS NOT NULL THEN
+    problem := smam.http_url_problem(replace(profile_url, '{{handle}}', 'x'), hosts);
+    IF problem IS NOT NULL THEN
+      PERFORM smam.refuse(CASE WHEN problem LIKE 'host %' THEN '42501' ELSE '22023' END, '6.2.5',
+        format('connector for %s refused: profile URL: %s', code, problem), NULL,
+        'Give an https URL on one of the allowed hosts.');
+    END IF;
+  END IF;
+  FOREACH tpl IN ARRAY ARRAY[publish_path, body_template, metrics_path, profile_url] || coalesce(header_templates, '{}') LOOP
+    SELECT string_agg(m[1], ', ') INTO unknown
+      FROM regexp_matches(coalesce(tpl, ''), '\{\{([^}]*)\}\}', 'g') m
+     WHERE NOT (m[1] = ANY (smam.template_placeholders()));
+    IF unknown IS NOT NULL THEN
+      PERFORM smam.refuse('22023', NULL, format('unknown placeholder(s) in the connector for %s: %s', code, unknown),
+        format('Placeholders are %s.', array_to_string(smam.template_placeholders(), ', ')), NULL);
+    END IF;
+  END LOOP;
+  IF EXISTS (SELECT 1 FROM unnest(coalesce(header_templates, '{}')) h WHERE h !~ '^[A-Za-z0-9-]+: ') THEN
+    PERFORM smam.refuse('22023', NULL, 'a header template reads "Name: value"', NULL,
+      'Write headers such as ''Authorization: Bearer {{token}}''.');
+  END IF;
+  FOREACH net IN ARRAY coalesce(allowed_networks, '{}') LOOP
+    IF NOT (net <<= '127.0.0.0/8' OR net <<= '10.0.0.0/8' OR net <<= '172.16.0.0/12' OR net <<= '192.168.0.0/16'
+            OR net <<= '169.254.0.0/16' OR net <<= '100.64.0.0/10' OR net <<= '::1/128' OR net <<= 'fc00::/7'
+            OR net <<= 'fe80::/10') THEN
+      PERFORM smam.refuse('22023', '6.2.5', format('%s is not a loopback, private or link-local range', net),
+        'Only special ranges need allowing; public addresses are allowed by the host allowlist.', NULL);
+    END IF;
+  END LOOP;
+  INSERT INTO smam.connector AS c (platform, base_url, publish_path, method, header_templates, body_template,
+                                   body_format, post_id_path, metrics_path, profile_url, allowed_hosts,
+                                   allowed_networks, enabled, metrics_object_path)
+  VALUES (code, base_url, publish_path, upper(method), coalesce(header_templates, '{}'), body_template,
+          body_format, coalesce(post_id_path, '{id}'), metrics_path, profile_url, hosts,
+          coalesce(allowed_networks, '{}'), coalesce(enabled, true), coalesce(metrics_object_path, '{}'))
+  ON CONFLICT ON CONSTRAINT connector_pkey DO UPDATE SET
+    base_url = EXCLUDED.base_url, publish_path = EXCLUDED.publish_path, method = EXCLUDED.method,
+    header_templates = EXCLUDED.header_templates, body_template = EXCLUDED.body_template,
+    body_format = EXCLUDED.body_format, post_id_path = EXCLUDED.post_id_path,
+    metrics_path = EXCLUDED.metrics_path, profile_url = EXCLUDED.profile_url,
+    allowed_hosts = EXCLUDED.allowed_hosts, allowed_networks = EXCLUDED.allowed_networks,
+    enabled = EXCLUDED.enabled, metrics_object_path = EXCLUDED.metrics_object_path, set_by = smam.acting_role(), set_at = now();
+END
+$$;
+COMMENT ON FUNCTION smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean, text[]) IS
+  'Administrator: how the tool reaches a platform, with the host allowlist and any special address ranges allowed';
+
+-- ---- credentials ----
+
+CREATE TABLE smam.account_credential (
+  account_id    bigint PRIMARY KEY REFERENCES smam.account (id),
+  token_secret  text NOT NULL,
+  expires_at    timestamptz,
+  set_by        name NOT NULL DEFAULT smam.acting_role(),
+  set_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE smam.account_credential IS
+  'The secret each account publishes with; readable only by the extension''s owner (the publishing worker), never shown in a view or an error';
+
+CREATE FUNCTION smam.set_credential(account bigint, token text, expires_at timestamptz DEFAULT NULL)
+  RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  who name := smam.acting_role();
+  a smam.account;
+BEGIN
+  SELECT * INTO a FROM smam.account x WHERE x.id = account;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('23503', NULL, format('account %s does not exist', account), NULL, NULL);
+  END IF;
+  IF NOT (smam.holds_office(who, 'head_of_communications', a.department_id)
+          OR smam.holds_office(who, 'administrator', NULL)
+          OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who)) THEN
+    PERFORM smam.refuse('42501', '6.1.4', format('role "%s" may not set the credentials of account %s', who, account),
+      'The head of communications (or designate) of the account''s department, or an administrator, hands the tool an account''s credentials.',
+      'Ask the department''s head of communications.');
+  END IF;
+  IF token IS NULL OR btrim(token) = '' THEN
+    PERFORM smam.refuse('22023', NULL, 'a credential cannot be empty', NULL,
+      'To stop the tool from publishing, use smam.revoke_credential().');
+  END IF;
+  IF token ~ '[\r\n]' THEN
+    PERFORM smam.refuse('22023', NULL, 'a credential cannot contain a line break', NULL, NULL);
+  END IF;
+  INSERT INTO smam.account_credential AS c (account_id, token_secret, expires_at)
+  VALUES (account, token, expires_at)
+  ON CONFLICT (account_id) DO UPDATE SET token_secret = EXCLUDED.token_secret,
+    expires_at = EXCLUDED.expires_at, set_by = smam.acting_role(), set_at = now();
+END
+$$;
+COMMENT ON FUNCTION smam.set_credential(bigint, text, timestamptz) IS
+  'Hand the tool an account''s secret (head of communications or administrator); it can be replaced, never read back';
+
+CREATE FUNCTION smam.revoke_credential(account bigint) RETURNS boolean
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  who name := smam.acting_role();
+  dept bigint := (SELECT a.department_id FROM smam.account a WHERE a.id = account);
+BEGIN
+  IF NOT (smam.holds_office(who, 'head_of_communications', dept)
+          OR smam.holds_office(who, 'administrator', NULL)
+          OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who)) THEN
+    PERFORM smam.refuse('42501', '6.1.4', format('role "%s" may not revoke the credentials of account %s', who, account),
+      NULL, 'Ask the department''s head of communications.');
+  END IF;
+  DELETE FROM smam.account_credential c WHERE c.account_id = account;
+  RETURN FOUND;
+END
+$$;

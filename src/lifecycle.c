@@ -1,0 +1,1004 @@
+/*
+ * lifecycle.c: the life cycle of an official account (requirement 6.1.2).
+ *
+ * A BEFORE trigger on smam.account checks every INSERT, UPDATE and DELETE,
+ * whoever makes it: the SQL functions, an application's plain UPDATE, the
+ * table's owner. An account is planned (INSERT in planning) and then moves
+ * only along these arrows, each with its guards and the office that may
+ * make it:
+ *
+ *   planning       -> creation        entity official (6.2.2); approved
+ *                                     departmental strategy in force (6.1.1);
+ *                                     approved, complete plan with a PIA for
+ *                                     the platform (6.1.2); platform
+ *                                     pre-reviewed (6.2.3); accepted creation
+ *                                     submission (6.1.3, 6.2.1)
+ *   creation       -> configuration   entity official; accepted configuration
+ *                                     submission, whose configuration is applied
+ *   configuration  -> implementation  head of communications or designate
+ *                                     (6.1.2); meets the specifications (6.1.5)
+ *   implementation -> evaluation      head of communications; an evaluation
+ *                                     under way
+ *   evaluation     -> implementation  head of communications; the evaluation
+ *                                     completed with its findings
+ *   implementation,
+ *   evaluation     -> disposition     entity official; accepted disposition
+ *                                     submission
+ *   disposition    -> disposed        entity official; an archive record
+ *   planning       -> disposed        head of communications or entity
+ *                                     official; the reason (stage_note)
+ *
+ * A configuration change of a live account (implementation, evaluation)
+ * needs an accepted configuration submission proposing exactly it, and must
+ * meet the specifications. Every move is appended to smam.stage_history.
+ *
+ * Who may act (42501) is always enforced. When an administrator has turned
+ * enforcement off (smam.enforced() false), a missing prerequisite (55000) is
+ * not refused but recorded with the move in stage_history.waived.
+ *
+ * The only way past planning without the guards is onboarding: the C
+ * function smam.insert_onboarded_account() checks the acting role, arms a
+ * backend-local flag that no SQL can set, makes one INSERT and disarms the
+ * flag whatever happens; the trigger consumes the flag on that INSERT.
+ */
+#include "smam.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include <ctype.h>
+
+PG_FUNCTION_INFO_V1(smam_lifecycle_guard);
+PG_FUNCTION_INFO_V1(smam_insert_onboarded_account);
+PG_FUNCTION_INFO_V1(smam_record_guard);
+
+/* Armed only inside smam_insert_onboarded_account(), for one INSERT. */
+static bool onboarding_armed = false;
+
+/* Armed only inside smam_write_record(), for one INSERT into a record. */
+static bool record_armed = false;
+
+/* ---- shared helpers ---- */
+
+int
+smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
+					const char *nulls, bool read_only, long count)
+{
+	Oid			saved_user;
+	int			saved_sec;
+	volatile int rc = 0;
+
+	/*
+	 * Reads run restricted; writes (records, using up a submission) may fire
+	 * other triggers on those tables, such as the audit's, which need not be
+	 * restricted. Only the extension's owner can put triggers there.
+	 */
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   (read_only ? SECURITY_RESTRICTED_OPERATION : 0));
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_sec);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+void
+smam_write_record(const char *sql, int nargs, Oid *types, Datum *values,
+				  const char *nulls)
+{
+	record_armed = true;
+	PG_TRY();
+	{
+		smam_spi_privileged(sql, nargs, types, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		record_armed = false;
+	}
+	PG_END_TRY();
+}
+
+/* The first column of the first row as text (NULL: no row or NULL). */
+static char *
+query_text(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	smam_spi_privileged(sql, nargs, types, values, nulls, true, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+static bool
+query_bool(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	char	   *v = query_text(sql, nargs, types, values, NULL);
+
+	return v != NULL && strcmp(v, "t") == 0;
+}
+
+bool
+smam_department_has_strategy(int64 dept)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(dept)};
+
+	/*
+	 * FOR SHARE: a concurrent edit (which voids the approval) waits for this
+	 * decision, or this decision sees the edit, never half of each.
+	 */
+	smam_spi_privileged("SELECT s.id FROM smam.strategy s"
+						" WHERE s.department_id OPERATOR(pg_catalog.=) $1 AND s.program IS NULL"
+						"   AND s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status"
+						"   AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()"
+						"   AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today())"
+						" LIMIT 1 FOR SHARE",
+						1, types, values, NULL, false, 0);
+	return SPI_processed > 0;
+}
+
+static char *
+col_text(HeapTuple tup, TupleDesc desc, const char *column)
+{
+	int			attno = SPI_fnumber(desc, column);
+
+	if (attno <= 0)
+		elog(ERROR, "smam.account has no column \"%s\"", column);
+	return SPI_getvalue(tup, desc, attno);
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Is a column the same in both rows? Equal bytes answer at once; otherwise
+ * (a value stored differently, such as compressed) the text forms decide.
+ */
+static bool
+same_column(HeapTuple a, HeapTuple b, TupleDesc desc, const char *column)
+{
+	int			attno = SPI_fnumber(desc, column);
+	Form_pg_attribute att;
+	bool		anull,
+				bnull;
+	Datum		av,
+				bv;
+
+	if (attno <= 0)
+		elog(ERROR, "smam.account has no column \"%s\"", column);
+	att = TupleDescAttr(desc, attno - 1);
+	av = heap_getattr(a, attno, desc, &anull);
+	bv = heap_getattr(b, attno, desc, &bnull);
+	if (anull || bnull)
+		return anull == bnull;
+	if (datumIsEqual(av, bv, att->attbyval, att->attlen))
+		return true;
+	return same_text(SPI_getvalue(a, desc, attno), SPI_getvalue(b, desc, attno));
+}
+
+static bool
+is_blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}
+
+/* ---- one move ---- */
+
+typedef struct Move
+{
+	int64		account;
+	int64		dept;
+	const char *platform;
+	const char *from;
+	const char *to;
+	char	   *who;
+	TimestampTz at;
+	int			enforced;		/* -1 not asked yet, else smam.enforced() */
+	StringInfoData waived;
+	const char *office;			/* the office the mover held */
+	char	   *submission;		/* id of the submission used up, as text */
+} Move;
+
+static bool
+holds(Move *m, const char *office, bool government_wide)
+{
+	return smam_role_holds_office(m->who, office, government_wide, m->dept, m->at);
+}
+
+/*
+ * Refuse unless the mover holds one of the offices (NULL-terminated list;
+ * head_of_communications also admits a designate). Always enforced.
+ */
+static void
+require_mover(Move *m, const char *requirement, const char *const *offices)
+{
+	StringInfoData names;
+
+	initStringInfo(&names);
+	for (int i = 0; offices[i] != NULL; i++)
+	{
+		bool		hoc = strcmp(offices[i], "head_of_communications") == 0;
+		bool		entity = !hoc;
+
+		if (holds(m, offices[i], entity))
+		{
+			m->office = (hoc && holds(m, "designate", false)) ? "designate" : offices[i];
+			return;
+		}
+		if (hoc)
+			appendStringInfo(&names, "%shead_of_communications (or designate) of department %lld",
+							 i > 0 ? " or " : "", (long long) m->dept);
+		else
+			appendStringInfo(&names, "%s%s", i > 0 ? " or " : "", offices[i]);
+	}
+	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, requirement,
+				smam_format("role \"%s\" may not move account %lld from %s to %s",
+							m->who, (long long) m->account, m->from, m->to),
+				smam_format("This move is made by the office %s, held at the moment of the move.",
+							names.data),
+				"Ask a holder of that office to make the move, or an administrator to appoint you.");
+}
+
+/* A prerequisite is missing: refuse, or record it when not enforced. */
+static void
+unmet(Move *m, const char *requirement, const char *message,
+	  const char *detail, const char *hint)
+{
+	if (m->enforced < 0)
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		values[1] = {TimestampTzGetDatum(m->at)};
+
+		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values) ? 1 : 0;
+	}
+	if (m->enforced)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, requirement,
+					message, detail, hint);
+	appendStringInfo(&m->waived, "%s%s: %s", m->waived.len > 0 ? "; " : "",
+					 requirement, message);
+}
+
+static void
+guard_strategy(Move *m)
+{
+	if (!smam_department_has_strategy(m->dept))
+		unmet(m, "6.1.1",
+			  smam_format("department %lld has no approved social media strategy in force",
+						  (long long) m->dept),
+			  "An account is created only under the department's overarching social media strategy, approved by the head of communications.",
+			  "Approve the departmental strategy with smam.approve_strategy().");
+}
+
+static void
+guard_plan(Move *m, HeapTuple tup, TupleDesc desc)
+{
+	char	   *plan = col_text(tup, desc, "plan_id");
+	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	char	   *status,
+			   *missing,
+			   *pia;
+
+	if (plan == NULL)
+	{
+		unmet(m, "6.1.2", smam_format("account %lld has no implementation plan", (long long) m->account),
+			  "The head of communications approves accounts based on implementation plans.",
+			  "Set the account's plan_id to an approved implementation plan.");
+		return;
+	}
+	values[0] = Int64GetDatum(pg_strtoint64(plan));
+	values[1] = CStringGetTextDatum(m->platform);
+	values[2] = TimestampTzGetDatum(m->at);
+	smam_spi_privileged("SELECT p.status::pg_catalog.text,"
+						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
+						"       smam.plan_pia_problem(p.id, $2, smam.today($3))"
+						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
+						"   FOR SHARE OF p",
+						3, types, values, NULL, false, 0);
+	if (SPI_processed == 0)
+		elog(ERROR, "implementation plan %s of account %lld is missing", plan, (long long) m->account);
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	missing = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	pia = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+
+	if (strcmp(status, "approved") != 0)
+		unmet(m, "6.1.2", smam_format("implementation plan %s is not approved", plan),
+			  smam_format("The plan is %s.", status),
+			  "Ask the head of communications or a designate to approve it with smam.approve_plan().");
+	if (!is_blank(missing))
+		unmet(m, "6.1.2", smam_format("implementation plan %s is incomplete", plan),
+			  smam_format("It lacks: %s.", missing),
+			  "Complete the plan with smam.revise() and smam.plan_pia(), then have it approved again.");
+	if (pia != NULL)
+		unmet(m, "6.1.2", smam_format("implementation plan %s has no privacy impact assessment for %s",
+									  plan, m->platform),
+			  pia,
+			  "Record the plan's completed PIA, or its reliance on a current model PIA, with smam.plan_pia().");
+}
+
+static void
+guard_pre_reviewed(Move *m)
+{
+	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		values[2] = {CStringGetTextDatum(m->platform), TimestampTzGetDatum(m->at)};
+	char	   *gaps = query_text("SELECT pg_catalog.array_to_string(smam.pre_review_gaps($1, smam.today($2)), '; ')",
+								  2, types, values, NULL);
+
+	if (!is_blank(gaps))
+		unmet(m, "6.2.3", smam_format("platform %s is not pre-reviewed", m->platform),
+			  smam_format("Not accepted and current: %s.", gaps),
+			  "Ask the entity to record the missing reviews with smam.record_platform_review().");
+}
+
+/*
+ * An accepted submission of the kind not used up yet: returns its id (and
+ * its configuration in *config), or NULL after unmet().
+ */
+static char *
+guard_submission(Move *m, const char *kind, char **config)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(m->account), CStringGetTextDatum(kind)};
+
+	smam_spi_privileged("SELECT s.id, s.configuration::pg_catalog.text FROM smam.submission s"
+						" WHERE s.account_id OPERATOR(pg_catalog.=) $1"
+						"   AND s.kind OPERATOR(pg_catalog.=) $2::smam.submission_kind"
+						"   AND s.status OPERATOR(pg_catalog.=) 'accepted'::smam.review_status"
+						"   AND s.consumed_at IS NULL"
+						" ORDER BY s.decided_at DESC, s.id DESC LIMIT 1",
+						2, types, values, NULL, true, 1);
+	if (SPI_processed > 0)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (config)
+			*config = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		return id;
+	}
+	unmet(m, "6.1.3",
+		  smam_format("account %lld has no accepted %s submission", (long long) m->account, kind),
+		  smam_format("The entity reviews (6.2.1) a %s submission from the head of communications before it acts; none is accepted and unused.",
+					  kind),
+		  smam_format("Submit it with smam.submit(%lld, '%s') and ask the entity to accept it.",
+					  (long long) m->account, kind));
+	return NULL;
+}
+
+static void
+consume_submission(Move *m, const char *id)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(pg_strtoint64(id)), TimestampTzGetDatum(m->at),
+	CStringGetTextDatum(m->to)};
+
+	smam_spi_privileged("UPDATE smam.submission SET consumed_at = $2, consumed_stage = $3::smam.stage"
+						" WHERE id OPERATOR(pg_catalog.=) $1",
+						3, types, values, NULL, false, 0);
+	m->submission = (char *) id;
+}
+
+/* The specifications a row breaks, as one line, or NULL. */
+static char *
+specification_problems(HeapTuple tup, TupleDesc desc, const char *platform)
+{
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	const char *cols[4] = {"configuration", "official_language", "name_en", "name_fr"};
+
+	values[0] = CStringGetTextDatum(platform);
+	for (int i = 0; i < 4; i++)
+	{
+		char	   *v = col_text(tup, desc, cols[i]);
+
+		if (v == NULL)
+			nulls[i + 1] = 'n';
+		else
+			values[i + 1] = CStringGetTextDatum(v);
+	}
+	return query_text("SELECT pg_catalog.string_agg(c.specification OPERATOR(pg_catalog.||) ': '"
+					  "         OPERATOR(pg_catalog.||) c.problem, ' ' ORDER BY c.specification)"
+					  "  FROM smam.check_configuration($1, $2::jsonb, $3::smam.official_language, $4, $5) c",
+					  5, types, values, nulls);
+}
+
+static void
+guard_specifications(Move *m, HeapTuple tup, TupleDesc desc)
+{
+	char	   *problems = specification_problems(tup, desc, m->platform);
+
+	if (problems != NULL)
+		unmet(m, "6.1.5",
+			  smam_format("the configuration of account %lld does not meet the technical specifications",
+						  (long long) m->account),
+			  problems,
+			  "Correct the configuration (smam.check_configuration() lists the problems).");
+}
+
+static void
+record_move(Move *m, const char *from, const char *note, bool onboarded)
+{
+	Oid			types[10] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(m->account);
+	values[1] = Int64GetDatum(m->dept);
+	if (from)
+		values[2] = CStringGetTextDatum(from);
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(m->to);
+	values[4] = CStringGetTextDatum(m->who);
+	if (m->office)
+		values[5] = CStringGetTextDatum(m->office);
+	else
+		nulls[5] = 'n';
+	values[6] = TimestampTzGetDatum(m->at);
+	if (note)
+		values[7] = CStringGetTextDatum(note);
+	else
+		nulls[7] = 'n';
+	if (m->submission)
+		values[8] = Int64GetDatum(pg_strtoint64(m->submission));
+	else
+		nulls[8] = 'n';
+	if (m->waived.len > 0)
+		values[9] = CStringGetTextDatum(m->waived.data);
+	else
+		nulls[9] = 'n';
+	smam_write_record(onboarded ?
+					  "INSERT INTO smam.stage_history (account_id, department_id, from_stage, to_stage, moved_by,"
+					  " office, moved_at, note, submission_id, waived, onboarded) VALUES ($1, $2, $3::smam.stage,"
+					  " $4::smam.stage, $5, $6::smam.office, $7, $8, $9, $10, true)" :
+					  "INSERT INTO smam.stage_history (account_id, department_id, from_stage, to_stage, moved_by,"
+					  " office, moved_at, note, submission_id, waived) VALUES ($1, $2, $3::smam.stage,"
+					  " $4::smam.stage, $5, $6::smam.office, $7, $8, $9, $10)",
+					  10, types, values, nulls);
+}
+
+/* ---- the URL, checked and put in canonical form ---- */
+
+static HeapTuple
+check_url(HeapTuple tup, TupleDesc desc, const char *platform)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char	   *url = col_text(tup, desc, "url");
+	char	   *problem;
+	int			cols[3];
+	Datum		newvals[3];
+	bool		newnulls[3] = {false, false, false};
+
+	values[0] = CStringGetTextDatum(url ? url : "");
+	values[1] = CStringGetTextDatum(platform);
+	smam_spi_privileged("SELECT c.canonical_url, c.url_key, c.handle, c.problem"
+						"  FROM smam.check_account_url($1, $2) c",
+						2, types, values, NULL, true, 1);
+	problem = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	if (problem != NULL)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.2.4",
+					smam_format("invalid account URL \"%s\"", url ? url : ""),
+					problem,
+					"Give the address of the account's own page on its platform.");
+	cols[0] = SPI_fnumber(desc, "url");
+	cols[1] = SPI_fnumber(desc, "url_key");
+	cols[2] = SPI_fnumber(desc, "handle");
+	for (int i = 0; i < 3; i++)
+		newvals[i] = CStringGetTextDatum(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1));
+	return heap_modify_tuple_by_cols(tup, desc, 3, cols, newvals, newnulls);
+}
+
+static HeapTuple
+set_columns(HeapTuple tup, TupleDesc desc, int n, const char **names, Datum *vals, bool *nulls)
+{
+	int			cols[4];
+
+	Assert(n <= 4);
+	for (int i = 0; i < n; i++)
+		cols[i] = SPI_fnumber(desc, names[i]);
+	return heap_modify_tuple_by_cols(tup, desc, n, cols, vals, nulls);
+}
+
+static void
+init_move(Move *m, HeapTuple tup, TupleDesc desc)
+{
+	memset(m, 0, sizeof(Move));
+	m->account = pg_strtoint64(col_text(tup, desc, "id"));
+	m->dept = pg_strtoint64(col_text(tup, desc, "department_id"));
+	m->platform = col_text(tup, desc, "platform");
+	m->who = GetUserNameFromId(smam_acting_role(), false);
+	m->at = GetCurrentTransactionStartTimestamp();
+	initStringInfo(&m->waived);
+	m->enforced = -1;			/* asked only when a prerequisite is missing */
+}
+
+/* ---- INSERT ---- */
+
+static HeapTuple
+guard_insert(HeapTuple tup, TupleDesc desc)
+{
+	Move		m;
+	char	   *stage = col_text(tup, desc, "stage");
+	bool		onboarded = strcmp(col_text(tup, desc, "onboarded"), "t") == 0;
+	bool		armed = onboarding_armed;
+
+	onboarding_armed = false;	/* one INSERT only */
+	init_move(&m, tup, desc);
+	m.to = stage;
+
+	if (armed)
+	{
+		if (!onboarded || strcmp(stage, "implementation") != 0)
+			elog(ERROR, "the onboarding path inserts an onboarded account in implementation");
+		tup = check_url(tup, desc, m.platform);
+		m.office = holds(&m, "entity_official", true) ? "entity_official" :
+			holds(&m, "administrator", true) ? "administrator" : NULL;
+		record_move(&m, NULL, col_text(tup, desc, "onboarded_reason"), true);
+		return tup;
+	}
+
+	if (onboarded)
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+					"an account is onboarded only by smam.onboard_account()",
+					"Accounts that existed before smam enter through the one documented onboarding path.",
+					"Call smam.onboard_account() as the entity's official or an administrator.");
+	if (strcmp(stage, "planning") != 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("a new account starts in planning, not in %s", stage),
+					"The life cycle of an official account begins with planning.",
+					"Plan the account with smam.plan_account(), or onboard an existing one with smam.onboard_account().");
+	if (col_text(tup, desc, "listed_on") != NULL)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.2.4",
+					"a planned account is not listed yet",
+					"An account is listed in the index when it enters implementation.",
+					"Leave listed_on empty.");
+	if (!(holds(&m, "head_of_communications", false) || holds(&m, "department_staff", false)))
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+					smam_format("role \"%s\" may not plan an account for department %lld",
+								m.who, (long long) m.dept),
+					"Planning an account requires the office department_staff, head_of_communications or designate of the department, held now.",
+					"Ask the department's staff or head of communications.");
+	{
+		char	   *plan = col_text(tup, desc, "plan_id");
+
+		if (plan != NULL)
+		{
+			Oid			types[2] = {INT8OID, INT8OID};
+			Datum		values[2] = {Int64GetDatum(pg_strtoint64(plan)), Int64GetDatum(m.dept)};
+
+			if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.implementation_plan p"
+							" WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.department_id OPERATOR(pg_catalog.=) $2)",
+							2, types, values))
+				smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
+							smam_format("implementation plan %s is not a plan of department %lld", plan,
+										(long long) m.dept),
+							NULL, "Name one of the department's implementation plans.");
+		}
+	}
+	tup = check_url(tup, desc, m.platform);
+	m.office = holds(&m, "head_of_communications", false) ?
+		(holds(&m, "designate", false) ? "designate" : "head_of_communications") : "department_staff";
+	record_move(&m, NULL, col_text(tup, desc, "stage_note"), false);
+	return tup;
+}
+
+/* ---- UPDATE ---- */
+
+static const char *const immutable_columns[] = {
+	"id", "department_id", "platform", "onboarded", "onboarded_reason", "created_by",
+	"created_at", "stage_changed_at", "listed_on", NULL
+};
+
+static const char *const entity[] = {"entity_official", NULL};
+static const char *const head[] = {"head_of_communications", NULL};
+static const char *const head_or_entity[] = {"head_of_communications", "entity_official", NULL};
+
+static bool
+arrow(const char *from, const char *to, const char *a, const char *b)
+{
+	return strcmp(from, a) == 0 && strcmp(to, b) == 0;
+}
+
+static HeapTuple
+guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
+{
+	Move		m;
+	const char *from = col_text(oldtup, desc, "stage");
+	const char *to = col_text(tup, desc, "stage");
+	bool		moving = strcmp(from, to) != 0;
+	bool		live = strcmp(from, "implementation") == 0 || strcmp(from, "evaluation") == 0;
+	bool		reconfigured = false;
+	char	   *config_submission = NULL;
+	char	   *submitted_config = NULL;
+
+	init_move(&m, tup, desc);
+	m.from = from;
+	m.to = to;
+
+	for (int i = 0; immutable_columns[i] != NULL; i++)
+		if (!same_column(oldtup, tup, desc, immutable_columns[i]))
+			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, NULL,
+						smam_format("column %s of account %lld cannot be changed",
+									immutable_columns[i], (long long) m.account),
+						"An account keeps its department, platform and origin; smam sets the dates of its stages.",
+						"Dispose of the account and plan a new one to change what it is.");
+
+	if (strcmp(from, "disposed") == 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("account %lld has been disposed of", (long long) m.account),
+					"The life cycle of a disposed account is over; it is kept for the record.",
+					"Plan a new account if one is needed again.");
+
+	/* What the account is: address and plan, settled in planning. */
+	if (!same_column(oldtup, tup, desc, "url") || !same_column(oldtup, tup, desc, "url_key") ||
+		!same_column(oldtup, tup, desc, "handle") || !same_column(oldtup, tup, desc, "plan_id"))
+	{
+		if (strcmp(from, "planning") != 0)
+			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+						smam_format("the address and plan of account %lld are settled once it leaves planning",
+									(long long) m.account),
+						smam_format("The account is in %s.", from),
+						"Dispose of the account and plan a new one.");
+		tup = check_url(tup, desc, m.platform);
+		if (col_text(tup, desc, "plan_id") != NULL)
+		{
+			Oid			types[2] = {INT8OID, INT8OID};
+			Datum		values[2] = {Int64GetDatum(pg_strtoint64(col_text(tup, desc, "plan_id"))),
+			Int64GetDatum(m.dept)};
+
+			if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.implementation_plan p"
+							" WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.department_id OPERATOR(pg_catalog.=) $2)",
+							2, types, values))
+				smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
+							smam_format("implementation plan %s is not a plan of department %lld",
+										col_text(tup, desc, "plan_id"), (long long) m.dept),
+							NULL, "Name one of the department's implementation plans.");
+		}
+	}
+
+	/* The configuration: names, language and settings. */
+	{
+		const char *cols[4] = {"configuration", "name_en", "name_fr", "official_language"};
+
+		for (int i = 0; i < 4; i++)
+			if (!same_column(oldtup, tup, desc, cols[i]))
+				reconfigured = true;
+	}
+	if (reconfigured)
+	{
+		if (strcmp(from, "disposition") == 0)
+			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+						smam_format("account %lld is being disposed of and cannot be reconfigured",
+									(long long) m.account),
+						NULL, NULL);
+		if (strcmp(from, "creation") == 0 || strcmp(from, "configuration") == 0)
+		{
+			Move		c = m;
+
+			c.to = from;
+			if (!holds(&c, "entity_official", true))
+				smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.2.2",
+							smam_format("role \"%s\" may not configure account %lld", m.who,
+										(long long) m.account),
+							"The entity configures official accounts, held at the moment of the change.",
+							"Ask the entity's designated senior official.");
+		}
+		if (live)
+		{
+			if (moving)
+				smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+							smam_format("change the configuration and the stage of account %lld separately",
+										(long long) m.account),
+							NULL, "Make the configuration change, then the move.");
+			config_submission = guard_submission(&m, "configuration", &submitted_config);
+			if (config_submission != NULL && submitted_config != NULL &&
+				!same_text(submitted_config, col_text(tup, desc, "configuration")))
+				unmet(&m, "6.1.3",
+					  smam_format("the configuration of account %lld is not the one submission %s proposed",
+								  (long long) m.account, config_submission),
+					  "The entity accepted a configuration; a live account takes exactly that one.",
+					  "Apply the accepted configuration, or submit this one for review.");
+			guard_specifications(&m, tup, desc);
+			if (config_submission != NULL)
+			{
+				m.to = from;	/* used up in the stage it was applied in */
+				consume_submission(&m, config_submission);
+				m.to = to;
+			}
+		}
+	}
+
+	if (!moving)
+		return tup;
+
+	/* The arrows. */
+	if (arrow(from, to, "planning", "creation"))
+	{
+		char	   *s;
+
+		require_mover(&m, "6.2.2", entity);
+		guard_strategy(&m);
+		guard_plan(&m, tup, desc);
+		guard_pre_reviewed(&m);
+		s = guard_submission(&m, "creation", NULL);
+		if (s)
+			consume_submission(&m, s);
+	}
+	else if (arrow(from, to, "creation", "configuration"))
+	{
+		char	   *config = NULL;
+		char	   *s;
+
+		require_mover(&m, "6.2.2", entity);
+		s = guard_submission(&m, "configuration", &config);
+		if (s)
+		{
+			const char *names[1] = {"configuration"};
+			Datum		vals[1];
+			bool		nulls[1] = {false};
+
+			/* The entity configures the account as submitted and accepted. */
+			vals[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(config));
+			tup = set_columns(tup, desc, 1, names, vals, nulls);
+			consume_submission(&m, s);
+		}
+	}
+	else if (arrow(from, to, "configuration", "implementation"))
+	{
+		require_mover(&m, "6.1.2", head);
+		guard_specifications(&m, tup, desc);
+	}
+	else if (arrow(from, to, "implementation", "evaluation"))
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(m.account)};
+
+		require_mover(&m, "6.1.2", head);
+		if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.evaluation e"
+						" WHERE e.account_id OPERATOR(pg_catalog.=) $1 AND e.completed_at IS NULL)",
+						1, types, values))
+			unmet(&m, "6.1.2", smam_format("account %lld has no evaluation under way", (long long) m.account),
+				  "An account enters evaluation when its evaluation starts.",
+				  "Start it with smam.start_evaluation().");
+	}
+	else if (arrow(from, to, "evaluation", "implementation"))
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(m.account)};
+
+		require_mover(&m, "6.1.2", head);
+		if (!query_bool("SELECT coalesce((SELECT e.completed_at IS NOT NULL FROM smam.evaluation e"
+						" WHERE e.account_id OPERATOR(pg_catalog.=) $1"
+						" ORDER BY e.started_at DESC, e.id DESC LIMIT 1), false)",
+						1, types, values))
+			unmet(&m, "6.1.2", smam_format("the evaluation of account %lld is not completed", (long long) m.account),
+				  "An account returns to implementation when its evaluation is completed with its findings.",
+				  "Complete it with smam.complete_evaluation().");
+	}
+	else if (arrow(from, to, "implementation", "disposition") ||
+			 arrow(from, to, "evaluation", "disposition"))
+	{
+		char	   *s;
+
+		require_mover(&m, "6.2.2", entity);
+		s = guard_submission(&m, "disposition", NULL);
+		if (s)
+			consume_submission(&m, s);
+	}
+	else if (arrow(from, to, "disposition", "disposed"))
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(m.account)};
+
+		require_mover(&m, "6.2.2", entity);
+		if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.archive a WHERE a.account_id OPERATOR(pg_catalog.=) $1)",
+						1, types, values))
+			unmet(&m, "6.2.2", smam_format("account %lld has no archive record", (long long) m.account),
+				  "Disposition archives the account's historical data where appropriate, or records why none was kept.",
+				  "Record it with smam.archive_account().");
+	}
+	else if (arrow(from, to, "planning", "disposed"))
+	{
+		require_mover(&m, "6.1.2", head_or_entity);
+		if (is_blank(col_text(tup, desc, "stage_note")) ||
+			same_text(col_text(oldtup, desc, "stage_note"), col_text(tup, desc, "stage_note")))
+			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.2",
+						smam_format("abandoning account %lld needs a reason", (long long) m.account),
+						"A planned account is abandoned with the reason, for the record.",
+						"Give the reason as the note: smam.abandon_account(account, reason).");
+	}
+	else
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("account %lld cannot move from %s to %s", (long long) m.account, from, to),
+					"The life cycle moves planning to creation, configuration, implementation; implementation to and from evaluation; then disposition and disposed; or abandons a planned account.",
+					"See docs/lifecycle.md for the allowed moves.");
+
+	record_move(&m, from, col_text(tup, desc, "stage_note"), false);
+
+	/* smam sets the dates of the stages. */
+	{
+		const char *names[2] = {"stage_changed_at", "listed_on"};
+		Datum		vals[2];
+		bool		nulls[2] = {false, false};
+		int			n = 1;
+
+		vals[0] = TimestampTzGetDatum(m.at);
+		if (strcmp(to, "implementation") == 0 && col_text(tup, desc, "listed_on") == NULL)
+		{
+			Oid			types[1] = {TIMESTAMPTZOID};
+			Datum		values[1] = {TimestampTzGetDatum(m.at)};
+
+			smam_spi_privileged("SELECT smam.today($1)", 1, types, values, NULL, true, 1);
+			vals[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &nulls[1]);
+			n = 2;
+		}
+		tup = set_columns(tup, desc, n, names, vals, nulls);
+	}
+	return tup;
+}
+
+/*
+ * BEFORE INSERT OR UPDATE OR DELETE (each row) or TRUNCATE (statement) on
+ * smam.account.
+ */
+Datum
+smam_lifecycle_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "smam_lifecycle_guard: not called by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
+		elog(ERROR, "smam_lifecycle_guard: must be fired before the change");
+
+	/* A restore brings back accounts and their history as they were. */
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+		smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					"official accounts are disposed of, not deleted",
+					"The life cycle ends in disposition; the account and its history stay on record.",
+					"Move the account to disposition and disposed, or abandon a planned account.");
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "smam_lifecycle_guard: must be fired for each row");
+
+	desc = td->tg_relation->rd_att;
+	SPI_connect();
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		result = guard_insert(td->tg_trigtuple, desc);
+	else
+		result = guard_update(td->tg_trigtuple, td->tg_newtuple, desc);
+	result = SPI_copytuple(result);
+	SPI_finish();
+	return PointerGetDatum(result);
+}
+
+/*
+ * smam.insert_onboarded_account(...) RETURNS bigint: the onboarding path's
+ * INSERT. It checks the acting role itself, so that calling it directly
+ * grants nothing smam.onboard_account() would not.
+ */
+Datum
+smam_insert_onboarded_account(PG_FUNCTION_ARGS)
+{
+	char	   *who = GetUserNameFromId(smam_acting_role(), false);
+	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	Oid			types[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, DATEOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10];
+	int64		id;
+	bool		isnull;
+
+	if (!(smam_role_holds_office(who, "entity_official", true, 0, at) ||
+		  smam_role_holds_office(who, "administrator", true, 0, at) ||
+		  superuser_arg(smam_acting_role())))
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.2.4",
+					smam_format("role \"%s\" may not onboard an existing account", who),
+					"Onboarding lists an account that already exists in the index of official accounts, which the entity maintains.",
+					"Ask the designated senior official of the entity or an administrator of smam.");
+	if (PG_ARGISNULL(9) || is_blank(text_to_cstring(PG_GETARG_TEXT_PP(9))))
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.2", "onboarding an account needs a reason",
+					NULL, "Say why the account enters this way.");
+
+	for (int i = 0; i < 10; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 :
+			(i == 6 ? DirectFunctionCall1(textin, DirectFunctionCall1(enum_out, PG_GETARG_DATUM(i))) :
+			 PG_GETARG_DATUM(i));
+	}
+
+	SPI_connect();
+	onboarding_armed = true;
+	PG_TRY();
+	{
+		int			rc = SPI_execute_with_args(
+											   "INSERT INTO smam.account (department_id, platform, handle, url, url_key,"
+											   " name_en, name_fr, official_language, purpose, listed_on, onboarded_reason,"
+											   " stage, onboarded)"
+											   " VALUES ($1, $2, $3, $4, pg_catalog.lower($4), $5, $6, $7::smam.official_language,"
+											   " $8, $9, $10, 'implementation', true) RETURNING id",
+											   10, types, values, nulls, false, 1);
+
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "onboarding insert failed: %s", SPI_result_code_string(rc));
+	}
+	PG_FINALLY();
+	{
+		onboarding_armed = false;
+	}
+	PG_END_TRY();
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * Trigger for records: refuses UPDATE, DELETE and TRUNCATE; with the
+ * argument "sealed", refuses an INSERT too unless smam itself writes it.
+ */
+Datum
+smam_record_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	bool		sealed;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "smam_record_guard: not called by trigger manager");
+	rel = td->tg_relation;
+	sealed = td->tg_trigger->tgnargs > 0 && strcmp(td->tg_trigger->tgargs[0], "sealed") == 0;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+		return PointerGetDatum(td->tg_trigtuple);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		if (sealed && !record_armed)
+			smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+						smam_format("rows of %s are written only by smam", RelationGetRelationName(rel)),
+						"The record is kept by smam's own triggers as things happen, so that it cannot be forged.",
+						"Act through smam's functions; the record follows.");
+		record_armed = false;
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+				smam_format("%s is a record and cannot be changed", RelationGetRelationName(rel)),
+				"Records are append-only: what happened stays as it was recorded.",
+				"Record a new entry instead of changing an old one.");
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,67 @@
+-- The real canada.ca index of official accounts (Open Government Licence -
+-- Canada), imported through the onboarding path; the public index and its
+-- feed; what compliance says of the onboarded accounts.
+\pset footer off
+CREATE EXTENSION IF NOT EXISTS smam;
+\getenv datadir SMAM_DATA_DIR
+
+-- The file as a client holds it: its text, sent to smam.import_index().
+CREATE TEMP TABLE index_file AS
+  SELECT pg_read_file(:'datadir' || '/gc-social-media-index/sm.csv') AS csv;
+SELECT * FROM smam.import_index((SELECT csv FROM index_file));
+
+-- Every row ends as an account or a reject with its reason.
+SELECT outcome, count(*) FROM smam.index_import_row GROUP BY outcome ORDER BY outcome;
+SELECT row_number, left(raw, 60) AS raw, left(reason, 90) AS reason
+  FROM smam.index_reject ORDER BY row_number LIMIT 8;
+
+-- What normalization did, row by row.
+SELECT n AS note, count(*) FROM smam.index_import_row, unnest(notes) n
+ GROUP BY 1 ORDER BY 2 DESC LIMIT 8;
+
+-- One department under its English name, its French name, variants and
+-- joint names.
+SELECT d.name_en, d.name_fr, d.gc_org_id, array_agg(a.name ORDER BY a.name) AS also_known_as
+  FROM smam.department d JOIN smam.department_alias a ON a.department_id = d.id
+ WHERE d.gc_org_id IN (2230, 2231, 2288) GROUP BY d.id ORDER BY d.name_en;
+
+-- Importing the same file again changes nothing.
+SELECT * FROM smam.import_index((SELECT csv FROM index_file));
+
+-- The public index: accounts by platform and language.
+SELECT platform, count(*) FILTER (WHERE official_language = 'english') AS english,
+       count(*) FILTER (WHERE official_language = 'french') AS french,
+       count(*) FILTER (WHERE official_language = 'bilingual') AS bilingual, count(*) AS total
+  FROM smam.public_index GROUP BY platform ORDER BY total DESC;
+
+-- The entity publishes it; the feed canada.ca serves, English and French.
+SELECT smam.publish_index() AS snapshot;
+SELECT published_at, account_count, content_sha256 FROM smam.index_snapshot;
+SELECT e FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') WITH ORDINALITY x(e, n) WHERE n <= 3;
+SELECT e FROM jsonb_array_elements(smam.public_index_feed('fr') -> 'aaData') WITH ORDINALITY x(e, n) WHERE n <= 3;
+
+-- CSV for anyone, through COPY.
+COPY (SELECT * FROM smam.public_index ORDER BY department_en, url LIMIT 3) TO STDOUT WITH (FORMAT csv, HEADER);
+
+-- Compliance: the requirements not effective immediately come into force
+-- on dates the Secretary communicates (section 1.2); this demo records some.
+SELECT smam.record_effective_date(c, DATE '2014-04-01', 'Demo: date communicated by the Secretary')
+  FROM unnest(ARRAY['6.1.3', '6.2.3', '6.2.4']) c;
+
+-- The whole government, requirement by requirement.
+SELECT requirement, party, status, parties_met, parties_not_met, parties_not_applicable, findings
+  FROM smam.compliance_summary;
+
+-- A few departments.
+SELECT department_en, requirement, status, findings
+  FROM smam.compliance_by_department
+ WHERE department_id IN (SELECT id FROM smam.department WHERE gc_org_id IN (2284, 2227, 2288))
+   AND requirement LIKE '6.1.%'
+ ORDER BY department_en, requirement;
+
+-- What an onboarded account lacks, exactly.
+SELECT requirement, left(problem, 150) AS problem
+  FROM smam.compliance_findings
+ WHERE (object_type, object_id) IN (SELECT 'account', id FROM smam.account WHERE url_key = 'https://x.com/canadianpm'
+                                    UNION ALL SELECT 'department', department_id FROM smam.account WHERE url_key = 'https://x.com/canadianpm')
+ ORDER BY requirement;
