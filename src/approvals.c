@@ -493,6 +493,25 @@ smam_approval_guard(PG_FUNCTION_ARGS)
 	s.at = GetCurrentTransactionStartTimestamp();
 	desc = td->tg_relation->rd_att;
 
+	/*
+	 * The rules read these columns, all NOT NULL where the table has them. A
+	 * row lacking one is never stored: its NOT NULL constraint, checked after
+	 * this trigger, refuses it (23502). Reading it here would dereference the
+	 * missing value.
+	 */
+	{
+		static const char *const required[] = {"id", "department_id", "status", "account_id", NULL};
+		HeapTuple	row = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+
+		for (int i = 0; required[i] != NULL; i++)
+		{
+			int			attno = SPI_fnumber(desc, required[i]);
+
+			if (attno > 0 && heap_attisnull(row, attno, desc))
+				return PointerGetDatum(row);
+		}
+	}
+
 	SPI_connect();
 	s.id = pg_strtoint64(get(td->tg_trigtuple, desc, "id"));
 	s.dept = pg_strtoint64(get(td->tg_trigtuple, desc, "department_id"));

@@ -155,14 +155,52 @@ smam_department_has_strategy(int64 dept)
 	return SPI_processed > 0;
 }
 
+/*
+ * The number of a column of smam.account. SPI_fnumber() compares the name
+ * with every column's; the trigger asks for some twenty columns of every
+ * row, so the answers are remembered (by the address of the name, which is
+ * a literal here) and each is checked again with one comparison, so that a
+ * table altered since cannot be misread.
+ */
+static int
+account_attno(TupleDesc desc, const char *column)
+{
+	static struct
+	{
+		const char *name;
+		int			attno;
+	}			known[64];
+	static int	nknown = 0;
+	int			i;
+	int			attno;
+
+	for (i = 0; i < nknown; i++)
+		if (known[i].name == column)
+			break;
+	if (i < nknown)
+	{
+		attno = known[i].attno;
+		if (attno <= desc->natts && !TupleDescAttr(desc, attno - 1)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, attno - 1)->attname), column) == 0)
+			return attno;
+	}
+	attno = SPI_fnumber(desc, column);
+	if (attno <= 0)
+		elog(ERROR, "smam.account has no column \"%s\"", column);
+	if (i < nknown)
+		known[i].attno = attno;
+	else if (nknown < lengthof(known))
+	{
+		known[nknown].name = column;
+		known[nknown++].attno = attno;
+	}
+	return attno;
+}
+
 static char *
 col_text(HeapTuple tup, TupleDesc desc, const char *column)
 {
-	int			attno = SPI_fnumber(desc, column);
-
-	if (attno <= 0)
-		elog(ERROR, "smam.account has no column \"%s\"", column);
-	return SPI_getvalue(tup, desc, attno);
+	return SPI_getvalue(tup, desc, account_attno(desc, column));
 }
 
 static bool
@@ -173,30 +211,47 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* The old and the new row of an UPDATE, each taken apart once. */
+typedef struct RowPair
+{
+	HeapTuple	a,
+				b;
+	TupleDesc	desc;
+	Datum	   *av,
+			   *bv;
+	bool	   *an,
+			   *bn;
+} RowPair;
+
+static void
+row_pair(RowPair *p, HeapTuple a, HeapTuple b, TupleDesc desc)
+{
+	p->a = a;
+	p->b = b;
+	p->desc = desc;
+	p->av = palloc(sizeof(Datum) * desc->natts);
+	p->bv = palloc(sizeof(Datum) * desc->natts);
+	p->an = palloc(sizeof(bool) * desc->natts);
+	p->bn = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(a, desc, p->av, p->an);
+	heap_deform_tuple(b, desc, p->bv, p->bn);
+}
+
 /*
  * Is a column the same in both rows? Equal bytes answer at once; otherwise
  * (a value stored differently, such as compressed) the text forms decide.
  */
 static bool
-same_column(HeapTuple a, HeapTuple b, TupleDesc desc, const char *column)
+same_column(RowPair *p, const char *column)
 {
-	int			attno = SPI_fnumber(desc, column);
-	Form_pg_attribute att;
-	bool		anull,
-				bnull;
-	Datum		av,
-				bv;
+	int			attno = account_attno(p->desc, column);
+	Form_pg_attribute att = TupleDescAttr(p->desc, attno - 1);
 
-	if (attno <= 0)
-		elog(ERROR, "smam.account has no column \"%s\"", column);
-	att = TupleDescAttr(desc, attno - 1);
-	av = heap_getattr(a, attno, desc, &anull);
-	bv = heap_getattr(b, attno, desc, &bnull);
-	if (anull || bnull)
-		return anull == bnull;
-	if (datumIsEqual(av, bv, att->attbyval, att->attlen))
+	if (p->an[attno - 1] || p->bn[attno - 1])
+		return p->an[attno - 1] == p->bn[attno - 1];
+	if (datumIsEqual(p->av[attno - 1], p->bv[attno - 1], att->attbyval, att->attlen))
 		return true;
-	return same_text(SPI_getvalue(a, desc, attno), SPI_getvalue(b, desc, attno));
+	return same_text(SPI_getvalue(p->a, p->desc, attno), SPI_getvalue(p->b, p->desc, attno));
 }
 
 static bool
@@ -532,9 +587,11 @@ set_columns(HeapTuple tup, TupleDesc desc, int n, const char **names, Datum *val
 static void
 init_move(Move *m, HeapTuple tup, TupleDesc desc)
 {
+	bool		isnull;
+
 	memset(m, 0, sizeof(Move));
-	m->account = pg_strtoint64(col_text(tup, desc, "id"));
-	m->dept = pg_strtoint64(col_text(tup, desc, "department_id"));
+	m->account = DatumGetInt64(heap_getattr(tup, account_attno(desc, "id"), desc, &isnull));
+	m->dept = DatumGetInt64(heap_getattr(tup, account_attno(desc, "department_id"), desc, &isnull));
 	m->platform = col_text(tup, desc, "platform");
 	m->who = GetUserNameFromId(smam_acting_role(), false);
 	m->at = GetCurrentTransactionStartTimestamp();
@@ -640,13 +697,15 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	bool		reconfigured = false;
 	char	   *config_submission = NULL;
 	char	   *submitted_config = NULL;
+	RowPair		rows;
 
 	init_move(&m, tup, desc);
 	m.from = from;
 	m.to = to;
+	row_pair(&rows, oldtup, tup, desc);
 
 	for (int i = 0; immutable_columns[i] != NULL; i++)
-		if (!same_column(oldtup, tup, desc, immutable_columns[i]))
+		if (!same_column(&rows, immutable_columns[i]))
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, NULL,
 						smam_format("column %s of account %lld cannot be changed",
 									immutable_columns[i], (long long) m.account),
@@ -660,8 +719,8 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 					"Plan a new account if one is needed again.");
 
 	/* What the account is: address and plan, settled in planning. */
-	if (!same_column(oldtup, tup, desc, "url") || !same_column(oldtup, tup, desc, "url_key") ||
-		!same_column(oldtup, tup, desc, "handle") || !same_column(oldtup, tup, desc, "plan_id"))
+	if (!same_column(&rows, "url") || !same_column(&rows, "url_key") ||
+		!same_column(&rows, "handle") || !same_column(&rows, "plan_id"))
 	{
 		if (strcmp(from, "planning") != 0)
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
@@ -691,7 +750,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		const char *cols[4] = {"configuration", "name_en", "name_fr", "official_language"};
 
 		for (int i = 0; i < 4; i++)
-			if (!same_column(oldtup, tup, desc, cols[i]))
+			if (!same_column(&rows, cols[i]))
 				reconfigured = true;
 	}
 	if (reconfigured)
@@ -897,12 +956,33 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_lifecycle_guard: must be fired for each row");
 
 	desc = td->tg_relation->rd_att;
+
+	/*
+	 * The rules read these columns, all NOT NULL. A row lacking one is never
+	 * stored: its NOT NULL constraint, checked after this trigger, refuses it
+	 * (23502). Reading it here would dereference the missing value.
+	 */
+	{
+		static const char *const required[] = {"id", "department_id", "platform", "stage", "onboarded", NULL};
+		HeapTuple	row = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+
+		for (int i = 0; required[i] != NULL; i++)
+			if (heap_attisnull(row, account_attno(desc, required[i]), desc))
+				return PointerGetDatum(row);
+	}
+
 	SPI_connect();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		result = guard_insert(td->tg_trigtuple, desc);
 	else
 		result = guard_update(td->tg_trigtuple, td->tg_newtuple, desc);
-	result = SPI_copytuple(result);
+
+	/*
+	 * A row the guards changed lives in SPI's memory and is copied out; the
+	 * row as given (the common case of an edit) is returned as it is.
+	 */
+	if (result != td->tg_trigtuple && result != td->tg_newtuple)
+		result = SPI_copytuple(result);
 	SPI_finish();
 	return PointerGetDatum(result);
 }

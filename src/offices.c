@@ -411,9 +411,22 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 	else
 		newtup = trigdata->tg_trigtuple;
 
+	/*
+	 * A row without its holder, office, id or start is never stored: its NOT
+	 * NULL constraints, checked after this trigger, refuse it (23502).
+	 */
 	principal = tuple_text(newtup, desc, "principal", &isnull);
+	if (isnull)
+		return PointerGetDatum(newtup);
 	office = tuple_text(newtup, desc, "office", &isnull);
+	if (isnull)
+		return PointerGetDatum(newtup);
 	id = DatumGetInt64(tuple_datum(newtup, desc, "id", &isnull));
+	if (isnull)
+		return PointerGetDatum(newtup);
+	(void) tuple_datum(newtup, desc, "valid_from", &isnull);
+	if (isnull)
+		return PointerGetDatum(newtup);
 	{
 		Datum d = tuple_datum(newtup, desc, "department_id", &dept_null);
 

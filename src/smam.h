@@ -5,7 +5,8 @@
  * refusal.c (the one place a refusal becomes an ereport), offices.c (who
  * holds which office), catalogue.c (the read-only catalogue of the
  * Standard), validation.c (URL checks and normalization), lifecycle.c (the stages
- * of an account and their guards), approvals.c (approval and review rules).
+ * of an account and their guards), approvals.c (approval and review rules),
+ * evaluations.c (who evaluates an account and who records its archive).
  */
 #ifndef SMAM_H
 #define SMAM_H

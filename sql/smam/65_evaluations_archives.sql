@@ -41,61 +41,10 @@ CREATE TRIGGER record_guard BEFORE UPDATE OR DELETE ON smam.archive
   FOR EACH ROW EXECUTE FUNCTION smam.record_guard();
 
 -- Who starts and completes an evaluation, and who records an archive,
--- whoever writes the row (the functions below, or the table owner's SQL).
+-- whoever writes the row (the functions below, or the table owner's SQL):
+-- src/evaluations.c.
 CREATE FUNCTION smam.evaluation_guard() RETURNS trigger
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-DECLARE
-  a smam.account;
-BEGIN
-  IF TG_OP = 'INSERT' AND smam.restoring_dump() THEN
-    RETURN NEW;  -- restored as recorded
-  END IF;
-  SELECT * INTO a FROM smam.account x WHERE x.id = NEW.account_id;
-  IF TG_TABLE_NAME = 'archive' THEN
-    PERFORM smam.require_office('entity_official', NULL, '6.2.2', 'record the archive of an account');
-    IF a.stage IS DISTINCT FROM 'disposition' THEN
-      PERFORM smam.refuse('55000', '6.2.2', format('account %s is in %s, not in disposition', NEW.account_id, a.stage), NULL,
-        'Archive an account once its disposition has begun.');
-    END IF;
-    NEW.recorded_by := smam.acting_role();
-    NEW.recorded_at := now();
-  ELSE
-    PERFORM smam.require_office('head_of_communications', NEW.department_id, '6.1.2', 'evaluate an account');
-    IF TG_OP = 'UPDATE' THEN
-      IF OLD.completed_at IS NOT NULL THEN
-        PERFORM smam.refuse('55000', '6.1.2', format('evaluation %s is completed and cannot change', OLD.id), NULL,
-          'Start a new evaluation.');
-      END IF;
-      IF (NEW.account_id, NEW.department_id, NEW.note, NEW.started_by, NEW.started_at)
-         IS DISTINCT FROM (OLD.account_id, OLD.department_id, OLD.note, OLD.started_by, OLD.started_at) THEN
-        PERFORM smam.refuse('55000', '6.1.2', format('evaluation %s keeps how it was started', OLD.id), NULL,
-          'Only its findings and completion are recorded.');
-      END IF;
-      IF NEW.completed_at IS NOT NULL THEN
-        NEW.completed_by := smam.acting_role();
-        NEW.completed_at := now();
-      END IF;
-      RETURN NEW;
-    END IF;
-    IF a.stage IS DISTINCT FROM 'implementation' THEN
-      PERFORM smam.refuse('55000', '6.1.2', format('account %s is in %s, not in implementation', NEW.account_id, a.stage), NULL,
-        'Evaluate a live account.');
-    END IF;
-    NEW.started_by := smam.acting_role();
-    NEW.started_at := now();
-    NEW.findings := NULL;
-    NEW.completed_by := NULL;
-    NEW.completed_at := NULL;
-  END IF;
-  IF a.department_id IS DISTINCT FROM NEW.department_id THEN
-    PERFORM smam.refuse('22023', NULL, format('account %s is not of department %s', NEW.account_id, NEW.department_id), NULL,
-      'Name the account''s own department.');
-  END IF;
-  RETURN NEW;
-END
-$$;
+  LANGUAGE c AS 'MODULE_PATHNAME', 'smam_evaluation_guard';
 COMMENT ON FUNCTION smam.evaluation_guard() IS
   'Trigger: evaluations are started and completed by the head of communications of a live account; archives recorded by the entity in disposition';
 CREATE TRIGGER evaluation_guard BEFORE INSERT OR UPDATE ON smam.evaluation

@@ -223,7 +223,23 @@ SELECT * FROM pg_temp.refused(format($$SELECT smam.cancel_post(%s, 'again')$$, :
 RESET ROLE;
 
 -- ---- live accounts only; leaving them cancels pending deliveries ----
-UPDATE smam.account SET stage = 'disposition' WHERE id = :fr;
+-- The real path of 6.1.3 and 6.2: the head submits, the entity's reviewer
+-- accepts, the entity's official moves the account.
+CREATE ROLE p_reviewer LOGIN; GRANT smam_entity TO p_reviewer;
+CREATE ROLE p_entity LOGIN;   GRANT smam_entity TO p_entity;
+SELECT smam.register_principal('p_reviewer', 'Rae', 'pr@example.gc.ca');
+SELECT smam.register_principal('p_entity', 'Eli', 'pe@example.gc.ca');
+SELECT smam.appoint('p_reviewer', 'entity_reviewer', NULL, '2020-01-01');
+SELECT smam.appoint('p_entity', 'entity_official', NULL, '2020-01-01');
+SET ROLE p_head;
+SELECT smam.submit(:fr, 'disposition', 'the French account closes') AS disposal \gset
+RESET ROLE;
+SET ROLE p_reviewer;
+SELECT smam.review_submission(:disposal, true, 'agreed');
+RESET ROLE;
+SET ROLE p_entity;
+SELECT smam.transition(:fr, 'disposition', 'closing');
+RESET ROLE;
 SELECT is((SELECT status || ': ' || cancelled_reason FROM smam.delivery WHERE post_id = :post AND account_id = :fr),
   format('cancelled: account %s moved from implementation to disposition', :fr),
   'an account leaving implementation cancels its pending delivery, with the reason');
