@@ -16,8 +16,13 @@ PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 PSQL=("$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d $DB)
 "${PSQL[@]}" <<'SQL'
 CREATE EXTENSION smam;
-DO $$ BEGIN PERFORM smam.add_department('Benchmark Department', 'Ministère du banc d''essai'); END $$;
--- 100,000 accounts, entered directly in stage planning by the superuser.
+DO $$ BEGIN
+  PERFORM smam.add_department('Benchmark Department', 'Ministère du banc d''essai');
+  -- The superuser acts as the department's staff, as the life cycle's rules require.
+  PERFORM smam.register_principal(current_user, 'Benchmark', 'bench@example.gc.ca', 1);
+  PERFORM smam.appoint(current_user, 'department_staff', 1, now() - interval '1 day');
+END $$;
+-- 100,000 accounts, entered directly in stage planning by the department's staff.
 INSERT INTO smam.account (department_id, platform, handle, url, url_key, name_en, official_language, stage)
   SELECT 1, 'youtube', 'bench' || g, 'https://www.youtube.com/@bench' || g,
          'https://www.youtube.com/@bench' || g, 'Bench account ' || g, 'bilingual', 'planning'
