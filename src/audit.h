@@ -7,7 +7,6 @@
 
 #include "postgres.h"
 
-#include "common/cryptohash.h"
 #include "utils/timestamp.h"
 
 #define SMAM_HASH_LEN 32
@@ -51,7 +50,10 @@
 
 typedef struct SmamHash
 {
-	pg_cryptohash_ctx *ctx;
+	uint32 state[8];
+	uint64 length; /* bytes hashed so far */
+	uint8 buffer[64];
+	size_t used; /* bytes waiting in buffer */
 } SmamHash;
 
 extern void smam_hash_begin(SmamHash *h, const char *domain);
