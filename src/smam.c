@@ -7,6 +7,7 @@
  * setting is an error rather than a silently ignored placeholder.
  */
 #include "smam.h"
+#include "audit.h"
 
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -53,6 +54,7 @@ _PG_init(void)
 	smam_http_init();
 	smam_delivery_init();
 	smam_worker_init();
+	smam_audit_init();
 
 	MarkGUCPrefixReserved("smam");
 }

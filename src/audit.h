@@ -1,0 +1,81 @@
+/*
+ * audit.h: declarations shared by the audit trigger (audit.c), the chain's
+ * hashing (chain.c) and verification (audit_verify.c).
+ */
+#ifndef SMAM_AUDIT_H
+#define SMAM_AUDIT_H
+
+#include "postgres.h"
+
+#include "utils/timestamp.h"
+
+#define SMAM_HASH_LEN 32
+
+/*
+ * The columns of smam.audit_log, zero-based, in table order. The audit
+ * fragment (sql/smam/90_audit.sql) creates them in this order; the trigger
+ * checks the table against this list before it writes.
+ */
+#define AL_TXN 0
+#define AL_ORDINAL 1
+#define AL_XID 2
+#define AL_TX_TIME 3
+#define AL_STMT_TIME 4
+#define AL_ACTING_ROLE 5
+#define AL_EFFECTIVE_ROLE 6
+#define AL_SESSION_ROLE 7
+#define AL_APPLICATION 8
+#define AL_CLIENT_ADDR 9
+#define AL_OFFICE 10
+#define AL_TABLE 11
+#define AL_OPERATION 12
+#define AL_ROW_KEY 13
+#define AL_DEPARTMENT 14
+#define AL_OLD_VALUES 15
+#define AL_NEW_VALUES 16
+#define AL_SECRETS 17
+#define AL_ROW_HASH 18
+#define AL_NATTS 19
+
+/* The columns of smam.audit_seal, zero-based. */
+#define AS_POSITION 0
+#define AS_TXN 1
+#define AS_XID 2
+#define AS_ROWS 3
+#define AS_TXN_HASH 4
+#define AS_SEALED_AT 5
+#define AS_PREV_HASH 6
+#define AS_HASH 7
+#define AS_NATTS 8
+
+typedef struct SmamHash
+{
+	uint32 state[8];
+	uint64 length; /* bytes hashed so far */
+	uint8 buffer[64];
+	size_t used; /* bytes waiting in buffer */
+} SmamHash;
+
+extern void smam_hash_begin(SmamHash *h, const char *domain);
+extern void smam_hash_raw(SmamHash *h, const void *data, size_t len);
+extern void smam_hash_int64(SmamHash *h, int64 v);
+extern void smam_hash_field(SmamHash *h, const char *data, size_t len);
+extern void smam_hash_end(SmamHash *h, uint8 *out);
+
+extern void smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out);
+extern void smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out);
+extern void smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
+								 const uint8 *txn_hash, TimestampTz sealed_at,
+								 const uint8 *prev_hash, uint8 *out);
+extern bytea *smam_hash_bytea(const uint8 *hash);
+extern bool smam_hash_from_bytea(Datum d, uint8 *out);
+extern char *smam_hash_hex(const uint8 *hash);
+
+/* audit.c */
+extern void smam_audit_init(void);
+extern bool smam_audit_maintenance; /* archiving may delete log rows */
+extern void smam_audit_lock_chain(void);
+extern Oid smam_audit_relid(const char *relname);
+extern int64 smam_audit_current_txn(void);
+
+#endif /* SMAM_AUDIT_H */
