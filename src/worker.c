@@ -130,18 +130,25 @@ smam_delivery_wake(PG_FUNCTION_ARGS)
 void
 smam_worker_init(void)
 {
-	DefineCustomStringVariable(
-		"smam.worker_databases", "Databases in which a publishing worker runs (comma-separated).",
-		"Needs smam in shared_preload_libraries; empty: no worker, use smam.dispatch().",
-		&worker_databases, "", PGC_POSTMASTER, GUC_LIST_INPUT, NULL, NULL, NULL);
+	/*
+	 * Settings read only at server start exist only where smam is preloaded:
+	 * PostgreSQL refuses to create them later, and without preload there is
+	 * no worker for them to configure (smam.dispatch() works either way).
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomStringVariable(
+			"smam.worker_databases", "Databases in which a publishing worker runs (comma-separated).",
+			"Needs smam in shared_preload_libraries; empty: no worker, use smam.dispatch().",
+			&worker_databases, "", PGC_POSTMASTER, GUC_LIST_INPUT, NULL, NULL, NULL);
+		DefineCustomIntVariable(
+			"smam.worker_restart_delay", "Seconds before a crashed worker is started again.", NULL,
+			&worker_restart_delay, 5, 1, 3600, PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
+	}
 	DefineCustomIntVariable(
 		"smam.worker_idle_timeout",
 		"Longest sleep of an idle worker when nothing is due and nothing wakes it.", NULL,
 		&worker_idle_timeout, 60000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable(
-		"smam.worker_restart_delay", "Seconds before a crashed worker is started again.", NULL,
-		&worker_restart_delay, 5, 1, 3600, PGC_POSTMASTER, GUC_UNIT_S, NULL, NULL, NULL);
-
 	RegisterXactCallback(xact_callback, NULL);
 
 	if (!process_shared_preload_libraries_in_progress)
