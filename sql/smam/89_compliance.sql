@@ -261,6 +261,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     live AS MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
               ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    spec AS MATERIALIZED (SELECT t.code, t.platform, t.rule, t.key, t.expected FROM smam.technical_specification t
+                           ORDER BY t.code),
     plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
     evaluation_within AS MATERIALIZED (SELECT smam.service_standard_at('evaluation', at) AS within),
     went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
@@ -343,8 +345,9 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              a.stage_since
         FROM live a
         CROSS JOIN LATERAL (
-          SELECT array_agg(t.code ORDER BY t.code) AS broken
-            FROM smam.technical_specification t
+          -- spec is already in code order: no sort per account.
+          SELECT array_agg(t.code) AS broken
+            FROM spec t
            WHERE (t.platform IS NULL OR t.platform = a.platform)
              AND CASE WHEN t.rule = 'official_languages' THEN
                     (a.official_language IN ('english', 'bilingual')
@@ -401,9 +404,10 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
              a.stage_since
         FROM live a
-        JOIN smam.account x ON x.id = a.id
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
-       WHERE e.account_id IS NULL OR e.entry_md5 <> smam.index_entry_md5(x)
+       -- The digest is read only for accounts the published index lists.
+       WHERE e.account_id IS NULL
+          OR e.entry_md5 <> (SELECT smam.index_entry_md5(x) FROM smam.account x WHERE x.id = a.id)
       UNION ALL
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
              format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published_at FROM snap), a.id, a.stage),
@@ -467,8 +471,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              || coalesce(f.object_id::text, f.object_label) END
       FROM f
       JOIN st ON st.code = f.requirement AND st.status = 'in force'
-      LEFT JOIN smam.department d ON d.id = f.department_id
-     WHERE NOT (st.not_for_agents_of_parliament AND coalesce(d.agent_of_parliament, false))
+     WHERE NOT (st.not_for_agents_of_parliament
+                AND coalesce(f.department_id IN (SELECT d.id FROM smam.department d WHERE d.agent_of_parliament), false))
   $$;
 COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz, boolean) IS
   'Internal: every finding at a moment, unfiltered; without text (problem, finding_key NULL) for counting';
@@ -494,7 +498,8 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
   SET work_mem = '256MB'
   SET jit = off
   AS $$
-    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
+    -- Materialized: who asks is settled once, not for every finding.
+    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
     SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
            f.problem, f.since, f.finding_key
       FROM smam.compliance_findings_all(at) f
@@ -529,7 +534,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
   SET work_mem = '64MB'
   SET jit = off
   AS $$
-    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
+    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
     st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
                   smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
     f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at, false) x
