@@ -258,7 +258,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                             WHERE a.stage_changed_at > at AND x.account_id = a.id AND x.moved_at <= at
                             ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h ON true
        WHERE a.created_at <= at AND (a.stage_changed_at <= at OR h.to_stage IS NOT NULL)),
-    live AS MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
+    -- Not materialized: each rule filters acc, rather than a second copy of it.
+    live AS NOT MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
               ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
     spec AS MATERIALIZED (SELECT t.code, t.platform, t.rule, t.key, t.expected FROM smam.technical_specification t
