@@ -238,7 +238,8 @@ COMMENT ON VIEW smam.compliance_rule IS
 CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean DEFAULT true)
   RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint, object_label text,
                  problem text, since timestamptz, finding_key text)
-  LANGUAGE sql STABLE
+  -- Findings are many (several per account): ROWS lets callers hash-join them.
+  LANGUAGE sql STABLE ROWS 100000
   SET search_path = pg_catalog, pg_temp
   SET work_mem = '256MB'
   SET jit = off
@@ -247,17 +248,24 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                        smam.requirement_status(r.code, smam.today(at)) AS status
                   FROM smam.requirement r),
     -- The stage at the moment: the account's own when it has not moved
-    -- since, else the last move before the moment in the stage history.
+    -- since, else the last move before the moment in the stage history
+    -- (two branches, so that the history is searched only for the
+    -- accounts that moved after the moment).
     acc AS MATERIALIZED (
       SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
-             CASE WHEN a.stage_changed_at <= at THEN a.stage ELSE h.to_stage END AS stage,
-             CASE WHEN a.stage_changed_at <= at THEN a.stage_changed_at ELSE h.moved_at END AS stage_since
+             a.stage, a.stage_changed_at AS stage_since
         FROM smam.account a
-        LEFT JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
-                            WHERE a.stage_changed_at > at AND x.account_id = a.id AND x.moved_at <= at
-                            ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h ON true
-       WHERE a.created_at <= at AND (a.stage_changed_at <= at OR h.to_stage IS NOT NULL)),
+       WHERE a.created_at <= at AND a.stage_changed_at <= at
+      UNION ALL
+      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+             a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
+             h.to_stage, h.moved_at
+        FROM smam.account a
+        CROSS JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
+                             WHERE x.account_id = a.id AND x.moved_at <= at
+                             ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h
+       WHERE a.created_at <= at AND a.stage_changed_at > at AND h.to_stage IS NOT NULL),
     -- Not materialized: each rule filters acc, rather than a second copy of it.
     live AS NOT MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
