@@ -203,11 +203,13 @@ CREATE FUNCTION smam.index_publication_status(at timestamptz DEFAULT pg_catalog.
                 ORDER BY x.published_at DESC, x.id DESC LIMIT 1),
          e AS MATERIALIZED (SELECT y.account_id, y.entry_md5 FROM smam.index_snapshot_entry y
                              WHERE y.snapshot_id = (SELECT id FROM s)),
-         live AS MATERIALIZED (SELECT a.id, a.stage_changed_at, smam.index_entry_md5(a) AS md5 FROM smam.account a
+         live AS MATERIALIZED (SELECT a.id, a.stage_changed_at FROM smam.account a
                                 WHERE a.stage IN ('implementation', 'evaluation') AND a.created_at <= at),
+         -- The digest is computed only for accounts the publication lists.
          diff AS (
            SELECT l.stage_changed_at AS since FROM live l LEFT JOIN e ON e.account_id = l.id
-            WHERE e.account_id IS NULL OR e.entry_md5 <> l.md5
+            WHERE e.account_id IS NULL
+               OR e.entry_md5 <> (SELECT smam.index_entry_md5(a) FROM smam.account a WHERE a.id = l.id)
            UNION ALL
            SELECT a.stage_changed_at FROM e JOIN smam.account a ON a.id = e.account_id
             WHERE a.stage NOT IN ('implementation', 'evaluation'))

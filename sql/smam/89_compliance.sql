@@ -238,7 +238,8 @@ COMMENT ON VIEW smam.compliance_rule IS
 CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean DEFAULT true)
   RETURNS TABLE (requirement text, department_id bigint, object_type text, object_id bigint, object_label text,
                  problem text, since timestamptz, finding_key text)
-  LANGUAGE sql STABLE
+  -- Findings are many (several per account): ROWS lets callers hash-join them.
+  LANGUAGE sql STABLE ROWS 100000
   SET search_path = pg_catalog, pg_temp
   SET work_mem = '256MB'
   SET jit = off
@@ -247,20 +248,33 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                        smam.requirement_status(r.code, smam.today(at)) AS status
                   FROM smam.requirement r),
     -- The stage at the moment: the account's own when it has not moved
-    -- since, else the last move before the moment in the stage history.
+    -- since, else the last move before the moment in the stage history
+    -- (two branches, so that the history is searched only for the
+    -- accounts that moved after the moment).
     acc AS MATERIALIZED (
       SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
-             CASE WHEN a.stage_changed_at <= at THEN a.stage ELSE h.to_stage END AS stage,
-             CASE WHEN a.stage_changed_at <= at THEN a.stage_changed_at ELSE h.moved_at END AS stage_since
+             a.stage, a.stage_changed_at AS stage_since
         FROM smam.account a
-        LEFT JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
-                            WHERE a.stage_changed_at > at AND x.account_id = a.id AND x.moved_at <= at
-                            ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h ON true
-       WHERE a.created_at <= at AND (a.stage_changed_at <= at OR h.to_stage IS NOT NULL)),
-    live AS MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
+       WHERE a.created_at <= at AND a.stage_changed_at <= at
+      UNION ALL
+      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+             a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
+             h.to_stage, h.moved_at
+        FROM smam.account a
+        CROSS JOIN LATERAL (SELECT x.to_stage, x.moved_at FROM smam.stage_history x
+                             WHERE x.account_id = a.id AND x.moved_at <= at
+                             ORDER BY x.moved_at DESC, x.id DESC LIMIT 1) h
+       WHERE a.created_at <= at AND a.stage_changed_at > at AND h.to_stage IS NOT NULL),
+    -- Not materialized: each rule filters acc, rather than a second copy of it.
+    live AS NOT MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
     snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
               ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    spec AS MATERIALIZED (SELECT t.code, t.platform, t.rule, t.key, t.expected FROM smam.technical_specification t
+                           ORDER BY t.code),
+    -- Read once: the planner cannot see how many accounts are live, and a
+    -- scan of the connector table per account cost more than the rule.
+    enabled_connector AS MATERIALIZED (SELECT k.platform FROM smam.connector k WHERE k.enabled),
     plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
     evaluation_within AS MATERIALIZED (SELECT smam.service_standard_at('evaluation', at) AS within),
     went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
@@ -343,8 +357,9 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              a.stage_since
         FROM live a
         CROSS JOIN LATERAL (
-          SELECT array_agg(t.code ORDER BY t.code) AS broken
-            FROM smam.technical_specification t
+          -- spec is already in code order: no sort per account.
+          SELECT array_agg(t.code) AS broken
+            FROM spec t
            WHERE (t.platform IS NULL OR t.platform = a.platform)
              AND CASE WHEN t.rule = 'official_languages' THEN
                     (a.official_language IN ('english', 'bilingual')
@@ -401,9 +416,10 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
              a.stage_since
         FROM live a
-        JOIN smam.account x ON x.id = a.id
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
-       WHERE e.account_id IS NULL OR e.entry_md5 <> smam.index_entry_md5(x)
+       -- The digest is read only for accounts the published index lists.
+       WHERE e.account_id IS NULL
+          OR e.entry_md5 <> (SELECT smam.index_entry_md5(x) FROM smam.account x WHERE x.id = a.id)
       UNION ALL
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
              format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published_at FROM snap), a.id, a.stage),
@@ -441,7 +457,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                            ELSE 'its credentials have expired or were refused' END) END,
              a.stage_since
         FROM live a
-        LEFT JOIN smam.connector k ON k.platform = a.platform AND k.enabled
+        LEFT JOIN enabled_connector k ON k.platform = a.platform
         LEFT JOIN smam.account_credential c ON c.account_id = a.id
        WHERE k.platform IS NULL OR c.account_id IS NULL OR NOT smam.managed_in_tool(a.id)
       UNION ALL
@@ -467,8 +483,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              || coalesce(f.object_id::text, f.object_label) END
       FROM f
       JOIN st ON st.code = f.requirement AND st.status = 'in force'
-      LEFT JOIN smam.department d ON d.id = f.department_id
-     WHERE NOT (st.not_for_agents_of_parliament AND coalesce(d.agent_of_parliament, false))
+     WHERE NOT (st.not_for_agents_of_parliament
+                AND coalesce(f.department_id IN (SELECT d.id FROM smam.department d WHERE d.agent_of_parliament), false))
   $$;
 COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz, boolean) IS
   'Internal: every finding at a moment, unfiltered; without text (problem, finding_key NULL) for counting';
@@ -494,7 +510,8 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
   SET work_mem = '256MB'
   SET jit = off
   AS $$
-    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
+    -- Materialized: who asks is settled once, not for every finding.
+    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
     SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
            f.problem, f.since, f.finding_key
       FROM smam.compliance_findings_all(at) f
@@ -529,7 +546,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
   SET work_mem = '64MB'
   SET jit = off
   AS $$
-    WITH who AS (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
+    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
     st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
                   smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
     f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at, false) x
