@@ -14,6 +14,12 @@ SELECT count(*) AS public_table_grants
 -- every table has row-level security
 SELECT relname FROM pg_class
  WHERE relnamespace = 'smam'::regnamespace AND relkind = 'r' AND NOT relrowsecurity ORDER BY 1;
+-- every table and sequence holding the installation's data is dumped by
+-- pg_dump; only the read-only catalogue is not (CREATE EXTENSION makes it)
+SELECT c.relname, c.relkind FROM pg_class c
+ WHERE c.relnamespace = 'smam'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+   AND c.oid <> ALL (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'smam')
+ ORDER BY 1;
 -- settings are reserved under smam.
 SHOW smam.time_zone;
 SET smam.no_such_setting = 1;
