@@ -291,8 +291,9 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, bo
 		elog(ERROR, "smam delivery query failed: %s", SPI_result_code_string(rc));
 }
 
-static Datum
-make_array(Datum *elems, bool *nulls, int n, Oid type)
+/* A one-dimensional array of n elements of a type, with NULLs (smam.h). */
+Datum
+smam_make_array(Datum *elems, bool *nulls, int n, Oid type)
 {
 	int dims[1] = {n};
 	int lbs[1] = {1};
@@ -529,16 +530,16 @@ smam_deliver_batch(int max, bool own_transactions, int *claimed)
 			n_remote[i] = r->remote_ip == NULL;
 			remotes[i] = n_remote[i] ? (Datum) 0 : CStringGetTextDatum(r->remote_ip);
 		}
-		args[0] = make_array(ids, NULL, n, INT8OID);
-		args[1] = make_array(outcomes, NULL, n, TEXTOID);
-		args[2] = make_array(statuses, n_status, n, INT4OID);
-		args[3] = make_array(errors, n_err, n, TEXTOID);
-		args[4] = make_array(states, NULL, n, TEXTOID);
-		args[5] = make_array(retries, n_retry, n, TIMESTAMPTZOID);
-		args[6] = make_array(bodies, n_body, n, TEXTOID);
-		args[7] = make_array(paths, n_path, n, TEXTOID);
-		args[8] = make_array(starts, NULL, n, TIMESTAMPTZOID);
-		args[9] = make_array(remotes, n_remote, n, TEXTOID);
+		args[0] = smam_make_array(ids, NULL, n, INT8OID);
+		args[1] = smam_make_array(outcomes, NULL, n, TEXTOID);
+		args[2] = smam_make_array(statuses, n_status, n, INT4OID);
+		args[3] = smam_make_array(errors, n_err, n, TEXTOID);
+		args[4] = smam_make_array(states, NULL, n, TEXTOID);
+		args[5] = smam_make_array(retries, n_retry, n, TIMESTAMPTZOID);
+		args[6] = smam_make_array(bodies, n_body, n, TEXTOID);
+		args[7] = smam_make_array(paths, n_path, n, TEXTOID);
+		args[8] = smam_make_array(starts, NULL, n, TIMESTAMPTZOID);
+		args[9] = smam_make_array(remotes, n_remote, n, TEXTOID);
 		run(RECORD_SQL, 10, types, args, NULL, false, SPI_OK_SELECT);
 		if (SPI_processed == 1)
 		{

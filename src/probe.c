@@ -140,20 +140,6 @@ text_or_null(const char *s, bool *isnull)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-static Datum
-make_array(Datum *elems, bool *nulls, int n, Oid type)
-{
-	int dims[1] = {n};
-	int lbs[1] = {1};
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(
-		construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
-}
-
 /*
  * smam.check_account_urls() RETURNS integer: check every live account's
  * page; returns how many accounts became findings (gone or redirected).
@@ -256,13 +242,13 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 						TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 		Datum args[7];
 
-		args[0] = make_array(a_id, NULL, n, INT8OID);
-		args[1] = make_array(a_url, NULL, n, TEXTOID);
-		args[2] = make_array(a_status, n_status, n, INT4OID);
-		args[3] = make_array(a_loc, n_loc, n, TEXTOID);
-		args[4] = make_array(a_outcome, NULL, n, TEXTOID);
-		args[5] = make_array(a_state, n_state, n, TEXTOID);
-		args[6] = make_array(a_err, n_err, n, TEXTOID);
+		args[0] = smam_make_array(a_id, NULL, n, INT8OID);
+		args[1] = smam_make_array(a_url, NULL, n, TEXTOID);
+		args[2] = smam_make_array(a_status, n_status, n, INT4OID);
+		args[3] = smam_make_array(a_loc, n_loc, n, TEXTOID);
+		args[4] = smam_make_array(a_outcome, NULL, n, TEXTOID);
+		args[5] = smam_make_array(a_state, n_state, n, TEXTOID);
+		args[6] = smam_make_array(a_err, n_err, n, TEXTOID);
 		if (SPI_execute_with_args(
 				"INSERT INTO smam.account_url_check (account_id, department_id, url, http_status, "
 				"location, outcome, sqlstate, error)"
@@ -391,12 +377,12 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 						TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 		Datum args[6];
 
-		args[0] = make_array(a_id, NULL, n, INT8OID);
-		args[1] = make_array(a_body, n_body, n, TEXTOID);
-		args[2] = make_array(a_status, n_status, n, INT4OID);
-		args[3] = make_array(a_state, n_state, n, TEXTOID);
-		args[4] = make_array(a_err, n_err, n, TEXTOID);
-		args[5] = make_array(a_path, NULL, n, TEXTOID);
+		args[0] = smam_make_array(a_id, NULL, n, INT8OID);
+		args[1] = smam_make_array(a_body, n_body, n, TEXTOID);
+		args[2] = smam_make_array(a_status, n_status, n, INT4OID);
+		args[3] = smam_make_array(a_state, n_state, n, TEXTOID);
+		args[4] = smam_make_array(a_err, n_err, n, TEXTOID);
+		args[5] = smam_make_array(a_path, NULL, n, TEXTOID);
 		if (SPI_execute_with_args(
 				"WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"
 				"             pg_catalog.unnest($2::pg_catalog.text[]), "

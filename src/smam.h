@@ -39,24 +39,23 @@ extern Oid smam_acting_role(void);
  * government) at the time? (offices.c; a designate holds
  * head_of_communications within the delegation.)
  */
-extern bool smam_role_holds_office(const char *role, const char *office,
-								   bool dept_null, int64 dept, TimestampTz at);
+extern bool smam_role_holds_office(const char *role, const char *office, bool dept_null, int64 dept,
+								   TimestampTz at);
 
 /*
  * Run an SPI query as the bootstrap superuser (read-only queries in a
  * restricted security context), so that the caller's row-level security does not hide the rows a
  * rule depends on (lifecycle.c). The caller is connected to SPI.
  */
-extern int	smam_spi_privileged(const char *sql, int nargs, Oid *types,
-								Datum *values, const char *nulls,
-								bool read_only, long count);
+extern int smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
+							   const char *nulls, bool read_only, long count);
 
 /*
  * Append a row to a sealed record (stage history, decisions): tables whose
  * guard accepts an INSERT only from here (lifecycle.c). Connected to SPI.
  */
-extern void smam_write_record(const char *sql, int nargs, Oid *types,
-							  Datum *values, const char *nulls);
+extern void smam_write_record(const char *sql, int nargs, Oid *types, Datum *values,
+							  const char *nulls);
 
 /* Does the department have an approved departmental strategy in force today? */
 extern bool smam_department_has_strategy(int64 dept);
@@ -66,6 +65,9 @@ extern bool smam_department_has_strategy(int64 dept);
  * off, a top-level COPY (restore.c). Guards let restored INSERTs through.
  */
 extern bool smam_restoring_dump(void);
+
+/* A one-dimensional array of n elements of a type, with NULLs (delivery.c). */
+extern Datum smam_make_array(Datum *elems, bool *nulls, int n, Oid type);
 
 /* true when the role may touch rows of smam's catalogue (catalogue.c). */
 extern bool smam_in_extension_script(void);
