@@ -53,14 +53,17 @@ typedef struct SmamHash
 	uint32 state[8];
 	uint64 length; /* bytes hashed so far */
 	uint8 buffer[64];
-	size_t used; /* bytes waiting in buffer */
+	size_t used;											 /* bytes waiting in buffer */
+	void (*blocks)(uint32 *state, const uint8 *p, size_t n); /* sha256.c */
 } SmamHash;
 
+/* sha256.c */
 extern void smam_hash_begin(SmamHash *h, const char *domain);
 extern void smam_hash_raw(SmamHash *h, const void *data, size_t len);
+extern void smam_hash_end(SmamHash *h, uint8 *out);
+/* chain.c */
 extern void smam_hash_int64(SmamHash *h, int64 v);
 extern void smam_hash_field(SmamHash *h, const char *data, size_t len);
-extern void smam_hash_end(SmamHash *h, uint8 *out);
 
 extern void smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out);
 extern void smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out);
@@ -71,11 +74,82 @@ extern bytea *smam_hash_bytea(const uint8 *hash);
 extern bool smam_hash_from_bytea(Datum d, uint8 *out);
 extern char *smam_hash_hex(const uint8 *hash);
 
-/* audit.c */
+/*
+ * The audit's shared state, between the trigger (audit.c), what it knows
+ * of tables and roles (audit_context.c) and the transaction (audit_seal.c).
+ */
+#include "nodes/execnodes.h"
+#include "utils/rel.h"
+
+/* A relation opened for direct insertion, for the rest of the transaction. */
+typedef struct DirectInsert
+{
+	Relation rel;
+	EState *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+} DirectInsert;
+
+typedef struct PendingRow
+{
+	uint8 hash[SMAM_HASH_LEN];
+	SubTransactionId subid;
+} PendingRow;
+
+/* What this backend's transaction has written to the log so far. */
+typedef struct AuditXact
+{
+	int64 txn; /* from smam.audit_txn_seq */
+	int64 xid; /* top-level full transaction id */
+	int32 nrows;
+	int32 cap;
+	PendingRow *rows;
+	DirectInsert *log;
+	Oid name_role[3]; /* last roles named, and their names */
+	NameData names[3];
+} AuditXact;
+
+/* Per column of an audited table: how its values become JSON. */
+typedef struct ColInfo
+{
+	char *name;
+	Oid typid; /* base type */
+	char kind; /* n number, b bool, j jsonb, J json, t time,
+				* s string, x dropped */
+	bool secret;
+	FmgrInfo out;
+} ColInfo;
+
+/* Per audited table, kept for the session (see table_info). */
+typedef struct TableInfo
+{
+	MemoryContext cxt; /* holds this and everything it points to */
+	Oid relid;
+	int natts;
+	text *qualname;
+	int npk;
+	AttrNumber pk[INDEX_MAX_KEYS];
+	AttrNumber department_att; /* 0 when the table has none */
+	bool holds_offices;		   /* smam.appointment or smam.principal */
+	ColInfo *cols;
+} TableInfo;
+
+/* audit_seal.c */
 extern void smam_audit_init(void);
 extern bool smam_audit_maintenance; /* archiving may delete log rows */
 extern void smam_audit_lock_chain(void);
 extern Oid smam_audit_relid(const char *relname);
 extern int64 smam_audit_current_txn(void);
+extern AuditXact *smam_audit_xact(void);
+extern void smam_audit_remember(AuditXact *x, const uint8 *hash);
+extern DirectInsert *smam_direct_open(Oid relid, int expected_natts);
+extern void smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls);
+extern void smam_direct_close(DirectInsert *d);
+
+/* audit_context.c */
+extern void smam_audit_context_init(void);
+extern char *smam_audit_offices(Oid role);
+extern void smam_audit_client_addr(Datum *value, bool *isnull);
+extern TableInfo *smam_audit_table_info(Relation rel);
 
 #endif /* SMAM_AUDIT_H */

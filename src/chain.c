@@ -1,6 +1,6 @@
 /*
  * chain.c: the canonical serialization and SHA-256 hashing of the audit log
- * (SHA-256 itself is computed here; see smam_hash_begin).
+ * (SHA-256 itself is in sha256.c).
  *
  * Three hashes make the chain (docs/audit.md gives the byte layout):
  *
@@ -24,113 +24,6 @@
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
-
-/*
- * SHA-256 (FIPS 180-4), computed here rather than through OpenSSL's EVP
- * interface: the audit hashes a few hundred bytes per row, where creating
- * and freeing an EVP context costs more than the hashing. The tests check
- * every hash against PostgreSQL's own sha256().
- */
-static const uint32 sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-#define ROTR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void
-sha256_block(uint32 *state, const uint8 *p)
-{
-	uint32 w[64];
-	uint32 a, b, c, d, e, f, g, h;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = ((uint32) p[4 * i] << 24) | ((uint32) p[4 * i + 1] << 16) |
-			   ((uint32) p[4 * i + 2] << 8) | (uint32) p[4 * i + 3];
-	for (int i = 16; i < 64; i++)
-	{
-		uint32 s0 = ROTR32(w[i - 15], 7) ^ ROTR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32 s1 = ROTR32(w[i - 2], 17) ^ ROTR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	a = state[0];
-	b = state[1];
-	c = state[2];
-	d = state[3];
-	e = state[4];
-	f = state[5];
-	g = state[6];
-	h = state[7];
-	for (int i = 0; i < 64; i++)
-	{
-		uint32 t1 = h + (ROTR32(e, 6) ^ ROTR32(e, 11) ^ ROTR32(e, 25)) + ((e & f) ^ (~e & g)) +
-					sha256_k[i] + w[i];
-		uint32 t2 = (ROTR32(a, 2) ^ ROTR32(a, 13) ^ ROTR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-
-		h = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	state[0] += a;
-	state[1] += b;
-	state[2] += c;
-	state[3] += d;
-	state[4] += e;
-	state[5] += f;
-	state[6] += g;
-	state[7] += h;
-}
-
-void
-smam_hash_begin(SmamHash *h, const char *domain)
-{
-	static const uint32 init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-								   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
-	memcpy(h->state, init, sizeof(init));
-	h->length = 0;
-	h->used = 0;
-	smam_hash_raw(h, domain, strlen(domain));
-}
-
-void
-smam_hash_raw(SmamHash *h, const void *data, size_t len)
-{
-	const uint8 *p = (const uint8 *) data;
-
-	h->length += len;
-	if (h->used > 0)
-	{
-		size_t take = Min(len, 64 - h->used);
-
-		memcpy(h->buffer + h->used, p, take);
-		h->used += take;
-		p += take;
-		len -= take;
-		if (h->used < 64)
-			return;
-		sha256_block(h->state, h->buffer);
-		h->used = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(h->state, p);
-	if (len > 0)
-	{
-		memcpy(h->buffer, p, len);
-		h->used = len;
-	}
-}
 
 void
 smam_hash_int64(SmamHash *h, int64 v)
@@ -166,28 +59,6 @@ smam_hash_field(SmamHash *h, const char *data, size_t len)
 	smam_hash_raw(h, lenbuf, 4);
 	if (len > 0)
 		smam_hash_raw(h, data, len);
-}
-
-void
-smam_hash_end(SmamHash *h, uint8 *out)
-{
-	uint64 bits = (uint64) h->length * 8;
-	uint8 pad[72];
-	size_t padlen = (h->used < 56 ? 56 : 120) - h->used;
-
-	memset(pad, 0, sizeof(pad));
-	pad[0] = 0x80;
-	for (int i = 0; i < 8; i++)
-		pad[padlen + i] = (uint8) (bits >> (56 - 8 * i));
-	smam_hash_raw(h, pad, padlen + 8);
-	Assert(h->used == 0);
-	for (int i = 0; i < 8; i++)
-	{
-		out[4 * i] = (uint8) (h->state[i] >> 24);
-		out[4 * i + 1] = (uint8) (h->state[i] >> 16);
-		out[4 * i + 2] = (uint8) (h->state[i] >> 8);
-		out[4 * i + 3] = (uint8) h->state[i];
-	}
 }
 
 static void

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(49);
+SELECT plan(52);
 
 -- The detail and hint of the error a statement raises.
 CREATE FUNCTION pg_temp.refusal_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -251,6 +251,16 @@ RESET ROLE;
 SET ROLE audit_staff;
 SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(1, 'x')$$, '42501', NULL,
                  'a department role cannot archive the log');
+RESET ROLE;
+
+-- ---- SHA-256: the processor's implementation agrees with the portable one ----
+SELECT is((SELECT failures FROM smam.audit_hash_check()), 0,
+          'smam.audit_hash_check(): no failures (FIPS 180-4 examples, every length to 1,100 bytes)');
+SELECT ok((SELECT implementation IN ('x86 SHA extensions', 'portable C') AND cases = 1105
+             FROM smam.audit_hash_check()), 'smam.audit_hash_check() names the implementation in use');
+SET ROLE audit_staff;
+SELECT throws_ok($$SELECT * FROM smam.audit_hash_check()$$, '42501', NULL,
+                 'only the administrator runs the hash check');
 RESET ROLE;
 
 SELECT * FROM finish();

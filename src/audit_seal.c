@@ -1,0 +1,446 @@
+/*
+ * audit_seal.c: the audit log's side of the transaction. The rows the
+ * trigger (audit.c) writes go straight into smam.audit_log and its indexes
+ * with the executor's own routines, without SPI: no query is planned per
+ * row, and no search_path is consulted.
+ *
+ * Nothing shared is touched while the transaction runs: the row hashes are
+ * kept in backend memory, numbered 1..n within the transaction (rows of a
+ * rolled back savepoint are forgotten, so the numbers stay contiguous). At
+ * commit, in the XACT_EVENT_PRE_COMMIT callback, after every deferred
+ * trigger has run, the transaction takes the chain's lock, reads the head
+ * of the chain, and writes one row of smam.audit_seal that links the hash
+ * of its rows to the previous seal. The lock is held until the commit is
+ * done, so the chain's order is the commit order and two writers never
+ * read the same head. That is the only critical section, and its cost does
+ * not depend on the number of rows. docs/audit.md describes the design.
+ */
+#include "smam.h"
+#include "audit.h"
+
+#include <ctype.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/parse_coerce.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "storage/lwlock.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+/* Set while smam.archive_audit_log() removes an exported period. */
+bool smam_audit_maintenance = false;
+
+static AuditXact *xact_state = NULL;
+
+/*
+ * The OIDs of smam's own relations the audit uses, looked up once per
+ * session and forgotten when any of them is invalidated (dropped, say).
+ */
+#define RELID_CACHE 8
+static struct
+{
+	const char *name;
+	Oid relid;
+} relid_cache[RELID_CACHE];
+
+static void
+relid_cache_inval(Datum arg, Oid relid)
+{
+	for (int i = 0; i < RELID_CACHE; i++)
+		if (relid_cache[i].name != NULL && (!OidIsValid(relid) || relid_cache[i].relid == relid))
+		{
+			memset(relid_cache, 0, sizeof(relid_cache));
+			return;
+		}
+}
+
+Oid
+smam_audit_relid(const char *relname)
+{
+	Oid relid;
+	int i;
+
+	for (i = 0; i < RELID_CACHE && relid_cache[i].name != NULL; i++)
+		if (strcmp(relid_cache[i].name, relname) == 0)
+			return relid_cache[i].relid;
+	relid = get_relname_relid(relname, get_namespace_oid("smam", false));
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation smam.%s of the audit log does not exist", relname);
+	if (i < RELID_CACHE)
+	{
+		relid_cache[i].name = relname; /* callers pass string literals */
+		relid_cache[i].relid = relid;
+	}
+	return relid;
+}
+
+/*
+ * The chain's lock. Where smam is in shared_preload_libraries, sealers
+ * serialize on an LWLock (one of SEAL_LOCKS, chosen by database): a
+ * released LWLock goes to whichever waiter runs first, so a sealer that
+ * waits for the CPU does not hold up the others, as a heavyweight lock's
+ * queue would. Otherwise they take a heavyweight object lock on
+ * smam.audit_seal (pg_locks.locktype = 'object'). Either is held from the
+ * reading of the head until the commit is visible.
+ */
+#define SEAL_LOCKS 16
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static bool seal_locks_requested = false;
+static LWLock *seal_lwlock = NULL;	  /* held by this transaction */
+static Oid chain_locked = InvalidOid; /* heavyweight lock held */
+
+static void
+audit_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestNamedLWLockTranche("smam_audit_chain", SEAL_LOCKS);
+}
+
+/*
+ * The heavyweight lock: taken by archiving, and by sealers where smam is
+ * not preloaded. Readers, VACUUM and autovacuum never conflict with it.
+ */
+void
+smam_audit_lock_chain(void)
+{
+	Oid relid = smam_audit_relid("audit_seal");
+
+	LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
+	chain_locked = relid;
+}
+
+static void
+lock_chain_for_seal(void)
+{
+	if (seal_locks_requested)
+	{
+		LWLockPadded *locks = GetNamedLWLockTranche("smam_audit_chain");
+
+		seal_lwlock = &locks[MyDatabaseId % SEAL_LOCKS].lock;
+		LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
+	}
+	else
+		smam_audit_lock_chain();
+}
+
+DirectInsert *
+smam_direct_open(Oid relid, int expected_natts)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ResourceOwner oldowner = CurrentResourceOwner;
+	DirectInsert *d = palloc0(sizeof(DirectInsert));
+
+	/*
+	 * Opened under the top transaction's resource owner, so that a statement
+	 * or savepoint that ends does not take the relation from under us.
+	 */
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		TupleDesc desc;
+
+		d->rel = table_open(relid, RowExclusiveLock);
+		desc = RelationGetDescr(d->rel);
+		if (desc->natts != expected_natts)
+			elog(ERROR, "table %s has %d columns, smam expects %d", RelationGetRelationName(d->rel),
+				 desc->natts, expected_natts);
+		for (int i = 0; i < desc->natts; i++)
+			if (TupleDescAttr(desc, i)->attisdropped)
+				elog(ERROR, "table %s has a dropped column", RelationGetRelationName(d->rel));
+		d->estate = CreateExecutorState();
+		d->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(d->rri, d->rel, 1, NULL, 0);
+		ExecOpenIndices(d->rri, false);
+		d->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return d;
+}
+
+void
+smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
+{
+	TupleTableSlot *slot = d->slot;
+	int natts = slot->tts_tupleDescriptor->natts;
+
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, natts * sizeof(Datum));
+	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
+	ExecStoreVirtualTuple(slot);
+	simple_table_tuple_insert(d->rel, slot);
+	if (d->rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(d->rri, slot, d->estate, false, false, NULL, NIL));
+	ExecClearTuple(slot);
+	ResetPerTupleExprContext(d->estate);
+}
+
+void
+smam_direct_close(DirectInsert *d)
+{
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	ExecDropSingleTupleTableSlot(d->slot);
+	ExecCloseIndices(d->rri);
+	table_close(d->rel, NoLock);
+	FreeExecutorState(d->estate);
+	CurrentResourceOwner = oldowner;
+}
+
+AuditXact *
+smam_audit_xact(void)
+{
+	AuditXact *x;
+
+	if (xact_state != NULL)
+		return xact_state;
+	x = MemoryContextAllocZero(TopTransactionContext, sizeof(AuditXact));
+	x->cap = 64;
+	x->rows = MemoryContextAlloc(TopTransactionContext, x->cap * sizeof(PendingRow));
+	x->txn = nextval_internal(smam_audit_relid("audit_txn_seq"), false);
+	x->xid = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
+	x->log = smam_direct_open(smam_audit_relid("audit_log"), AL_NATTS);
+	xact_state = x;
+	return x;
+}
+
+/* Remember the hash of a row just written, for the seal at commit. */
+void
+smam_audit_remember(AuditXact *x, const uint8 *hash)
+{
+	if (x->nrows == x->cap)
+	{
+		x->cap *= 2;
+		x->rows = repalloc_huge(x->rows, (Size) x->cap * sizeof(PendingRow));
+	}
+	memcpy(x->rows[x->nrows].hash, hash, SMAM_HASH_LEN);
+	x->rows[x->nrows].subid = GetCurrentSubTransactionId();
+	x->nrows++;
+}
+
+/* ---- sealing at commit ---- */
+
+/*
+ * The head of the chain: the last seal, else the last checkpoint, else the
+ * origin (position 0, 32 zero bytes). Read with SnapshotSelf under the
+ * chain's lock: every earlier sealer has committed by then, and this read
+ * sees their seals whatever the transaction's isolation level.
+ */
+static bool
+read_last(Relation heap, Relation idx, int hash_att, int64 *position, uint8 *hash)
+{
+	SysScanDesc scan = systable_beginscan_ordered(heap, idx, SnapshotSelf, 0, NULL);
+	HeapTuple tup = systable_getnext_ordered(scan, BackwardScanDirection);
+	bool found = HeapTupleIsValid(tup);
+
+	if (found)
+	{
+		bool n1, n2;
+		Datum pos = heap_getattr(tup, 1, RelationGetDescr(heap), &n1);
+		Datum h = heap_getattr(tup, hash_att, RelationGetDescr(heap), &n2);
+
+		if (n1 || n2 || !smam_hash_from_bytea(h, hash))
+			elog(ERROR, "the head of the audit chain is damaged");
+		*position = DatumGetInt64(pos);
+	}
+	systable_endscan_ordered(scan);
+	return found;
+}
+
+/* The primary key index among those a DirectInsert has open. */
+static Relation
+direct_pkey(DirectInsert *d)
+{
+	Oid pk = RelationGetPrimaryKeyIndex(d->rel);
+
+	for (int i = 0; i < d->rri->ri_NumIndices; i++)
+		if (RelationGetRelid(d->rri->ri_IndexRelationDescs[i]) == pk)
+			return d->rri->ri_IndexRelationDescs[i];
+	elog(ERROR, "table %s has no primary key", RelationGetRelationName(d->rel));
+	return NULL;
+}
+
+static void
+read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint8 *hash)
+{
+	*position = 0;
+	memset(hash, 0, SMAM_HASH_LEN);
+	if (read_last(seal->rel, direct_pkey(seal), AS_HASH + 1, position, hash))
+		return;
+	/* No seal: the log begins at the last checkpoint, if any. */
+	read_last(cp, cpidx, 2, position, hash);
+}
+
+static void
+seal_transaction(AuditXact *x)
+{
+	uint8 *hashes;
+	uint8 txn_hash[SMAM_HASH_LEN];
+	uint8 prev[SMAM_HASH_LEN];
+	uint8 seal_hash[SMAM_HASH_LEN];
+	int64 head;
+	TimestampTz sealed_at;
+	DirectInsert *d;
+	Relation cp, cpidx;
+	Datum values[AS_NATTS];
+	bool nulls[AS_NATTS];
+
+	/* Everything that needs no shared state is done before the lock. */
+	hashes = palloc_extended((Size) x->nrows * SMAM_HASH_LEN, MCXT_ALLOC_HUGE);
+	for (int i = 0; i < x->nrows; i++)
+		memcpy(hashes + (Size) i * SMAM_HASH_LEN, x->rows[i].hash, SMAM_HASH_LEN);
+	smam_audit_txn_hash(x->txn, hashes, x->nrows, txn_hash);
+	pfree(hashes);
+	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+	cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
+
+	/* The critical section: from here to the end of the commit. */
+	lock_chain_for_seal();
+	read_head(d, cp, cpidx, &head, prev);
+	sealed_at = GetCurrentTimestamp();
+	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
+	memset(nulls, false, sizeof(nulls));
+	values[AS_POSITION] = Int64GetDatum(head + 1);
+	values[AS_TXN] = Int64GetDatum(x->txn);
+	values[AS_XID] = Int64GetDatum(x->xid);
+	values[AS_ROWS] = Int64GetDatum(x->nrows);
+	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(txn_hash));
+	values[AS_SEALED_AT] = TimestampTzGetDatum(sealed_at);
+	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
+	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
+	smam_direct_insert(d, values, nulls);
+	smam_direct_close(d);
+	index_close(cpidx, AccessShareLock);
+	table_close(cp, AccessShareLock);
+}
+
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	AuditXact *x = xact_state;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (x == NULL)
+				return;
+			smam_direct_close(x->log);
+			x->log = NULL;
+			if (x->nrows > 0)
+				seal_transaction(x);
+			xact_state = NULL;
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (x == NULL)
+				return;
+			if (x->nrows > 0)
+				smam_refuse(
+					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
+					"a transaction that changed smam's tables cannot be prepared",
+					"Its audit rows are sealed into the chain at commit, which a prepared "
+					"transaction would hold open.",
+					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
+			smam_direct_close(x->log);
+			xact_state = NULL;
+			break;
+		case XACT_EVENT_COMMIT:
+
+			/*
+			 * The commit is visible to every snapshot from here on, so the
+			 * next sealer may read the head: let it go now rather than
+			 * after the rest of the transaction's cleanup.
+			 */
+			if (seal_lwlock != NULL)
+				LWLockRelease(seal_lwlock);
+			seal_lwlock = NULL;
+			if (OidIsValid(chain_locked))
+				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
+			chain_locked = InvalidOid;
+			xact_state = NULL;
+			break;
+		default:
+			/* Abort, or prepared: memory, relations and locks go with it. */
+			seal_lwlock = NULL;
+			chain_locked = InvalidOid;
+			xact_state = NULL;
+			break;
+	}
+}
+
+static void
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+					   void *arg)
+{
+	AuditXact *x = xact_state;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB || x == NULL)
+		return;
+
+	/*
+	 * The rows written since the savepoint are gone with it; every row
+	 * written while it was open has a subtransaction id at least its own,
+	 * and they are the last ones written.
+	 */
+	while (x->nrows > 0 && x->rows[x->nrows - 1].subid >= mySubid)
+		x->nrows--;
+}
+
+/* The transaction number of this backend's unsealed rows, or -1. */
+int64
+smam_audit_current_txn(void)
+{
+	return xact_state ? xact_state->txn : -1;
+}
+
+void
+smam_audit_init(void)
+{
+	RegisterXactCallback(audit_xact_callback, NULL);
+	RegisterSubXactCallback(audit_subxact_callback, NULL);
+	smam_audit_context_init();
+	CacheRegisterRelcacheCallback(relid_cache_inval, (Datum) 0);
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = audit_shmem_request;
+		seal_locks_requested = true;
+	}
+}
