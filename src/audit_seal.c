@@ -61,6 +61,8 @@
 /* Set while smam.archive_audit_log() removes an exported period. */
 bool smam_audit_maintenance = false;
 
+PG_FUNCTION_INFO_V1(smam_audit_head_forget);
+
 static AuditXact *xact_state = NULL;
 
 /*
@@ -120,12 +122,92 @@ static bool seal_locks_requested = false;
 static LWLock *seal_lwlock = NULL;	  /* held by this transaction */
 static Oid chain_locked = InvalidOid; /* heavyweight lock held */
 
+/*
+ * The head of the chain, kept in shared memory beside each of the locks
+ * where smam is preloaded, so that a sealer need not look it up in
+ * smam.audit_seal inside its critical section. A slot is written only by
+ * a sealer holding its lock, once its commit is visible; it names the
+ * database and the smam.audit_seal it describes. It is forgotten (and the
+ * next sealer reads the table) when a transaction that took the lock to
+ * seal aborts, and at the commit of any transaction that wrote to
+ * smam.audit_seal or smam.audit_checkpoint other than by sealing (a
+ * restore's COPY, archiving: the statement trigger smam.audit_head_forget).
+ */
+typedef struct ChainHead
+{
+	Oid dbid;
+	Oid relid; /* that database's smam.audit_seal */
+	bool valid;
+	int64 position;
+	uint8 hash[SMAM_HASH_LEN];
+} ChainHead;
+
+static ChainHead *chain_heads = NULL; /* SEAL_LOCKS of them */
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* This transaction's part in it. */
+static struct
+{
+	bool sealed; /* holds the lock with a seal written: publish at commit */
+	bool forget; /* wrote to the chain's tables otherwise: forget at commit */
+	Oid relid;
+	int64 position;
+	uint8 hash[SMAM_HASH_LEN];
+} my_head;
+
 static void
 audit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestNamedLWLockTranche("smam_audit_chain", SEAL_LOCKS);
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ChainHead) * SEAL_LOCKS));
+}
+
+static void
+audit_shmem_startup(void)
+{
+	bool found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	chain_heads = ShmemInitStruct("smam audit chain heads", sizeof(ChainHead) * SEAL_LOCKS, &found);
+	if (!found)
+		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_LOCKS);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static ChainHead *
+head_slot(void)
+{
+	return chain_heads ? &chain_heads[MyDatabaseId % SEAL_LOCKS] : NULL;
+}
+
+/* The cached head for this database's smam.audit_seal, or NULL; under the lock. */
+static ChainHead *
+cached_head(Oid seal_relid)
+{
+	ChainHead *h = head_slot();
+
+	if (h != NULL && h->valid && h->dbid == MyDatabaseId && h->relid == seal_relid)
+		return h;
+	return NULL;
+}
+
+/* Forget this database's cached head: at abort, where the lock is gone. */
+static void
+forget_head_now(void)
+{
+	ChainHead *h = head_slot();
+	LWLockPadded *locks;
+
+	if (h == NULL)
+		return;
+	locks = GetNamedLWLockTranche("smam_audit_chain");
+	LWLockAcquire(&locks[MyDatabaseId % SEAL_LOCKS].lock, LW_EXCLUSIVE);
+	h->valid = false;
+	LWLockRelease(&locks[MyDatabaseId % SEAL_LOCKS].lock);
 }
 
 /*
@@ -318,7 +400,7 @@ seal_transaction(AuditXact *x)
 	int64 head;
 	TimestampTz sealed_at;
 	DirectInsert *d;
-	Relation cp, cpidx;
+	ChainHead *cached;
 	Datum values[AS_NATTS];
 	bool nulls[AS_NATTS];
 
@@ -329,12 +411,33 @@ seal_transaction(AuditXact *x)
 	smam_audit_txn_hash(x->txn, hashes, x->nrows, txn_hash);
 	pfree(hashes);
 	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
-	cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
-	cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
 
 	/* The critical section: from here to the end of the commit. */
 	lock_chain_for_seal();
-	read_head(d, cp, cpidx, &head, prev);
+	cached = my_head.forget ? NULL : cached_head(RelationGetRelid(d->rel));
+	if (cached != NULL)
+	{
+		head = cached->position;
+		memcpy(prev, cached->hash, SMAM_HASH_LEN);
+	}
+	else
+	{
+		Relation cp, cpidx;
+
+		/*
+		 * Read the head from the tables. Their locks are taken before the
+		 * chain's (no LWLock is held while waiting for a heavyweight lock).
+		 */
+		if (seal_lwlock != NULL)
+			LWLockRelease(seal_lwlock);
+		cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+		cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
+		if (seal_lwlock != NULL)
+			LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
+		read_head(d, cp, cpidx, &head, prev);
+		index_close(cpidx, AccessShareLock);
+		table_close(cp, AccessShareLock);
+	}
 	sealed_at = GetCurrentTimestamp();
 	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
 	memset(nulls, false, sizeof(nulls));
@@ -348,8 +451,10 @@ seal_transaction(AuditXact *x)
 	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
 	smam_direct_insert(d, values, nulls);
 	smam_direct_close(d);
-	index_close(cpidx, AccessShareLock);
-	table_close(cp, AccessShareLock);
+	my_head.sealed = true;
+	my_head.relid = RelationGetRelid(d->rel);
+	my_head.position = head + 1;
+	memcpy(my_head.hash, seal_hash, SMAM_HASH_LEN);
 }
 
 static void
@@ -360,6 +465,9 @@ audit_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
+			/* Wrote to the chain's tables: hold the lock until forgotten. */
+			if (my_head.forget && x == NULL && chain_heads != NULL)
+				lock_chain_for_seal();
 			if (x == NULL)
 				return;
 			smam_direct_close(x->log);
@@ -369,6 +477,9 @@ audit_xact_callback(XactEvent event, void *arg)
 			xact_state = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			if (my_head.forget)
+				forget_head_now();
+			my_head.forget = false;
 			if (x == NULL)
 				return;
 			if (x->nrows > 0)
@@ -389,8 +500,23 @@ audit_xact_callback(XactEvent event, void *arg)
 			 * after the rest of the transaction's cleanup.
 			 */
 			if (seal_lwlock != NULL)
+			{
+				ChainHead *h = head_slot();
+
+				if (my_head.forget)
+					h->valid = false;
+				else if (my_head.sealed)
+				{
+					h->dbid = MyDatabaseId;
+					h->relid = my_head.relid;
+					h->position = my_head.position;
+					memcpy(h->hash, my_head.hash, SMAM_HASH_LEN);
+					h->valid = true;
+				}
 				LWLockRelease(seal_lwlock);
+			}
 			seal_lwlock = NULL;
+			my_head.sealed = my_head.forget = false;
 			if (OidIsValid(chain_locked))
 				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
 			chain_locked = InvalidOid;
@@ -398,6 +524,9 @@ audit_xact_callback(XactEvent event, void *arg)
 			break;
 		default:
 			/* Abort, or prepared: memory, relations and locks go with it. */
+			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
+				forget_head_now(); /* the failure may have been a stale head */
+			my_head.sealed = my_head.forget = false;
 			seal_lwlock = NULL;
 			chain_locked = InvalidOid;
 			xact_state = NULL;
@@ -441,6 +570,23 @@ smam_audit_init(void)
 	{
 		prev_shmem_request_hook = shmem_request_hook;
 		shmem_request_hook = audit_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = audit_shmem_startup;
 		seal_locks_requested = true;
 	}
+}
+
+/*
+ * smam.audit_head_forget() RETURNS trigger: AFTER INSERT OR DELETE FOR EACH
+ * STATEMENT on smam.audit_seal and smam.audit_checkpoint. Sealing writes
+ * them without firing triggers; anything else that does (a restore's COPY,
+ * archiving) makes the chain's cached head forgotten when it commits.
+ */
+Datum
+smam_audit_head_forget(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "smam_audit_head_forget: not called by trigger manager");
+	my_head.forget = true;
+	return PointerGetDatum(NULL);
 }

@@ -106,6 +106,15 @@ CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON smam.audit_seal
   FOR EACH ROW EXECUTE FUNCTION smam.audit_log_guard();
 CREATE TRIGGER audit_log_guard_truncate BEFORE TRUNCATE ON smam.audit_seal
   FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_log_guard();
+-- Sealing writes the chain's tables without firing triggers; any other
+-- writer (a restore's COPY, archiving) makes the chain's cached head be
+-- forgotten at its commit (src/audit_seal.c).
+CREATE FUNCTION smam.audit_head_forget() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'smam_audit_head_forget';
+CREATE TRIGGER audit_head_forget AFTER INSERT OR DELETE ON smam.audit_seal
+  FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_head_forget();
+CREATE TRIGGER audit_head_forget AFTER INSERT OR DELETE ON smam.audit_checkpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_head_forget();
 CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON smam.audit_checkpoint
   FOR EACH ROW EXECUTE FUNCTION smam.audit_log_guard();
 CREATE TRIGGER audit_log_guard_truncate BEFORE TRUNCATE ON smam.audit_checkpoint

@@ -4,7 +4,8 @@
 # with triggers disabled (an edited row, a deleted row, a swapped pair of
 # rows and of seals, an altered seal, a forged row, a truncated tail
 # against a saved digest, the whole history rewritten and its chain
-# recomputed); pg_dump and restore into new databases; archiving behind a
+# recomputed, a seal slipped in behind the server's cached head of the chain);
+# pg_dump and restore into new databases; archiving behind a
 # checkpoint.
 use strict;
 use warnings;
@@ -187,17 +188,43 @@ is(sql('SELECT holds, seq FROM smam.verify_audit_log()'), 't|12', 'the chain con
 is(sql(q{SELECT archived_by, note FROM smam.audit_checkpoint}), 'c_admin|exported to audit-period-1.csv',
    'the checkpoint says who archived and where the export is');
 
+# ---- a seal slipped in with triggers off: the server's cached head is stale ----
+# The server keeps the head of the chain in shared memory. A seal inserted
+# behind its back makes the next commit fail on the duplicate position; the
+# failed commit makes the server forget the head, and the next commit reads
+# it from the table and links to the forged seal, which verification shows.
+sql(q{SET session_replication_role = replica;
+      INSERT INTO smam.audit_seal (seq, txn, xid, rows, txn_hash, sealed_at, prev_hash, hash)
+      SELECT seq + 1, -1, xid, 0, txn_hash, sealed_at, hash, hash
+        FROM smam.audit_seal ORDER BY seq DESC LIMIT 1});
+($rc, $out, $err) = $node->psql('postgres',
+    q{UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department 5'});
+like($err, qr/duplicate key value violates unique constraint "audit_seal_pkey"/,
+     'the commit after a seal was slipped in fails on the position the server expected to be free');
+sql(q{UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department 5'});
+is(sql('SELECT holds, seq, problem FROM smam.verify_audit_log()'),
+   'f|13|seal 13 does not match its hash: it was altered',
+   'the next commit reads the head from the table; verification finds the forged seal');
+
 # ---- the whole history rewritten and its chain recomputed ----
 my ($d_last) = sql('SELECT digest FROM smam.audit_digest()');
 sql(q{SET session_replication_role = replica;
     DELETE FROM smam.audit_log; DELETE FROM smam.audit_seal;
     UPDATE smam.audit_checkpoint SET note = 'nothing to see'; });
+# The server still holds the old head of the chain in shared memory: a seal
+# written now would continue from it, and the gap would show.
+sql(q{UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department 1'});
+is(sql('SELECT holds, seq, problem FROM smam.verify_audit_log()'), 'f|5|seal 5 is missing: the chain goes from 4 to 15',
+     'after seals are deleted with triggers off, the next seal continues from the head the server remembers');
+sql(q{SET session_replication_role = replica; DELETE FROM smam.audit_log; DELETE FROM smam.audit_seal;});
+$node->restart;
 sql("UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department $_'") for 1 .. 3;
 sql("UPDATE smam.department SET application = 'voluntary' WHERE name_en = 'Chain Department $_'") for 1 .. 5;
-is(sql('SELECT holds, seq FROM smam.verify_audit_log()'), 't|12',
+sql("UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department $_'") for 1 .. 2;
+is(sql('SELECT holds, seq FROM smam.verify_audit_log()'), 't|14',
    'a superuser who rewrites the history with the chain recomputed passes verify_audit_log() alone');
 is(sql("SELECT holds, seq, problem FROM smam.verify_audit_log('$d_last')"),
-   'f|12|the chain at position 12 differs from the digest: the log at or before it was rewritten',
+   'f|14|the chain at position 14 differs from the digest: the log at or before it was rewritten',
    'but not against a digest kept elsewhere');
 
 done_testing();
