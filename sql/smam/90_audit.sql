@@ -38,7 +38,7 @@ CREATE TABLE smam.audit_log (
 -- ranges at almost no cost: rows arrive in time order, which a BRIN index
 -- summarizes per block range.
 CREATE INDEX audit_log_object_idx ON smam.audit_log USING hash (row_key);
-CREATE INDEX audit_log_time_idx ON smam.audit_log USING brin (tx_time);
+CREATE INDEX audit_log_time_idx ON smam.audit_log USING brin (tx_time) WITH (autosummarize = on);
 COMMENT ON TABLE smam.audit_log IS
   'One row per changed row of every smam table (trigger smam.audit); never updated or deleted';
 COMMENT ON COLUMN smam.audit_log.txn IS 'Transaction number of the log (smam.audit_txn_seq); its seal is in smam.audit_seal';
