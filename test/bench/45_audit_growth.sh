@@ -64,6 +64,7 @@ measure() {
   psql_db -c "VACUUM ANALYZE smam.account" -c "VACUUM ANALYZE smam.audit_log" -c "VACUUM ANALYZE smam.audit_seal"
   eval "${tag}_tps=\$(pgb tps 2 \"UPDATE smam.account SET purpose = 'p ' || :client_id || ' ' || random() WHERE id = :id;\")"
   eval "${tag}_hist=\$(pgb latency 1 \"SELECT count(*) FROM smam.history('smam.account', :id::text);\")"
+  eval "${tag}_hist_rows=\$(psql_db -c \"SELECT count(*) FROM smam.history('smam.account', '50000')\")"
   eval "${tag}_digest=\$(pgb latency 1 \"SELECT digest FROM smam.audit_digest();\")"
   eval "${tag}_txnrows=\$(pgb latency 1 \"$txn_rows_sql\")"
 }
@@ -95,7 +96,9 @@ echo "single-row updates, TPS, at the end: $end_tps"
 echo "ratio TPS end / start: $(ratio "$end_tps" "$start_tps")"
 echo "smam.history() of one account, ms, at the start: $start_hist"
 echo "smam.history() of one account, ms, at the end: $end_hist"
+echo "smam.history() rows of one account at the start: $start_hist_rows; at the end: $end_hist_rows"
 echo "ratio history latency end / start: $(ratio "$end_hist" "$start_hist")"
+echo "ratio history latency per row returned, end / start: $(awk -v a="$end_hist" -v b="$start_hist" -v ra="$end_hist_rows" -v rb="$start_hist_rows" 'BEGIN { printf "%.2f", (a / ra) / (b / rb) }')"
 echo "smam.audit_digest(), ms, at the start: $start_digest"
 echo "smam.audit_digest(), ms, at the end: $end_digest"
 echo "ratio digest latency end / start: $(ratio "$end_digest" "$start_digest")"
@@ -114,7 +117,9 @@ read -r holds checked ms < <(psql_db -F ' ' -c '\timing on' -c "SELECT holds, ro
 echo "verify_audit_log over the whole log: holds $holds, rows checked $checked, ms $ms"
 echo "verify_audit_log, rows per second: $(awk -v r="$checked" -v t="$ms" 'BEGIN { printf "%d", r / (t / 1000) }')"
 
-half=$(psql_db -c "SELECT max(seq) / 2 FROM smam.audit_seal")
+# The seal at which half the rows are behind.
+half=$(psql_db -c "SELECT seq FROM (SELECT seq, sum(rows) OVER (ORDER BY seq) AS upto FROM smam.audit_seal) s
+                    WHERE upto >= (SELECT sum(rows) / 2 FROM smam.audit_seal) ORDER BY seq LIMIT 1")
 read -r seals archived ms < <(psql_db -F ' ' -c '\timing on' \
   -c "SET ROLE bench_growth_admin; SELECT seals_archived, rows_archived FROM smam.archive_audit_log($half, 'exported by the benchmark')" \
   | sed 's/^Time: \([0-9.]*\) ms.*/\1/' | tr '\n' ' ') || true
