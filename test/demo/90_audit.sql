@@ -13,8 +13,10 @@ SELECT seq, changed_at, actor, operation, column_name, old_value, new_value
   FROM smam.audit_change WHERE table_name = 'smam.department' AND row_key = :'dept'::text
  ORDER BY seq, ordinal, column_name;
 
--- The chain holds; keep its digest somewhere else.
+-- The chain holds; keep its digest somewhere else. Hashes run on the processor's
+-- SHA extensions where it has them.
 SELECT * FROM smam.verify_audit_log();
+SELECT * FROM smam.audit_hash_check();
 SELECT digest FROM smam.audit_digest() \gset
 \echo :digest
 
