@@ -64,6 +64,7 @@ bool smam_audit_maintenance = false;
 PG_FUNCTION_INFO_V1(smam_audit_head_forget);
 
 static AuditXact *xact_state = NULL;
+static DirectInsert *seal_open = NULL; /* smam.audit_seal, written at PRE_COMMIT */
 
 /*
  * The OIDs of smam's own relations the audit uses, looked up once per
@@ -450,7 +451,7 @@ seal_transaction(AuditXact *x)
 	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
 	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
 	smam_direct_insert(d, values, nulls);
-	smam_direct_close(d);
+	seal_open = d; /* closed after the lock is released */
 	my_head.sealed = true;
 	my_head.relid = RelationGetRelid(d->rel);
 	my_head.position = head + 1;
@@ -517,6 +518,9 @@ audit_xact_callback(XactEvent event, void *arg)
 			}
 			seal_lwlock = NULL;
 			my_head.sealed = my_head.forget = false;
+			if (seal_open != NULL)
+				smam_direct_close(seal_open);
+			seal_open = NULL;
 			if (OidIsValid(chain_locked))
 				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
 			chain_locked = InvalidOid;
@@ -527,6 +531,7 @@ audit_xact_callback(XactEvent event, void *arg)
 			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
 				forget_head_now(); /* the failure may have been a stale head */
 			my_head.sealed = my_head.forget = false;
+			seal_open = NULL;
 			seal_lwlock = NULL;
 			chain_locked = InvalidOid;
 			xact_state = NULL;
