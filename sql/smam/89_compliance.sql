@@ -252,13 +252,15 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     -- (two branches, so that the history is searched only for the
     -- accounts that moved after the moment).
     acc AS MATERIALIZED (
-      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+      SELECT a.id, a.department_id, a.platform, a.url,
+             CASE WHEN a.plan_attached_at > at THEN NULL ELSE a.plan_id END AS plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
              a.stage, a.stage_changed_at AS stage_since
         FROM smam.account a
        WHERE a.created_at <= at AND a.stage_changed_at <= at
       UNION ALL
-      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+      SELECT a.id, a.department_id, a.platform, a.url,
+             CASE WHEN a.plan_attached_at > at THEN NULL ELSE a.plan_id END AS plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
              h.to_stage, h.moved_at
         FROM smam.account a
