@@ -7,7 +7,7 @@
 -- that clears (now, and not as of before).
 BEGIN;
 \ir _setup.psql
-SELECT plan(37);
+SELECT plan(38);
 
 -- A second department's own staff, so that it has an approved plan of its own.
 \o /dev/null
@@ -17,6 +17,20 @@ SELECT tap.val('t_admin', format($$SELECT smam.appoint('t_staff2', 'department_s
 SELECT tap.val('t_staff2', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p', 'l')$$, :d2)) AS s2 \gset
 SELECT tap.val('t_other', format('SELECT smam.approve_strategy(%s)', :s2));
 \o
+-- The DETAIL of a refusal.
+CREATE FUNCTION pg_temp.detail(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  d text;
+BEGIN
+  EXECUTE format('SET ROLE %I', who);
+  EXECUTE q;
+  RESET ROLE;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN d;
+END
+$$;
 SELECT tap.approved_plan(:d1) AS p1 \gset
 SELECT tap.approved_plan(:d1) AS p3 \gset
 SELECT tap.val('t_staff', format($$SELECT smam.draft_plan(%s, 'Draft', 'b', 'r', 'r', 'r', 'm', 'p', 'c')$$, :d1)) AS pdraft \gset
@@ -59,6 +73,8 @@ SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %
   'a plan that does not cover the account''s platform is refused');
 SELECT matches(tap.message('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :fb, :p1)),
   'does not cover platform facebook', '... the message names the platform');
+SELECT matches(pg_temp.detail('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :fb, :p1)),
+  'has no Privacy Impact Assessment for facebook\. This enforces requirement 6\.1\.2', '... and so does the detail');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, 987654)', :a)), '23503 6.1.2',
   'a plan that does not exist is refused');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, NULL)', :a)), '22023 6.1.2',
