@@ -25,5 +25,30 @@ SELECT smam.public_index_feed('es');
 SELECT count(*) FROM smam.account;
 SELECT count(*) FROM smam.compliance_summary;
 RESET ROLE;
+-- The feeds are written in C (src/feed.c); they say exactly what their SQL
+-- description (smam.feed_cells, aggregated in the published order) says,
+-- byte for byte, also for names that try the escaping and the order: case,
+-- accents, quotes, a backslash, a line break, a tab, an emoji.
+SELECT smam.add_department('agence des essais', 'Agence des essais') AS lower \gset
+SELECT count(smam.onboard_account(d, p, u, n_en, n_fr, l::smam.official_language, 'listed', NULL, '2026-06-03'))
+  FROM (VALUES (:lower, 'x', 'https://x.com/Zebre', E'z\u00e8bre \\ "q"\nline', 'Z\u00e8bre', 'english'),
+               (:lower, 'x', 'https://x.com/Ecole', E'\u00c9cole\tonglet', NULL, 'bilingual'),
+               (:lower, 'x', 'https://x.com/ecole2', 'ecole', E'\u00e9cole \U0001F600', 'french'),
+               (:other, 'x', 'https://x.com/Abc', 'abc', 'ABC', 'bilingual')) v(d, p, u, n_en, n_fr, l);
+CREATE FUNCTION pg_temp.feed_described(lang text) RETURNS json LANGUAGE sql AS $$
+  SELECT json_build_object('aaData', coalesce((
+    SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
+                                                  i.platform, i.url, i.official_language))
+                    ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
+                             CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
+                                  ELSE coalesce(i.account_en, i.account_fr) END, i.url)
+      FROM smam.public_index i), '[]'::json))
+$$;
+SELECT l, smam.public_index_feed_json(l)::text = pg_temp.feed_described(l)::text AS json_text_identical,
+       smam.public_index_feed(l) = pg_temp.feed_described(l)::jsonb AS jsonb_identical,
+       json_array_length(smam.public_index_feed_json(l) -> 'aaData') AS entries
+  FROM unnest(ARRAY['en', 'fr']) l;
+SELECT smam.public_index_feed_json('fr') -> 'aaData' -> 0 AS first_french_entry;
+SELECT smam.public_index_feed(NULL);
 DROP EXTENSION smam;
 DROP ROLE pi_public;

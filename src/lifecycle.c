@@ -28,6 +28,12 @@
  *   planning       -> disposed        head of communications or entity
  *                                     official; the reason (stage_note)
  *
+ * The address and the plan are settled in planning. The one exception:
+ * the head of communications (or designate) attaches an approved, complete
+ * plan of the department, with a PIA for the platform, to an account that
+ * left planning without one (onboarded, or moved while enforcement was off);
+ * smam sets plan_attached_at. See guard_plan_attachment().
+ *
  * A configuration change of a live account (implementation, evaluation)
  * needs an accepted configuration submission proposing exactly it, and must
  * meet the specifications. Every move is appended to smam.stage_history.
@@ -673,7 +679,7 @@ guard_insert(HeapTuple tup, TupleDesc desc)
 
 static const char *const immutable_columns[] = {
 	"id", "department_id", "platform", "onboarded", "onboarded_reason", "created_by",
-	"created_at", "stage_changed_at", "listed_on", NULL
+	"created_at", "stage_changed_at", "listed_on", "plan_attached_at", NULL
 };
 
 static const char *const entity[] = {"entity_official", NULL};
@@ -684,6 +690,104 @@ static bool
 arrow(const char *from, const char *to, const char *a, const char *b)
 {
 	return strcmp(from, a) == 0 && strcmp(to, b) == 0;
+}
+
+/*
+ * Attaching an implementation plan to an account past planning that has
+ * none (6.1.2): onboarded accounts come without one, and plan_id is
+ * otherwise settled in planning. Always enforced, whatever smam.enforced()
+ * says: the attachment is the remedy for the missing plan, and a plan that
+ * does not qualify remedies nothing. The head of communications (or
+ * designate) of the account's department attaches an approved, complete
+ * plan of that department with a PIA for the account's platform; smam
+ * records when (plan_attached_at), so that the compliance of an earlier
+ * moment still sees the account without a plan.
+ */
+static HeapTuple
+guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
+{
+	char	   *plan = col_text(tup, desc, "plan_id");
+	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	char	   *dept,
+			   *status,
+			   *missing,
+			   *pia;
+	bool		covers;
+	const char *names[1] = {"plan_attached_at"};
+	Datum		vals[1];
+	bool		nulls[1] = {false};
+
+	if (moving)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("attach the plan and move account %lld separately", (long long) m->account),
+					NULL, "Attach the plan with smam.attach_implementation_plan(), then make the move.");
+	if (strcmp(m->from, "disposition") == 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("account %lld is being disposed of; no plan is attached to it",
+								(long long) m->account),
+					"An implementation plan is attached to an account that is still to be managed.",
+					"Finish the disposition, or plan a new account under the plan.");
+	if (!holds(m, "head_of_communications", false))
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+					smam_format("role \"%s\" may not attach an implementation plan to account %lld",
+								m->who, (long long) m->account),
+					smam_format("The head of communications (or designate) of department %lld approves accounts based on implementation plans, held at the moment of the change.",
+								(long long) m->dept),
+					"Ask the department's head of communications or a designate.");
+
+	values[0] = Int64GetDatum(pg_strtoint64(plan));
+	values[1] = CStringGetTextDatum(m->platform);
+	values[2] = TimestampTzGetDatum(m->at);
+	/* FOR SHARE: an edit voiding the approval waits for this, or is seen. */
+	smam_spi_privileged("SELECT p.department_id::pg_catalog.text, p.status::pg_catalog.text,"
+						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
+						"       smam.plan_pia_problem(p.id, $2, smam.today($3)),"
+						"       EXISTS (SELECT 1 FROM smam.plan_platform pp WHERE pp.plan_id OPERATOR(pg_catalog.=) p.id"
+						"                  AND pp.platform OPERATOR(pg_catalog.=) $2)"
+						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
+						"   FOR SHARE OF p",
+						3, types, values, NULL, false, 0);
+	if (SPI_processed == 0)
+		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
+					smam_format("implementation plan %s does not exist", plan),
+					NULL, "Name one of the department's implementation plans (smam.implementation_plan).");
+	dept = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	missing = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	pia = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	covers = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5), "t") == 0;
+
+	if (pg_strtoint64(dept) != m->dept)
+		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
+					smam_format("implementation plan %s is not a plan of department %lld", plan,
+								(long long) m->dept),
+					smam_format("It is a plan of department %s; an account is approved on its own department's plan.", dept),
+					"Name one of the department's implementation plans.");
+	if (strcmp(status, "approved") != 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("implementation plan %s is not approved", plan),
+					smam_format("The plan is %s; accounts are approved based on approved implementation plans.", status),
+					"Ask the head of communications or a designate to approve it with smam.approve_plan().");
+	if (!is_blank(missing))
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("implementation plan %s is incomplete", plan),
+					smam_format("It lacks: %s.", missing),
+					"Complete the plan with smam.revise() and smam.plan_pia(), then have it approved again.");
+	if (!covers)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("implementation plan %s does not cover platform %s", plan, m->platform),
+					pia,
+					"Add the platform to the plan with its PIA (smam.plan_pia()), have the plan approved again, then attach it.");
+	if (pia != NULL)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("implementation plan %s has no current privacy impact assessment for %s",
+								plan, m->platform),
+					pia,
+					"Record the plan's completed PIA, or its reliance on a current model PIA, with smam.plan_pia().");
+
+	vals[0] = TimestampTzGetDatum(m->at);
+	return set_columns(tup, desc, 1, names, vals, nulls);
 }
 
 static HeapTuple
@@ -718,9 +822,18 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 					"The life cycle of a disposed account is over; it is kept for the record.",
 					"Plan a new account if one is needed again.");
 
-	/* What the account is: address and plan, settled in planning. */
-	if (!same_column(&rows, "url") || !same_column(&rows, "url_key") ||
-		!same_column(&rows, "handle") || !same_column(&rows, "plan_id"))
+	/*
+	 * What the account is: address and plan, settled in planning; the one
+	 * exception is attaching a plan to an account that left planning without
+	 * one (onboarded, or moved on while enforcement was off).
+	 */
+	if (strcmp(from, "planning") != 0 &&
+		same_column(&rows, "url") && same_column(&rows, "url_key") && same_column(&rows, "handle") &&
+		!same_column(&rows, "plan_id") &&
+		col_text(oldtup, desc, "plan_id") == NULL && col_text(tup, desc, "plan_id") != NULL)
+		tup = guard_plan_attachment(&m, tup, desc, moving);
+	else if (!same_column(&rows, "url") || !same_column(&rows, "url_key") ||
+			 !same_column(&rows, "handle") || !same_column(&rows, "plan_id"))
 	{
 		if (strcmp(from, "planning") != 0)
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",

@@ -31,6 +31,7 @@ CREATE TABLE smam.account (
   created_by         name NOT NULL DEFAULT smam.acting_role(),
   created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
   stage_note         text,
+  plan_attached_at   timestamptz,
   CHECK (name_en IS NOT NULL OR name_fr IS NOT NULL),
   CHECK (NOT onboarded OR onboarded_reason IS NOT NULL)
 );
@@ -45,6 +46,8 @@ COMMENT ON COLUMN smam.account.url_key IS 'Lower-case canonical URL: two rows wi
 COMMENT ON COLUMN smam.account.listed_on IS 'Date the account was first listed in the index of official accounts (6.2.4)';
 COMMENT ON COLUMN smam.account.stage_note IS
   'Note of the latest move (smam.transition); recorded in smam.stage_history with the move';
+COMMENT ON COLUMN smam.account.plan_attached_at IS
+  'When an implementation plan was attached to the account after planning (smam.attach_implementation_plan); NULL when the plan dates from planning, or there is none';
 COMMENT ON COLUMN smam.account.onboarded IS
   'Entered through smam.onboard_account: existed before smam, straight into implementation';
 

@@ -86,11 +86,13 @@ CREATE FUNCTION smam.plan_pia_problem(plan bigint, platform text, on_date date D
   RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
+    -- plan_pia_problem.platform: the argument, not the column of the row
+    -- joined (NULL when the plan has no PIA for the platform).
     SELECT CASE WHEN pp.plan_id IS NULL
-                  THEN format('Plan %s has no Privacy Impact Assessment for %s.', plan, platform)
-                WHEN pp.uses_model_pia AND NOT smam.review_current(platform, 'model_pia', on_date)
+                  THEN format('Plan %s has no Privacy Impact Assessment for %s.', plan, plan_pia_problem.platform)
+                WHEN pp.uses_model_pia AND NOT smam.review_current(plan_pia_problem.platform, 'model_pia', on_date)
                   THEN format('Plan %s relies on the entity''s model PIA for %s, which is not accepted and current on %s.',
-                              plan, platform, to_char(on_date, 'YYYY-MM-DD'))
+                              plan, plan_pia_problem.platform, to_char(on_date, 'YYYY-MM-DD'))
            END
       FROM (SELECT 1) one
       LEFT JOIN smam.plan_platform pp ON pp.plan_id = plan AND pp.platform = plan_pia_problem.platform

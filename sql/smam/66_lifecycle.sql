@@ -199,6 +199,45 @@ $$;
 COMMENT ON FUNCTION smam.complete_evaluation(bigint, text, boolean) IS
   'Complete the evaluation under way with its findings and (by default) return the account to implementation';
 
+-- Attach an approved implementation plan to an account that left planning
+-- without one (an onboarded account, 6.1.2). The trigger decides (src/
+-- lifecycle.c, guard_plan_attachment), for this call and a plain UPDATE
+-- alike; this names the account and refuses what the trigger cannot word.
+CREATE FUNCTION smam.attach_implementation_plan(account bigint, plan bigint)
+  RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  a smam.account;
+BEGIN
+  SELECT * INTO a FROM smam.account x WHERE x.id = account FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
+  END IF;
+  IF a.stage = 'planning' THEN
+    PERFORM smam.refuse('55000', '6.1.2', format('account %s is in planning', account),
+      'A planned account takes its plan in planning (smam.plan_account, or an update of plan_id); the move to creation checks it.',
+      'Give the plan as the account''s plan_id while it is in planning.');
+  END IF;
+  IF plan IS NULL THEN
+    PERFORM smam.refuse('22023', '6.1.2', 'attaching an implementation plan needs the plan', NULL,
+      'Name one of the department''s approved implementation plans.');
+  END IF;
+  IF a.plan_id IS NOT DISTINCT FROM plan THEN
+    PERFORM smam.refuse('55000', '6.1.2', format('account %s already has implementation plan %s', account, plan), NULL,
+      'Nothing to do.');
+  END IF;
+  IF a.plan_id IS NOT NULL AND a.stage <> 'planning' THEN
+    PERFORM smam.refuse('55000', '6.1.2', format('account %s already has implementation plan %s', account, a.plan_id),
+      'The plan of an account is settled once it leaves planning; only an account without one gets one attached.',
+      'Dispose of the account and plan a new one to change its plan.');
+  END IF;
+  UPDATE smam.account x SET plan_id = plan WHERE x.id = account;
+END
+$$;
+COMMENT ON FUNCTION smam.attach_implementation_plan(bigint, bigint) IS
+  'Attach an approved implementation plan of the department, covering the account''s platform, to an account that left planning without one (onboarded): head of communications or designate (6.1.2)';
+
 -- What stands between an account and a stage now, without moving it.
 CREATE FUNCTION smam.move_problems(account bigint, to_stage smam.stage)
   RETURNS TABLE (code text, message text, detail text)
@@ -236,7 +275,7 @@ GRANT UPDATE (stage, stage_note, configuration, name_en, name_fr, purpose, offic
 GRANT SELECT ON smam.stage_history TO smam_admin, smam_entity, smam_department, smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.plan_account(bigint, text, text, text, text, smam.official_language, text, bigint),
   smam.abandon_account(bigint, text), smam.start_evaluation(bigint, text),
-  smam.complete_evaluation(bigint, text, boolean)
+  smam.complete_evaluation(bigint, text, boolean), smam.attach_implementation_plan(bigint, bigint)
   TO smam_department;
 GRANT EXECUTE ON FUNCTION smam.transition(bigint, smam.stage, text), smam.configure_account(bigint, jsonb),
   smam.move_problems(bigint, smam.stage), smam.abandon_account(bigint, text)

@@ -28,13 +28,13 @@ COMMENT ON COLUMN smam.public_index.official_language IS 'english, french or bil
 COMMENT ON COLUMN smam.public_index.listed_on IS 'Date the account was first listed in the index';
 
 -- One entry of the feed, as canada.ca publishes it: every text escaped for
--- HTML, French labels in the French feed. The five cells as text[]; the
--- feeds below make them jsonb (the API) or json (the file a website serves).
+-- HTML, French labels in the French feed. The five cells as text[]: the
+-- description in SQL of what the feeds below write (the tests compare them).
 CREATE FUNCTION smam.feed_cells(lang text, department_en text, department_fr text, account_en text,
                                 account_fr text, platform text, url text, official_language text)
   RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  -- No SET clause, so that it is inlined into the feed's query; every name
-  -- in it is schema-qualified instead.
+  -- No SET clause, so that it is inlined into the caller's query; every
+  -- name in it is schema-qualified instead.
   AS $$
     SELECT ARRAY[
       smam.html_escape(CASE WHEN lang OPERATOR(pg_catalog.=) 'fr' THEN coalesce(account_fr, account_en)
@@ -53,58 +53,26 @@ CREATE FUNCTION smam.feed_cells(lang text, department_en text, department_fr tex
 COMMENT ON FUNCTION smam.feed_cells(text, text, text, text, text, text, text, text) IS
   'The five cells of one canada.ca feed entry: account, platform, "Department: ...", "Language: ...", link; HTML-escaped';
 
-CREATE FUNCTION smam.check_feed_language(lang text) RETURNS void
-  LANGUAGE plpgsql STABLE
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-BEGIN
-  IF lang IS NULL OR lang NOT IN ('en', 'fr') THEN
-    PERFORM smam.refuse('22023', '6.2.4', format('feed language "%s" is not en or fr', lang), NULL,
-      'The index is published in English (en) and in French (fr).');
-  END IF;
-END
-$$;
-COMMENT ON FUNCTION smam.check_feed_language(text) IS 'Refuse (22023) a feed language other than en or fr';
-
+-- The feeds themselves are written in C (src/feed.c): one pass over the
+-- live accounts in the published order, each entry's cells escaped for
+-- HTML and written straight into the document, with no aggregate state or
+-- copy of the document in between. smam.feed_cells() above is their
+-- description in SQL; the tests hold the two to the same output.
 CREATE FUNCTION smam.public_index_feed(lang text DEFAULT 'en') RETURNS jsonb
-  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  LANGUAGE c STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '64MB'
   SET jit = off
-  AS $$
-BEGIN
-  PERFORM smam.check_feed_language(lang);
-  RETURN jsonb_build_object('aaData', coalesce((
-    SELECT jsonb_agg(to_jsonb(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
-                                              i.platform, i.url, i.official_language))
-                     ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
-                              CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
-                                   ELSE coalesce(i.account_en, i.account_fr) END, i.url)
-      FROM smam.public_index i), '[]'::jsonb));
-END
-$$;
+  AS 'MODULE_PATHNAME', 'smam_public_index_feed';
 COMMENT ON FUNCTION smam.public_index_feed(text) IS
   'The index as the canada.ca feed for en or fr: {"aaData": [[account, platform, "Department: ...", "Language: ...", "<a href=...>...</a>"], ...]}';
 
 -- The same feed as the text of the file a website serves (json keeps the
--- text as built, which is several times cheaper than building jsonb).
+-- text as written, which is cheaper than building jsonb).
 CREATE FUNCTION smam.public_index_feed_json(lang text DEFAULT 'en') RETURNS json
-  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  LANGUAGE c STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '64MB'
   SET jit = off
-  AS $$
-BEGIN
-  PERFORM smam.check_feed_language(lang);
-  RETURN json_build_object('aaData', coalesce((
-    SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
-                                                  i.platform, i.url, i.official_language))
-                    ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
-                             CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
-                                  ELSE coalesce(i.account_en, i.account_fr) END, i.url)
-      FROM smam.public_index i), '[]'::json));
-END
-$$;
+  AS 'MODULE_PATHNAME', 'smam_public_index_feed_json';
 COMMENT ON FUNCTION smam.public_index_feed_json(text) IS
   'The canada.ca feed for en or fr as json text, ready to serve as sm-en.json / sm-fr.json; the same content as smam.public_index_feed';
 

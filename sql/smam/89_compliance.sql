@@ -240,9 +240,6 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                  problem text, since timestamptz, finding_key text)
   -- Findings are many (several per account): ROWS lets callers hash-join them.
   LANGUAGE sql STABLE ROWS 100000
-  SET search_path = pg_catalog, pg_temp
-  SET work_mem = '256MB'
-  SET jit = off
   AS $$
     WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
                        smam.requirement_status(r.code, smam.today(at)) AS status
@@ -252,13 +249,15 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     -- (two branches, so that the history is searched only for the
     -- accounts that moved after the moment).
     acc AS MATERIALIZED (
-      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+      SELECT a.id, a.department_id, a.platform, a.url,
+             CASE WHEN a.plan_attached_at > at THEN NULL ELSE a.plan_id END AS plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
              a.stage, a.stage_changed_at AS stage_since
         FROM smam.account a
        WHERE a.created_at <= at AND a.stage_changed_at <= at
       UNION ALL
-      SELECT a.id, a.department_id, a.platform, a.url, a.plan_id, a.onboarded, a.onboarded_reason,
+      SELECT a.id, a.department_id, a.platform, a.url,
+             CASE WHEN a.plan_attached_at > at THEN NULL ELSE a.plan_id END AS plan_id, a.onboarded, a.onboarded_reason,
              a.configuration, a.official_language, a.name_en, a.name_fr, a.listed_on, a.created_at,
              h.to_stage, h.moved_at
         FROM smam.account a
@@ -353,12 +352,13 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.1.5', a.department_id, 'account', a.id, a.url,
              CASE WHEN with_text THEN
                'Account ' || a.id || ' does not meet the technical specifications: '
-                 || array_to_string(b.broken, ', ') || '.' END,
+                 || b.broken || '.' END,
              a.stage_since
         FROM live a
         CROSS JOIN LATERAL (
           -- spec is already in code order: no sort per account.
-          SELECT array_agg(t.code) AS broken
+          -- string_agg, not array_agg: no memory context of its own per account.
+          SELECT pg_catalog.string_agg(t.code, ', ') AS broken
             FROM spec t
            WHERE (t.platform IS NULL OR t.platform = a.platform)
              AND CASE WHEN t.rule = 'official_languages' THEN
@@ -489,6 +489,23 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
 COMMENT ON FUNCTION smam.compliance_findings_all(timestamptz, boolean) IS
   'Internal: every finding at a moment, unfiltered; without text (problem, finding_key NULL) for counting';
 
+-- The findings to count: only what a count needs, through a tuplestore
+-- the caller's planner knows the size of (ROWS), so that it hashes the
+-- groups. compliance_findings_all has no SET clause, so that it is inlined
+-- here and in compliance_findings_as_of, where its rows go straight into
+-- the one result instead of a tuplestore of their own.
+CREATE FUNCTION smam.compliance_findings_counted(at timestamptz)
+  RETURNS TABLE (requirement text, department_id bigint)
+  LANGUAGE sql STABLE ROWS 400000
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '16MB'
+  SET jit = off
+  AS $$
+    SELECT f.requirement, f.department_id FROM smam.compliance_findings_all(at, false) f
+  $$;
+COMMENT ON FUNCTION smam.compliance_findings_counted(timestamptz) IS
+  'Internal: requirement and department of every finding at a moment, unfiltered, for counting';
+
 -- Who reads compliance: government-wide offices, analysts (smam_analyst),
 -- and departments for their own departments.
 CREATE FUNCTION smam.reads_all_compliance() RETURNS boolean
@@ -507,16 +524,19 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
                  object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '256MB'
+  SET work_mem = '16MB'
   SET jit = off
   AS $$
-    -- Materialized: who asks is settled once, not for every finding.
-    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine)
+    -- Materialized: who asks is settled once, not for every finding; the
+    -- departments and rules are small tables the findings are hashed against.
+    WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
+    dep AS MATERIALIZED (SELECT d.id, d.name_en FROM smam.department d),
+    rule AS MATERIALIZED (SELECT r.requirement, r.party FROM smam.compliance_rule r)
     SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
            f.problem, f.since, f.finding_key
-      FROM smam.compliance_findings_all(at) f
-      JOIN smam.compliance_rule r ON r.requirement = f.requirement
-      LEFT JOIN smam.department d ON d.id = f.department_id
+      FROM smam.compliance_findings_all(at, true) f
+      JOIN rule r ON r.requirement = f.requirement
+      LEFT JOIN dep d ON d.id = f.department_id
       CROSS JOIN who
      WHERE who.all_ OR f.department_id = ANY (who.mine)
   $$;
@@ -543,13 +563,13 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
                  status text, status_reason text, findings bigint)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
-  SET work_mem = '64MB'
+  SET work_mem = '16MB'
   SET jit = off
   AS $$
     WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
     st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
                   smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
-    f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_all(at, false) x
+    f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_counted(at) x
            GROUP BY x.requirement, x.department_id),
     fe AS (SELECT f.requirement, sum(f.n)::bigint AS n FROM f GROUP BY f.requirement),
     rows_ AS (
