@@ -209,6 +209,40 @@ col_text(HeapTuple tup, TupleDesc desc, const char *column)
 	return SPI_getvalue(tup, desc, account_attno(desc, column));
 }
 
+/*
+ * The stage of a row, as its label. The trigger asks for it twice per
+ * update; the labels of the enum's values are remembered for the session
+ * (by value OID, which a label keeps for as long as the type exists).
+ */
+static const char *
+stage_text(HeapTuple tup, TupleDesc desc)
+{
+	static struct
+	{
+		Oid			value;
+		char		label[NAMEDATALEN];
+	}			seen[16];
+	static int	nseen = 0;
+	int			attno = account_attno(desc, "stage");
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attno, desc, &isnull);
+	char	   *label;
+
+	if (isnull)
+		return NULL;
+	for (int i = 0; i < nseen; i++)
+		if (seen[i].value == DatumGetObjectId(d))
+			return seen[i].label;
+	label = SPI_getvalue(tup, desc, attno);
+	if (nseen < lengthof(seen) && strlen(label) < NAMEDATALEN)
+	{
+		seen[nseen].value = DatumGetObjectId(d);
+		strlcpy(seen[nseen].label, label, NAMEDATALEN);
+		nseen++;
+	}
+	return label;
+}
+
 static bool
 same_text(const char *a, const char *b)
 {
@@ -794,8 +828,8 @@ static HeapTuple
 guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 {
 	Move		m;
-	const char *from = col_text(oldtup, desc, "stage");
-	const char *to = col_text(tup, desc, "stage");
+	const char *from = stage_text(oldtup, desc);
+	const char *to = stage_text(tup, desc);
 	bool		moving = strcmp(from, to) != 0;
 	bool		live = strcmp(from, "implementation") == 0 || strcmp(from, "evaluation") == 0;
 	bool		reconfigured = false;
