@@ -58,15 +58,23 @@
 PG_FUNCTION_INFO_V1(smam_audit);
 PG_FUNCTION_INFO_V1(smam_audit_log_guard);
 
+/* A role's name as text, kept for the transaction (roles rarely change within one). */
 static Datum
 role_name_datum(AuditXact *x, int slot, Oid role)
 {
-	if (x->name_role[slot] != role)
+	if (x->names[slot] == NULL || x->name_role[slot] != role)
 	{
-		namestrcpy(&x->names[slot], GetUserNameFromId(role, false));
+		x->names[slot] = (text *) MemoryContextAlloc(TopTransactionContext, VARHDRSZ + NAMEDATALEN);
+		{
+			const char *n = GetUserNameFromId(role, false);
+			size_t len = strlen(n);
+
+			SET_VARSIZE(x->names[slot], VARHDRSZ + len);
+			memcpy(VARDATA(x->names[slot]), n, len);
+		}
 		x->name_role[slot] = role;
 	}
-	return NameGetDatum(&x->names[slot]);
+	return PointerGetDatum(x->names[slot]);
 }
 
 /* ---- the change as JSON ---- */

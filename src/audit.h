@@ -106,7 +106,7 @@ typedef struct AuditXact
 	PendingRow *rows;
 	DirectInsert *log;
 	Oid name_role[3]; /* last roles named, and their names */
-	NameData names[3];
+	text *names[3];
 } AuditXact;
 
 /* Per column of an audited table: how its values become JSON. */

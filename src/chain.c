@@ -130,11 +130,6 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 			case AL_STMT_TIME:
 				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetTimestampTz(d));
 				break;
-			case AL_ACTING_ROLE:
-			case AL_EFFECTIVE_ROLE:
-			case AL_SESSION_ROLE:
-				hash_cstring_field(&h, isnull, isnull ? NULL : NameStr(*DatumGetName(d)));
-				break;
 			case AL_CLIENT_ADDR:
 				hash_cstring_field(&h, isnull,
 								   isnull ? NULL : OidOutputFunctionCall(F_INET_OUT, d));
