@@ -6,7 +6,7 @@
  * the live accounts, in the published order: each entry's five cells are
  * escaped for HTML and then written straight into the document, the json
  * text into one buffer that becomes the result without a copy, the jsonb
- * as one tree. The SQL description of an entry is smam.feed_cells(); the
+ * in its binary form (see below). The SQL description of an entry is smam.feed_cells(); the
  * tests hold both to the same output.
  *
  * The sort is by department name, account name and URL in the feed's
