@@ -7,7 +7,7 @@
 -- that clears (now, and not as of before).
 BEGIN;
 \ir _setup.psql
-SELECT plan(40);
+SELECT plan(42);
 
 -- A second department's own staff, so that it has an approved plan of its own.
 \o /dev/null
@@ -135,6 +135,15 @@ SELECT tap.val('t_entity', format($$SELECT smam.archive_account(%s, NULL, NULL, 
 SELECT tap.val('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$, :fb)) AS moved;
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :fb, :p1)), '55000 6.1.2',
   'a disposed account gets no plan');
+
+-- ---- an account that left planning without a plan while enforcement was off ----
+SELECT tap.val('t_staff', format($$SELECT smam.plan_account(%s, 'x', 'https://x.com/Waived', 'W', 'W', 'bilingual')$$, :d1)) AS w \gset
+SELECT tap.val('t_admin', $$SELECT smam.set_enforcement(false, 'migration')$$) IS NULL AS enforcement_off;
+SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :w)), 'ok',
+  'with enforcement off, an account moves to creation without a plan (waived)');
+SELECT tap.val('t_admin', $$SELECT smam.set_enforcement(true, 'migration done')$$) IS NULL AS enforcement_on;
+SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :w, :p3)), 'ok',
+  'its head of communications attaches the plan in creation');
 
 -- ---- as of an earlier moment ----
 -- Date the account's arrival two days back (the superuser, triggers off):
