@@ -49,6 +49,18 @@ SELECT l, smam.public_index_feed_json(l)::text = pg_temp.feed_described(l)::text
        json_array_length(smam.public_index_feed_json(l) -> 'aaData') AS entries
   FROM unnest(ARRAY['en', 'fr']) l;
 SELECT smam.public_index_feed_json('fr') -> 'aaData' -> 0 AS first_french_entry;
+-- More entries than JB_OFFSET_STRIDE (32): the jsonb is written in its
+-- binary form, and every 32nd entry's JEntry holds an offset that random
+-- access reads.
+SELECT count(smam.onboard_account(:lower, 'x', 'https://x.com/Stride' || g, 'Stride ' || g, NULL, 'english',
+                                  'listed', NULL, '2026-06-03'))
+  FROM generate_series(1, 70) g;
+SELECT l, smam.public_index_feed(l) = pg_temp.feed_described(l)::jsonb AS jsonb_identical,
+       smam.public_index_feed(l)::text = pg_temp.feed_described(l)::jsonb::text AS jsonb_text_identical,
+       (SELECT bool_and((smam.public_index_feed(l) -> 'aaData' -> i) = (pg_temp.feed_described(l)::jsonb -> 'aaData' -> i))
+          FROM generate_series(0, 76) i) AS every_entry_by_position,
+       smam.public_index_feed_json(l)::text = pg_temp.feed_described(l)::text AS json_text_identical
+  FROM unnest(ARRAY['en', 'fr']) l;
 SELECT smam.public_index_feed(NULL);
 DROP EXTENSION smam;
 DROP ROLE pi_public;

@@ -6,7 +6,7 @@
  * the live accounts, in the published order: each entry's five cells are
  * escaped for HTML and then written straight into the document, the json
  * text into one buffer that becomes the result without a copy, the jsonb
- * as one tree. The SQL description of an entry is smam.feed_cells(); the
+ * in its binary form (see below). The SQL description of an entry is smam.feed_cells(); the
  * tests hold both to the same output.
  *
  * The sort is by department name, account name and URL in the feed's
@@ -234,23 +234,68 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(buf.data);
 }
 
-/* ---- jsonb: one tree, converted once ---- */
+/*
+ * ---- jsonb: written in its binary form ----
+ *
+ * The document is {"aaData": [[c1, c2, c3, c4, c5], ...]}: an object of one
+ * key whose value is an array of arrays of five strings. Its jsonb is laid
+ * out exactly as convertToJsonb() (jsonb_util.c) lays out that value, which
+ * is the stable on-disk format: a container is its header (count | kind),
+ * then one JEntry per child (type | length, or, for every
+ * JB_OFFSET_STRIDE'th child, type | end offset | JENTRY_HAS_OFF), then the
+ * children's data; a nested container starts 4-byte aligned, its padding
+ * counted in its length. The entries are written as they come into one
+ * buffer, their end offsets kept; the head (the object, the key, the outer
+ * array's JEntries) is written in front once their number is known. No tree
+ * of JsonbValues, no second pass over the data.
+ */
+typedef struct JsonbFeed
+{
+	StringInfoData data;		/* the entries, as they follow the JEntries */
+	uint32	   *ends;			/* end offset of each entry in data */
+	int			n,
+				cap;
+} JsonbFeed;
+
+static void
+append_uint32(StringInfo buf, uint32 v)
+{
+	appendBinaryStringInfo(buf, (char *) &v, sizeof(uint32));
+}
 
 static void
 emit_jsonb(void *out, StringInfo cells, bool first)
 {
-	JsonbParseState **state = (JsonbParseState **) out;
-	JsonbValue	v;
+	JsonbFeed  *f = (JsonbFeed *) out;
+	uint32		total = 0;
 
-	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	/*
+	 * The entry starts 4-byte aligned: data begins at an aligned position of
+	 * the document (see smam_public_index_feed), so its own offsets decide.
+	 */
+	while (f->data.len % 4 != 0)
+		appendStringInfoChar(&f->data, '\0');
+	append_uint32(&f->data, 5 | JB_FARRAY);
 	for (int i = 0; i < 5; i++)
 	{
-		v.type = jbvString;
-		v.val.string.len = cells[i].len;
-		v.val.string.val = pnstrdup(cells[i].data, cells[i].len);
-		pushJsonbValue(state, WJB_ELEM, &v);
+		total += cells[i].len;
+		/* Child 0 is a stride point: its JEntry holds the end offset. */
+		append_uint32(&f->data, JENTRY_ISSTRING |
+					  (i % JB_OFFSET_STRIDE == 0 ? (total | JENTRY_HAS_OFF) : (uint32) cells[i].len));
 	}
-	pushJsonbValue(state, WJB_END_ARRAY, NULL);
+	for (int i = 0; i < 5; i++)
+		appendBinaryStringInfo(&f->data, cells[i].data, cells[i].len);
+	if (f->data.len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)",
+						JENTRY_OFFLENMASK)));
+	if (f->n == f->cap)
+	{
+		f->cap *= 2;
+		f->ends = repalloc_huge(f->ends, sizeof(uint32) * f->cap);
+	}
+	f->ends[f->n++] = f->data.len;
 }
 
 /* smam.public_index_feed(lang text) RETURNS jsonb */
@@ -258,18 +303,53 @@ Datum
 smam_public_index_feed(PG_FUNCTION_ARGS)
 {
 	bool		fr = feed_is_french(fcinfo);
-	JsonbParseState *state = NULL;
-	JsonbValue	key;
-	JsonbValue *result;
+	JsonbFeed	f;
+	StringInfoData doc;
+	static const char key[] = "aaData";
+	const int	keylen = sizeof(key) - 1;
+	int			pad;
+	uint32		array_len;
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	key.type = jbvString;
-	key.val.string.val = "aaData";
-	key.val.string.len = 6;
-	pushJsonbValue(&state, WJB_KEY, &key);
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	walk_feed(fr, emit_jsonb, &state);
-	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	PG_RETURN_POINTER(JsonbValueToJsonb(result));
+	initStringInfo(&f.data);
+	f.cap = 1024;
+	f.n = 0;
+	f.ends = palloc(sizeof(uint32) * f.cap);
+	walk_feed(fr, emit_jsonb, &f);
+
+	/*
+	 * The head. Offsets count from the varlena header: the object's header
+	 * at 4, its two JEntries at 8, the key at 16, then the array, aligned.
+	 */
+	pad = (4 - (VARHDRSZ + 4 + 8 + keylen) % 4) % 4;
+	array_len = pad + 4 + 4 * (uint32) f.n + f.data.len;
+	if (array_len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)",
+						JENTRY_OFFLENMASK)));
+	initStringInfo(&doc);
+	enlargeStringInfo(&doc, VARHDRSZ + 4 + 8 + keylen + array_len);
+	appendBinaryStringInfo(&doc, "\0\0\0\0", VARHDRSZ);
+	append_uint32(&doc, 1 | JB_FOBJECT);
+	/* The key is child 0, a stride point; the value, child 1, a length. */
+	append_uint32(&doc, JENTRY_ISSTRING | keylen | JENTRY_HAS_OFF);
+	append_uint32(&doc, JENTRY_ISCONTAINER | array_len);
+	appendBinaryStringInfo(&doc, key, keylen);
+	for (int i = 0; i < pad; i++)
+		appendStringInfoChar(&doc, '\0');
+	Assert(doc.len % 4 == 0);
+	append_uint32(&doc, (uint32) f.n | JB_FARRAY);
+	for (int i = 0; i < f.n; i++)
+	{
+		uint32		end = f.ends[i];
+		uint32		len = end - (i > 0 ? f.ends[i - 1] : 0);
+
+		append_uint32(&doc, JENTRY_ISCONTAINER |
+					  (i % JB_OFFSET_STRIDE == 0 ? (end | JENTRY_HAS_OFF) : len));
+	}
+	appendBinaryStringInfo(&doc, f.data.data, f.data.len);
+	pfree(f.data.data);
+	pfree(f.ends);
+	SET_VARSIZE(doc.data, doc.len);
+	PG_RETURN_POINTER(doc.data);
 }

@@ -242,7 +242,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
   LANGUAGE sql STABLE ROWS 100000
   AS $$
     WITH st AS (SELECT r.code, r.not_for_agents_of_parliament,
-                       smam.requirement_status(r.code, smam.today(at)) AS status
+                       smam.requirement_status(r.code, smam.today(at), NULL, at) AS status
                   FROM smam.requirement r),
     -- The stage at the moment: the account's own when it has not moved
     -- since, else the last move before the moment in the stage history
@@ -568,7 +568,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
   AS $$
     WITH who AS MATERIALIZED (SELECT smam.reads_all_compliance() AS all_, smam.my_departments() AS mine),
     st AS (SELECT r.code, r.sort_key, r.not_for_agents_of_parliament,
-                  smam.requirement_status(r.code, smam.today(at)) AS status FROM smam.requirement r),
+                  smam.requirement_status(r.code, smam.today(at), NULL, at) AS status FROM smam.requirement r),
     f AS (SELECT x.requirement, x.department_id, count(*) AS n FROM smam.compliance_findings_counted(at) x
            GROUP BY x.requirement, x.department_id),
     fe AS (SELECT f.requirement, sum(f.n)::bigint AS n FROM f GROUP BY f.requirement),

@@ -7,7 +7,7 @@
 -- that clears (now, and not as of before).
 BEGIN;
 \ir _setup.psql
-SELECT plan(38);
+SELECT plan(42);
 
 -- A second department's own staff, so that it has an approved plan of its own.
 \o /dev/null
@@ -136,6 +136,15 @@ SELECT tap.val('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$, :f
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :fb, :p1)), '55000 6.1.2',
   'a disposed account gets no plan');
 
+-- ---- an account that left planning without a plan while enforcement was off ----
+SELECT tap.val('t_staff', format($$SELECT smam.plan_account(%s, 'x', 'https://x.com/Waived', 'W', 'W', 'bilingual')$$, :d1)) AS w \gset
+SELECT tap.val('t_admin', $$SELECT smam.set_enforcement(false, 'migration')$$) IS NULL AS enforcement_off;
+SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :w)), 'ok',
+  'with enforcement off, an account moves to creation without a plan (waived)');
+SELECT tap.val('t_admin', $$SELECT smam.set_enforcement(true, 'migration done')$$) IS NULL AS enforcement_on;
+SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :w, :p3)), 'ok',
+  'its head of communications attaches the plan in creation');
+
 -- ---- as of an earlier moment ----
 -- Date the account's arrival two days back (the superuser, triggers off):
 -- the compliance of yesterday still sees it without a plan, so that a
@@ -148,6 +157,13 @@ SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() - interval 
   1::bigint, 'as of yesterday, before the attachment, the finding is there');
 SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now()) f WHERE f.requirement = '6.1.2' AND f.object_id = :a),
   0::bigint, 'as of now, it is not');
+-- Whether a requirement is in force is read as it was known then: 6.1.3
+-- comes into force on a date the Secretary communicates, recorded today.
+SELECT tap.val('t_admin', $$SELECT smam.record_effective_date('6.1.3', DATE '2014-04-01', 'communicated today')$$) AS recorded;
+SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now()) f WHERE f.requirement = '6.1.3' AND f.object_id = :a),
+  1::bigint, 'as of now, 6.1.3 is in force: the onboarded account has no submissions on record');
+SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() - interval '1 day') f WHERE f.requirement = '6.1.3'),
+  0::bigint, 'as of yesterday, its effective date was not known yet: no 6.1.3 finding, as a report frozen then said');
 
 SELECT * FROM finish();
 ROLLBACK;
