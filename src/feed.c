@@ -309,6 +309,7 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 	const int	keylen = sizeof(key) - 1;
 	int			pad;
 	uint32		array_len;
+	int			datalen;
 
 	initStringInfo(&f.data);
 	f.cap = 1024;
@@ -327,8 +328,13 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)",
 						JENTRY_OFFLENMASK)));
+	/*
+	 * The head is written in front of the entries in the same buffer: the
+	 * entries move up by the head's size, so that the document is never
+	 * copied whole into a second buffer.
+	 */
 	initStringInfo(&doc);
-	enlargeStringInfo(&doc, VARHDRSZ + 4 + 8 + keylen + array_len);
+	enlargeStringInfo(&doc, VARHDRSZ + 4 + 8 + keylen + pad + 4 + 4 * f.n);
 	appendBinaryStringInfo(&doc, "\0\0\0\0", VARHDRSZ);
 	append_uint32(&doc, 1 | JB_FOBJECT);
 	/* The key is child 0, a stride point; the value, child 1, a length. */
@@ -347,9 +353,13 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 		append_uint32(&doc, JENTRY_ISCONTAINER |
 					  (i % JB_OFFSET_STRIDE == 0 ? (end | JENTRY_HAS_OFF) : len));
 	}
-	appendBinaryStringInfo(&doc, f.data.data, f.data.len);
-	pfree(f.data.data);
 	pfree(f.ends);
-	SET_VARSIZE(doc.data, doc.len);
-	PG_RETURN_POINTER(doc.data);
+	datalen = f.data.len;
+	enlargeStringInfo(&f.data, doc.len);
+	memmove(f.data.data + doc.len, f.data.data, datalen);
+	memcpy(f.data.data, doc.data, doc.len);
+	f.data.len = doc.len + datalen;
+	pfree(doc.data);
+	SET_VARSIZE(f.data.data, f.data.len);
+	PG_RETURN_POINTER(f.data.data);
 }
