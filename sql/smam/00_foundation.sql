@@ -131,7 +131,7 @@ BEGIN
   END IF;
   PERFORM smam.refuse('42501', requirement,
     format('role "%s" may not %s', who, act),
-    format('%s requires the office %s%s, held now.', initcap(act), office,
+    format('%s requires the office %s%s, held now.', pg_catalog.upper(pg_catalog.left(act, 1)) || pg_catalog.substr(act, 2), office,
            CASE WHEN department IS NULL THEN '' ELSE format(' for department %s', department) END),
     CASE WHEN office = 'administrator'
          THEN 'Ask an administrator of smam to act, or to appoint you.'

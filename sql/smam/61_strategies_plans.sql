@@ -191,7 +191,7 @@ BEGIN
           OR smam.holds_office(who, 'department_staff', department)) THEN
     PERFORM smam.refuse('42501', requirement, format('role "%s" may not %s', who, act),
       format('%s requires the office head_of_communications, designate or department_staff for department %s, held now.',
-             initcap(act), department),
+             pg_catalog.upper(pg_catalog.left(act, 1)) || pg_catalog.substr(act, 2), department),
       'Ask the department''s staff or head of communications, or an administrator to appoint you.');
   END IF;
 END

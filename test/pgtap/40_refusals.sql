@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(37);
+SELECT plan(38);
 
 -- refusal(sql): 'SQLSTATE|has detail|has hint|detail' of the error the statement raises.
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -83,6 +83,13 @@ SELECT * FROM pg_temp.refused(format($$SELECT smam.onboard_account(%s, 'twitter'
   '23505', '6.2.4', 'onboarding the same account twice, under another spelling');
 SELECT is((SELECT stage::text || '/' || onboarded FROM smam.account WHERE url = 'https://x.com/DeptR'), 'implementation/true',
   'an onboarded account is live and marked');
+RESET ROLE;
+
+-- The office check's detail starts the act with a capital, and leaves the rest as written.
+SET ROLE r_x;
+SELECT is(split_part(pg_temp.refusal($$SELECT smam.require_office('administrator', NULL, '7.1.1', 'archive the audit log of Canada')$$), '|', 4),
+          'Archive the audit log of Canada requires the office administrator, held now. This enforces requirement 7.1.1 of the Standard on Social Media Account Management.',
+          'the office check''s detail reads as a sentence');
 RESET ROLE;
 
 SELECT * FROM finish();
