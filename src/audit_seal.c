@@ -18,45 +18,18 @@
 #include "smam.h"
 #include "audit.h"
 
-#include <ctype.h>
-
 #include "access/genam.h"
-#include "access/htup_details.h"
 #include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_authid.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_index.h"
-#include "catalog/pg_type.h"
 #include "commands/sequence.h"
-#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "parser/parse_coerce.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
-#include "storage/lwlock.h"
-#include "tcop/tcopprot.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/datetime.h"
-#include "utils/datum.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/inval.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/resowner.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 /* Set while smam.archive_audit_log() removes an exported period. */
 bool smam_audit_maintenance = false;
@@ -179,6 +152,13 @@ audit_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
+/* This database's lock of the chain (where smam is preloaded). */
+static LWLock *
+chain_lwlock(void)
+{
+	return &GetNamedLWLockTranche("smam_audit_chain")[MyDatabaseId % SEAL_LOCKS].lock;
+}
+
 static ChainHead *
 head_slot(void)
 {
@@ -201,14 +181,14 @@ static void
 forget_head_now(void)
 {
 	ChainHead *h = head_slot();
-	LWLockPadded *locks;
+	LWLock *lock;
 
 	if (h == NULL)
 		return;
-	locks = GetNamedLWLockTranche("smam_audit_chain");
-	LWLockAcquire(&locks[MyDatabaseId % SEAL_LOCKS].lock, LW_EXCLUSIVE);
+	lock = chain_lwlock();
+	LWLockAcquire(lock, LW_EXCLUSIVE);
 	h->valid = false;
-	LWLockRelease(&locks[MyDatabaseId % SEAL_LOCKS].lock);
+	LWLockRelease(lock);
 }
 
 /*
@@ -229,9 +209,7 @@ lock_chain_for_seal(void)
 {
 	if (seal_locks_requested)
 	{
-		LWLockPadded *locks = GetNamedLWLockTranche("smam_audit_chain");
-
-		seal_lwlock = &locks[MyDatabaseId % SEAL_LOCKS].lock;
+		seal_lwlock = chain_lwlock();
 		LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
 	}
 	else

@@ -184,11 +184,10 @@ choose_blocks(void)
 	blocks_name = "portable C";
 }
 
+/* Every SmamHash has its block function from hash_init(). */
 static inline void
 compress(SmamHash *h, const uint8 *p, size_t n)
 {
-	if (unlikely(blocks == NULL))
-		choose_blocks();
 	h->blocks(h->state, p, n);
 }
 
