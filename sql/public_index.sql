@@ -64,3 +64,34 @@ SELECT l, smam.public_index_feed(l) = pg_temp.feed_described(l)::jsonb AS jsonb_
 SELECT smam.public_index_feed(NULL);
 DROP EXTENSION smam;
 DROP ROLE pi_public;
+-- Under a collation that does not order by code point (ICU here), the feed
+-- orders as the database does: case and accents do not come first.
+SELECT current_database() AS regression_db \gset
+CREATE DATABASE smam_feed_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-CA';
+\c smam_feed_icu
+SET client_min_messages = warning;
+CREATE EXTENSION smam;
+SELECT smam.add_department('zeta Department', NULL) AS zeta \gset
+SELECT smam.add_department('Éclair Department', NULL) AS eclair \gset
+SELECT smam.add_department('alpha Department', NULL) AS alpha \gset
+SELECT count(smam.onboard_account(d, 'x', u, n, NULL, 'english', 'listed', NULL, '2026-06-03'))
+  FROM (VALUES (:zeta, 'https://x.com/z1', 'Zèbre'), (:zeta, 'https://x.com/z2', 'abc'),
+               (:zeta, 'https://x.com/z3', 'école'), (:zeta, 'https://x.com/z4', 'Ecole'),
+               (:eclair, 'https://x.com/e1', 'one'), (:alpha, 'https://x.com/a1', 'one'),
+               (:alpha, 'https://x.com/a2', 'one')) v(d, u, n);
+CREATE FUNCTION pg_temp.feed_described(lang text) RETURNS json LANGUAGE sql AS $$
+  SELECT json_build_object('aaData', coalesce((
+    SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
+                                                  i.platform, i.url, i.official_language))
+                    ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
+                             CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
+                                  ELSE coalesce(i.account_en, i.account_fr) END, i.url)
+      FROM smam.public_index i), '[]'::json))
+$$;
+SELECT l, smam.public_index_feed_json(l)::text = pg_temp.feed_described(l)::text AS json_text_identical,
+       smam.public_index_feed(l) = pg_temp.feed_described(l)::jsonb AS jsonb_identical
+  FROM unnest(ARRAY['en', 'fr']) l;
+SELECT e ->> 2 AS department, e ->> 0 AS account, e ->> 4 AS link
+  FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') e;
+\c :regression_db
+DROP DATABASE smam_feed_icu;

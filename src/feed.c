@@ -2,69 +2,75 @@
  * feed.c: the canada.ca feed of the index of official accounts (6.2.4).
  *
  * smam.public_index_feed(lang) (jsonb) and smam.public_index_feed_json(lang)
- * (json text, the file a website serves) write the feed in one pass over
- * the live accounts, in the published order: each entry's five cells are
- * escaped for HTML and then written straight into the document, the json
- * text into one buffer that becomes the result without a copy, the jsonb
- * in its binary form (see below). The SQL description of an entry is smam.feed_cells(); the
- * tests hold both to the same output.
+ * (json text, the file a website serves) read the live accounts once,
+ * put them in the published order, and write each entry's five cells,
+ * escaped for HTML, straight into the document: the json text into one
+ * buffer that becomes the result without a copy, the jsonb in its binary
+ * form (see below). The SQL description of an entry is smam.feed_cells();
+ * the tests hold both to the same output.
  *
- * The sort is by department name, account name and URL in the feed's
- * language, under the database's collation. When that collation orders
- * text by code point (C, POSIX, and the C.UTF-8 of glibc 2.35 and later,
- * whose strcoll() is strcmp()), the sort keys compare bytewise (COLLATE
- * "C"), which gives the same order without a strcoll() per comparison.
+ * The order is by department name, account name and URL in the feed's
+ * language, under the database's collation (see "the published order"
+ * below). When that collation orders text by code point (C, POSIX, and the
+ * C.UTF-8 of glibc 2.35 and later, whose strcoll() is strcmp()), the keys
+ * compare bytewise, which gives the same order without a strcoll() per
+ * comparison.
  */
 #include "smam.h"
 
+#include "catalog/pg_collation_d.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(smam_public_index_feed);
 PG_FUNCTION_INFO_V1(smam_public_index_feed_json);
 
-/* Rows fetched from the cursor at a time. */
-#define FEED_BATCH 2000
-
-/* Append text to buf with & < > " ' as HTML entities (as smam.html_escape does). */
+/*
+ * Append text to buf with & < > " ' as HTML entities (as smam.html_escape
+ * does); the runs between them are copied whole.
+ */
 static void
 append_html(StringInfo buf, const char *s, int len)
 {
+	int			run = 0;
+
 	for (int i = 0; i < len; i++)
 	{
+		const char *entity;
+
 		switch (s[i])
 		{
 			case '&':
-				appendBinaryStringInfo(buf, "&amp;", 5);
+				entity = "&amp;";
 				break;
 			case '<':
-				appendBinaryStringInfo(buf, "&lt;", 4);
+				entity = "&lt;";
 				break;
 			case '>':
-				appendBinaryStringInfo(buf, "&gt;", 4);
+				entity = "&gt;";
 				break;
 			case '"':
-				appendBinaryStringInfo(buf, "&quot;", 6);
+				entity = "&quot;";
 				break;
 			case '\'':
-				appendBinaryStringInfo(buf, "&#39;", 5);
+				entity = "&#39;";
 				break;
 			default:
-				appendStringInfoChar(buf, s[i]);
+				continue;
 		}
+		appendBinaryStringInfo(buf, s + run, i - run);
+		appendStringInfoString(buf, entity);
+		run = i + 1;
 	}
-}
-
-static void
-append_html_datum(StringInfo buf, Datum d)
-{
-	text	   *t = (text *) PG_DETOAST_DATUM_PACKED(d);
-
-	append_html(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	if (len > run)
+		appendBinaryStringInfo(buf, s + run, len - run);
 }
 
 /* en or fr; anything else is refused (22023 6.2.4). */
@@ -94,142 +100,413 @@ collation_is_codepoint(void)
 }
 
 /*
- * Open the cursor over the live accounts in the published order. Columns:
- * account name, platform name, department name, language, URL.
+ * ---- the entries, in the published order ----
+ *
+ * The feed's text is short and the entries many, so each row the query
+ * produces is copied, as it is produced (no tuple is formed or kept), into
+ * one compact entry: its account name, platform and URL follow a small
+ * header, in blocks that do not move. The department, shared by all its
+ * entries, is kept once.
+ *
+ * The order is by department name, account name and URL, NULLs last, as
+ * ORDER BY would put them under the collation chosen. A sort of all the
+ * entries on three text keys costs n log n string comparisons, most of
+ * them between two department names, and departments are few. So the
+ * entries are counted into one bucket per department (a hash on its
+ * name), the names alone are sorted, the buckets laid out in that order,
+ * and each bucket's entries are sorted on account name and URL.
  */
-static Portal
-open_feed(bool fr)
+typedef struct FeedText
 {
-	const char *c = collation_is_codepoint() ? " COLLATE pg_catalog.\"C\"" : "";
-	const char *dept = fr ? "i.department_fr" : "i.department_en";
-	const char *acct = fr ? "coalesce(i.account_fr, i.account_en)" : "coalesce(i.account_en, i.account_fr)";
-	char	   *sql = psprintf("SELECT %s, i.platform, %s, i.official_language, i.url"
-							   "  FROM smam.public_index i"
-							   " ORDER BY %s%s, %s%s, i.url%s",
-							   acct, dept, dept, c, acct, c, c);
-	Portal		portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+	const char *s;				/* NULL for SQL NULL */
+	int			len;
+} FeedText;
 
-	if (portal == NULL)
-		elog(ERROR, "smam feed: cannot open cursor: %s", sql);
-	return portal;
+typedef enum FeedLanguage
+{
+	FEED_ENGLISH,
+	FEED_FRENCH,
+	FEED_BILINGUAL				/* and anything else, as smam.feed_cells() */
+} FeedLanguage;
+
+typedef struct FeedEntry
+{
+	int32		len[3];			/* account, platform, URL; -1 for NULL */
+	int32		dept;			/* its department's bucket */
+	FeedLanguage lang;
+	char		text[FLEXIBLE_ARRAY_MEMBER];	/* the three, one after another */
+} FeedEntry;
+
+enum
+{
+	FEED_ACCT,
+	FEED_PLATFORM,
+	FEED_URL
+};
+
+typedef struct FeedDept
+{
+	FeedText	name;			/* the hash key */
+	int			bucket;
+} FeedDept;
+
+typedef struct Feed
+{
+	bool		fr;
+	Oid			collid;
+	FeedEntry **entries;		/* in the published order once ordered */
+	uint64		n,
+				cap;
+	FeedDept  **depts;			/* by bucket */
+	int			ndepts;
+	HTAB	   *by_name;
+	char	   *block;			/* where entries go */
+	Size		block_left;
+	Size		text_bytes;		/* of all entries' text, for the output's size */
+	MemoryContext cxt;			/* where it all lives */
+} Feed;
+
+#define FEED_BLOCK (1024 * 1024)
+
+static char *
+feed_alloc(Feed *f, Size size)
+{
+	char	   *p;
+
+	size = MAXALIGN(size);
+	if (size > f->block_left)
+	{
+		f->block_left = Max(FEED_BLOCK, size);
+		f->block = MemoryContextAlloc(f->cxt, f->block_left);
+	}
+	p = f->block;
+	f->block += size;
+	f->block_left -= size;
+	return p;
 }
 
-/* The five cells of one entry, HTML-escaped, into cells[] (reset first). */
-static void
-entry_cells(HeapTuple tup, TupleDesc desc, bool fr, StringInfo cells)
+static FeedText
+feed_get(const FeedEntry *e, int which)
 {
-	bool		isnull;
-	Datum		v;
-	char	   *lang;
+	FeedText	t = {NULL, 0};
+	const char *p = e->text;
 
-	for (int i = 0; i < 5; i++)
-		resetStringInfo(&cells[i]);
-	v = SPI_getbinval(tup, desc, 1, &isnull);
+	for (int i = 0; i < which; i++)
+		p += Max(e->len[i], 0);
+	if (e->len[which] >= 0)
+	{
+		t.s = p;
+		t.len = e->len[which];
+	}
+	return t;
+}
+
+static FeedText
+feed_datum_text(Datum d, bool isnull)
+{
+	FeedText	t = {NULL, -1};
+
 	if (!isnull)
-		append_html_datum(&cells[0], v);
-	v = SPI_getbinval(tup, desc, 2, &isnull);
-	if (!isnull)
-		append_html_datum(&cells[1], v);
-	appendStringInfoString(&cells[2], fr ? "Minist\xC3\xA8re: " : "Department: ");
-	v = SPI_getbinval(tup, desc, 3, &isnull);
-	if (!isnull)
-		append_html_datum(&cells[2], v);
-	lang = SPI_getvalue(tup, desc, 4);
-	if (fr)
-		appendStringInfoString(&cells[3], strcmp(lang, "english") == 0 ? "Langue: Anglais" :
-							   strcmp(lang, "french") == 0 ? "Langue: Fran\xC3\xA7" "ais" : "Langue: Bilingue");
-	else
-		appendStringInfoString(&cells[3], strcmp(lang, "english") == 0 ? "Language: English" :
-							   strcmp(lang, "french") == 0 ? "Language: French" : "Language: Bilingual");
-	v = SPI_getbinval(tup, desc, 5, &isnull);
+	{
+		text	   *v = (text *) PG_DETOAST_DATUM_PACKED(d);
+
+		t.s = VARDATA_ANY(v);
+		t.len = VARSIZE_ANY_EXHDR(v);
+	}
+	return t;
+}
+
+static bool
+feed_text_is(FeedText t, const char *s)
+{
+	return t.s != NULL && t.len == (int) strlen(s) && memcmp(t.s, s, t.len) == 0;
+}
+
+/* Hash and match on the bytes of a name (the collations are deterministic). */
+static uint32
+feed_dept_hash(const void *key, Size keysize)
+{
+	const FeedText *k = key;
+
+	return k->s == NULL ? 0 : hash_bytes((const unsigned char *) k->s, k->len);
+}
+
+static int
+feed_dept_match(const void *a, const void *b, Size keysize)
+{
+	const FeedText *x = a,
+			   *y = b;
+
+	if (x->s == NULL || y->s == NULL)
+		return !(x->s == NULL && y->s == NULL);
+	return x->len != y->len || memcmp(x->s, y->s, x->len) != 0;
+}
+
+/*
+ * The query's rows come here, one at a time: columns account name,
+ * platform name, department name, language, URL.
+ */
+typedef struct FeedReceiver
+{
+	DestReceiver pub;
+	Feed	   *feed;
+} FeedReceiver;
+
+static bool
+feed_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	Feed	   *f = ((FeedReceiver *) self)->feed;
+	FeedText	t[3];
+	FeedText	name,
+				lang;
+	FeedDept   *d;
+	FeedEntry  *e;
+	bool		found;
+	Size		bytes = 0;
+	char	   *p;
+
+	slot_getallattrs(slot);
+	t[FEED_ACCT] = feed_datum_text(slot->tts_values[0], slot->tts_isnull[0]);
+	t[FEED_PLATFORM] = feed_datum_text(slot->tts_values[1], slot->tts_isnull[1]);
+	name = feed_datum_text(slot->tts_values[2], slot->tts_isnull[2]);
+	lang = feed_datum_text(slot->tts_values[3], slot->tts_isnull[3]);
+	t[FEED_URL] = feed_datum_text(slot->tts_values[4], slot->tts_isnull[4]);
+
+	d = hash_search(f->by_name, &name, HASH_ENTER, &found);
+	if (!found)
+	{
+		d->bucket = f->ndepts++;
+		if (name.s != NULL)
+		{
+			char	   *copy = feed_alloc(f, name.len);
+
+			memcpy(copy, name.s, name.len);
+			d->name.s = copy;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		bytes += Max(t[i].len, 0);
+	e = (FeedEntry *) feed_alloc(f, offsetof(FeedEntry, text) + bytes);
+	p = e->text;
+	for (int i = 0; i < 3; i++)
+	{
+		e->len[i] = t[i].len;
+		if (t[i].len > 0)
+			memcpy(p, t[i].s, t[i].len);
+		p += Max(t[i].len, 0);
+	}
+	e->dept = d->bucket;
+	e->lang = feed_text_is(lang, "english") ? FEED_ENGLISH : feed_text_is(lang, "french") ? FEED_FRENCH : FEED_BILINGUAL;
+	f->text_bytes += bytes + Max(t[FEED_URL].len, 0);
+	if (f->n == f->cap)
+	{
+		f->cap *= 2;
+		f->entries = repalloc_huge(f->entries, sizeof(FeedEntry *) * f->cap);
+	}
+	f->entries[f->n++] = e;
+	return true;
+}
+
+static void
+feed_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+feed_receiver_done(DestReceiver *self)
+{
+}
+
+static int
+feed_text_cmp(FeedText a, FeedText b, Oid collid)
+{
+	int			c;
+
+	if (a.s == NULL || b.s == NULL)
+		return (a.s == NULL) - (b.s == NULL);
+	if (collid != C_COLLATION_OID)
+		return varstr_cmp(a.s, a.len, b.s, b.len, collid);
+	c = memcmp(a.s, b.s, Min(a.len, b.len));
+	return c != 0 ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int
+feed_entry_cmp(const void *a, const void *b, void *arg)
+{
+	const FeedEntry *x = *(FeedEntry *const *) a,
+			   *y = *(FeedEntry *const *) b;
+	Oid			collid = *(Oid *) arg;
+	int			c = feed_text_cmp(feed_get(x, FEED_ACCT), feed_get(y, FEED_ACCT), collid);
+
+	return c != 0 ? c : feed_text_cmp(feed_get(x, FEED_URL), feed_get(y, FEED_URL), collid);
+}
+
+static int
+feed_dept_cmp(const void *a, const void *b, void *arg)
+{
+	return feed_text_cmp((*(FeedDept *const *) a)->name, (*(FeedDept *const *) b)->name, *(Oid *) arg);
+}
+
+/* Put f->entries in the published order. */
+static void
+feed_order(Feed *f)
+{
+	int			nd = Max(f->ndepts, 1);
+	FeedDept  **names = palloc(sizeof(FeedDept *) * nd);
+	int		   *count = palloc0(sizeof(int) * nd);
+	int		   *next = palloc(sizeof(int) * nd);
+	FeedEntry **out = palloc_extended(sizeof(FeedEntry *) * Max(f->n, 1), MCXT_ALLOC_HUGE);
+	HASH_SEQ_STATUS seq;
+	FeedDept   *d;
+	int			pos = 0;
+
+	f->depts = palloc(sizeof(FeedDept *) * nd);
+	hash_seq_init(&seq, f->by_name);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		f->depts[d->bucket] = names[d->bucket] = d;
+	qsort_arg(names, f->ndepts, sizeof(FeedDept *), feed_dept_cmp, &f->collid);
+	for (uint64 i = 0; i < f->n; i++)
+		count[f->entries[i]->dept]++;
+	for (int r = 0; r < f->ndepts; r++)
+	{
+		next[names[r]->bucket] = pos;
+		pos += count[names[r]->bucket];
+	}
+	for (uint64 i = 0; i < f->n; i++)
+		out[next[f->entries[i]->dept]++] = f->entries[i];
+	/* next[b] is now the end of bucket b. */
+	for (int b = 0; b < f->ndepts; b++)
+		qsort_arg(out + next[b] - count[b], count[b], sizeof(FeedEntry *), feed_entry_cmp, &f->collid);
+	pfree(f->entries);
+	f->entries = out;
+	pfree(names);
+	pfree(count);
+	pfree(next);
+}
+
+/*
+ * Read the live accounts into f, in the published order. What it keeps
+ * lives in a context of its own under the caller's (feed_free() releases
+ * it); SPI is done with when it returns.
+ */
+static void
+feed_read(Feed *f, bool fr)
+{
+	HASHCTL		ctl = {0};
+	const char *dept = fr ? "i.department_fr" : "i.department_en";
+	const char *acct = fr ? "coalesce(i.account_fr, i.account_en)" : "coalesce(i.account_en, i.account_fr)";
+	FeedReceiver rcv = {{feed_receive, feed_receiver_startup, feed_receiver_done, feed_receiver_done, DestTuplestore}, f};
+	SPIExecuteOptions opt = {0};
+	char	   *sql;
+	int			rc;
+
+	memset(f, 0, sizeof(Feed));
+	f->fr = fr;
+	f->cxt = AllocSetContextCreate(CurrentMemoryContext, "smam feed", ALLOCSET_DEFAULT_SIZES);
+	f->cap = 1024;
+	f->entries = MemoryContextAlloc(f->cxt, sizeof(FeedEntry *) * f->cap);
+	ctl.keysize = sizeof(FeedText);
+	ctl.entrysize = sizeof(FeedDept);
+	ctl.hash = feed_dept_hash;
+	ctl.match = feed_dept_match;
+	ctl.hcxt = f->cxt;
+	f->by_name = hash_create("smam feed departments", 512, &ctl,
+							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	sql = psprintf("SELECT %s, i.platform, %s, i.official_language, i.url FROM smam.public_index i", acct, dept);
+
+	SPI_connect();
+	f->collid = collation_is_codepoint() ? C_COLLATION_OID : DEFAULT_COLLATION_OID;
+	opt.read_only = true;
+	opt.dest = &rcv.pub;
+	rc = SPI_execute_extended(sql, &opt);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "smam feed: %s failed: %s", sql, SPI_result_code_string(rc));
+	SPI_finish();
+	{
+		MemoryContext old = MemoryContextSwitchTo(f->cxt);
+
+		feed_order(f);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* Entry i's five cells, HTML-escaped, into cells[] (reset first). */
+static void
+feed_cells(Feed *f, uint64 i, StringInfo cells)
+{
+	FeedEntry  *e = f->entries[i];
+	FeedText	acct = feed_get(e, FEED_ACCT);
+	FeedText	platform = feed_get(e, FEED_PLATFORM);
+	FeedText	url = feed_get(e, FEED_URL);
+	FeedText	dept = f->depts[e->dept]->name;
+	static const char *const labels[2][3] = {
+		{"Language: English", "Language: French", "Language: Bilingual"},
+		{"Langue: Anglais", "Langue: Fran\xC3\xA7" "ais", "Langue: Bilingue"}};
+
+	for (int c = 0; c < 5; c++)
+		resetStringInfo(&cells[c]);
+	append_html(&cells[0], acct.s, acct.len);
+	append_html(&cells[1], platform.s, platform.len);
+	appendStringInfoString(&cells[2], f->fr ? "Minist\xC3\xA8re: " : "Department: ");
+	append_html(&cells[2], dept.s, dept.len);
+	appendStringInfoString(&cells[3], labels[f->fr][e->lang]);
 	appendStringInfoString(&cells[4], "<a href=\"");
-	append_html_datum(&cells[4], v);
+	append_html(&cells[4], url.s, url.len);
 	appendStringInfoString(&cells[4], "\">");
-	append_html_datum(&cells[4], v);
+	append_html(&cells[4], url.s, url.len);
 	appendStringInfoString(&cells[4], "</a>");
 }
 
 /*
- * Walk the feed: for each entry, its cells, handed to emit(). The cells and
- * the row live in a context reset for each entry; emit() writes into out,
- * which lives in the caller's context.
+ * The document's likely size: the entries' text (the URL twice) and what
+ * each entry adds around it, so that the buffer is allocated once.
  */
-typedef void (*emit_fn) (void *out, StringInfo cells, bool first);
+static Size
+feed_size_guess(Feed *f)
+{
+	return f->text_bytes + 96 * f->n + 64;
+}
 
 static void
-walk_feed(bool fr, emit_fn emit, void *out)
+init_cells(StringInfo cells)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	MemoryContext rowcxt;
-	StringInfoData cells[5];
-	Portal		portal;
-	bool		first = true;
-
-	SPI_connect();
-	portal = open_feed(fr);
-	rowcxt = AllocSetContextCreate(outer, "smam feed entry", ALLOCSET_DEFAULT_SIZES);
-	{
-		MemoryContext old = MemoryContextSwitchTo(outer);
-
-		for (int i = 0; i < 5; i++)
-			initStringInfo(&cells[i]);
-		MemoryContextSwitchTo(old);
-	}
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FEED_BATCH);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-
-			entry_cells(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, fr, cells);
-			MemoryContextSwitchTo(outer);
-			emit(out, cells, first);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-			first = false;
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	SPI_finish();
-	MemoryContextDelete(rowcxt);
+	for (int c = 0; c < 5; c++)
+		initStringInfo(&cells[c]);
 }
 
 /* ---- json text: exactly what json_build_object('aaData', json_agg(...)) writes ---- */
-
-static void
-emit_json(void *out, StringInfo cells, bool first)
-{
-	StringInfo	buf = (StringInfo) out;
-
-	if (!first)
-		appendBinaryStringInfo(buf, ", ", 2);
-	appendStringInfoChar(buf, '[');
-	for (int i = 0; i < 5; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(buf, ',');
-		escape_json(buf, cells[i].data);
-	}
-	appendStringInfoChar(buf, ']');
-}
 
 /* smam.public_index_feed_json(lang text) RETURNS json */
 Datum
 smam_public_index_feed_json(PG_FUNCTION_ARGS)
 {
-	bool		fr = feed_is_french(fcinfo);
+	Feed		f;
 	StringInfoData buf;
+	StringInfoData cells[5];
 
+	feed_read(&f, feed_is_french(fcinfo));
+	init_cells(cells);
 	/* The varlena header first, so that the buffer is the result. */
 	initStringInfo(&buf);
+	enlargeStringInfo(&buf, feed_size_guess(&f));
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendStringInfoString(&buf, "{\"aaData\" : [");
-	walk_feed(fr, emit_json, &buf);
+	for (uint64 i = 0; i < f.n; i++)
+	{
+		feed_cells(&f, i, cells);
+		if (i > 0)
+			appendBinaryStringInfo(&buf, ", ", 2);
+		appendStringInfoChar(&buf, '[');
+		for (int c = 0; c < 5; c++)
+		{
+			if (c > 0)
+				appendStringInfoChar(&buf, ',');
+			escape_json(&buf, cells[c].data);
+		}
+		appendStringInfoChar(&buf, ']');
+	}
 	appendStringInfoString(&buf, "]}");
+	MemoryContextDelete(f.cxt);
 	SET_VARSIZE(buf.data, buf.len);
 	PG_RETURN_POINTER(buf.data);
 }
@@ -244,19 +521,12 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
  * then one JEntry per child (type | length, or, for every
  * JB_OFFSET_STRIDE'th child, type | end offset | JENTRY_HAS_OFF), then the
  * children's data; a nested container starts 4-byte aligned, its padding
- * counted in its length. The entries are written as they come into one
- * buffer, their end offsets kept; the head (the object, the key, the outer
- * array's JEntries) is written in front once their number is known. No tree
- * of JsonbValues, no second pass over the data.
+ * counted in its length. The number of entries is known before the first
+ * is written, so the head (the object, the key, the outer array's header
+ * and JEntries) has its room at the front of the one buffer; each entry's
+ * JEntry is filled in as the entry is written. No tree of JsonbValues, no
+ * second pass over the data, no copy of the document.
  */
-typedef struct JsonbFeed
-{
-	StringInfoData data;		/* the entries, as they follow the JEntries */
-	uint32	   *ends;			/* end offset of each entry in data */
-	int			n,
-				cap;
-} JsonbFeed;
-
 static void
 append_uint32(StringInfo buf, uint32 v)
 {
@@ -264,102 +534,90 @@ append_uint32(StringInfo buf, uint32 v)
 }
 
 static void
-emit_jsonb(void *out, StringInfo cells, bool first)
+put_uint32(StringInfo buf, int at, uint32 v)
 {
-	JsonbFeed  *f = (JsonbFeed *) out;
-	uint32		total = 0;
+	memcpy(buf->data + at, &v, sizeof(uint32));
+}
 
-	/*
-	 * The entry starts 4-byte aligned: data begins at an aligned position of
-	 * the document (see smam_public_index_feed), so its own offsets decide.
-	 */
-	while (f->data.len % 4 != 0)
-		appendStringInfoChar(&f->data, '\0');
-	append_uint32(&f->data, 5 | JB_FARRAY);
-	for (int i = 0; i < 5; i++)
-	{
-		total += cells[i].len;
-		/* Child 0 is a stride point: its JEntry holds the end offset. */
-		append_uint32(&f->data, JENTRY_ISSTRING |
-					  (i % JB_OFFSET_STRIDE == 0 ? (total | JENTRY_HAS_OFF) : (uint32) cells[i].len));
-	}
-	for (int i = 0; i < 5; i++)
-		appendBinaryStringInfo(&f->data, cells[i].data, cells[i].len);
-	if (f->data.len > JENTRY_OFFLENMASK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)",
-						JENTRY_OFFLENMASK)));
-	if (f->n == f->cap)
-	{
-		f->cap *= 2;
-		f->ends = repalloc_huge(f->ends, sizeof(uint32) * f->cap);
-	}
-	f->ends[f->n++] = f->data.len;
+static void
+feed_too_big(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)", JENTRY_OFFLENMASK)));
 }
 
 /* smam.public_index_feed(lang text) RETURNS jsonb */
 Datum
 smam_public_index_feed(PG_FUNCTION_ARGS)
 {
-	bool		fr = feed_is_french(fcinfo);
-	JsonbFeed	f;
-	StringInfoData doc;
 	static const char key[] = "aaData";
 	const int	keylen = sizeof(key) - 1;
-	int			pad;
-	uint32		array_len;
-	int			datalen;
+	Feed		f;
+	StringInfoData doc;
+	StringInfoData cells[5];
+	int			pad,
+				jentries,
+				head;
+	uint32		prev_end = 0,
+				array_len;
 
-	initStringInfo(&f.data);
-	f.cap = 1024;
-	f.n = 0;
-	f.ends = palloc(sizeof(uint32) * f.cap);
-	walk_feed(fr, emit_jsonb, &f);
+	feed_read(&f, feed_is_french(fcinfo));
+	init_cells(cells);
+	if (f.n > JENTRY_OFFLENMASK / 4)
+		feed_too_big();
 
 	/*
-	 * The head. Offsets count from the varlena header: the object's header
-	 * at 4, its two JEntries at 8, the key at 16, then the array, aligned.
+	 * The head's room. Offsets count from the varlena header: the object's
+	 * header at 4, its two JEntries at 8, the key at 16, then the array,
+	 * aligned: its header, then one JEntry per entry.
 	 */
 	pad = (4 - (VARHDRSZ + 4 + 8 + keylen) % 4) % 4;
-	array_len = pad + 4 + 4 * (uint32) f.n + f.data.len;
-	if (array_len > JENTRY_OFFLENMASK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the index feed exceeds the maximum size of a jsonb array (%d bytes)",
-						JENTRY_OFFLENMASK)));
-	/*
-	 * The head is written in front of the entries in the same buffer: the
-	 * entries move up by the head's size, so that the document is never
-	 * copied whole into a second buffer.
-	 */
+	jentries = VARHDRSZ + 4 + 8 + keylen + pad + 4;
+	head = jentries + 4 * (int) f.n;
+	Assert(head % 4 == 0);
 	initStringInfo(&doc);
-	enlargeStringInfo(&doc, VARHDRSZ + 4 + 8 + keylen + pad + 4 + 4 * f.n);
-	appendBinaryStringInfo(&doc, "\0\0\0\0", VARHDRSZ);
-	append_uint32(&doc, 1 | JB_FOBJECT);
-	/* The key is child 0, a stride point; the value, child 1, a length. */
-	append_uint32(&doc, JENTRY_ISSTRING | keylen | JENTRY_HAS_OFF);
-	append_uint32(&doc, JENTRY_ISCONTAINER | array_len);
-	appendBinaryStringInfo(&doc, key, keylen);
-	for (int i = 0; i < pad; i++)
-		appendStringInfoChar(&doc, '\0');
-	Assert(doc.len % 4 == 0);
-	append_uint32(&doc, (uint32) f.n | JB_FARRAY);
-	for (int i = 0; i < f.n; i++)
-	{
-		uint32		end = f.ends[i];
-		uint32		len = end - (i > 0 ? f.ends[i - 1] : 0);
+	enlargeStringInfo(&doc, head + feed_size_guess(&f));
+	memset(doc.data, 0, head);
+	doc.len = head;
 
-		append_uint32(&doc, JENTRY_ISCONTAINER |
-					  (i % JB_OFFSET_STRIDE == 0 ? (end | JENTRY_HAS_OFF) : len));
+	for (uint64 i = 0; i < f.n; i++)
+	{
+		uint32		total = 0,
+					end;
+
+		feed_cells(&f, i, cells);
+		/* The entry starts 4-byte aligned (the head's size is aligned). */
+		while (doc.len % 4 != 0)
+			appendStringInfoChar(&doc, '\0');
+		append_uint32(&doc, 5 | JB_FARRAY);
+		for (int c = 0; c < 5; c++)
+		{
+			total += cells[c].len;
+			/* Child 0 is a stride point: its JEntry holds the end offset. */
+			append_uint32(&doc, JENTRY_ISSTRING |
+						  (c % JB_OFFSET_STRIDE == 0 ? (total | JENTRY_HAS_OFF) : (uint32) cells[c].len));
+		}
+		for (int c = 0; c < 5; c++)
+			appendBinaryStringInfo(&doc, cells[c].data, cells[c].len);
+		if ((uint32) (doc.len - head) > JENTRY_OFFLENMASK)
+			feed_too_big();
+		end = doc.len - head;
+		put_uint32(&doc, jentries + 4 * (int) i,
+				   JENTRY_ISCONTAINER | (i % JB_OFFSET_STRIDE == 0 ? (end | JENTRY_HAS_OFF) : end - prev_end));
+		prev_end = end;
 	}
-	pfree(f.ends);
-	datalen = f.data.len;
-	enlargeStringInfo(&f.data, doc.len);
-	memmove(f.data.data + doc.len, f.data.data, datalen);
-	memcpy(f.data.data, doc.data, doc.len);
-	f.data.len = doc.len + datalen;
-	pfree(doc.data);
-	SET_VARSIZE(f.data.data, f.data.len);
-	PG_RETURN_POINTER(f.data.data);
+
+	array_len = pad + 4 + 4 * (uint32) f.n + (doc.len - head);
+	if (array_len > JENTRY_OFFLENMASK)
+		feed_too_big();
+	put_uint32(&doc, VARHDRSZ, 1 | JB_FOBJECT);
+	/* The key is child 0, a stride point; the value, child 1, a length. */
+	put_uint32(&doc, VARHDRSZ + 4, JENTRY_ISSTRING | keylen | JENTRY_HAS_OFF);
+	put_uint32(&doc, VARHDRSZ + 8, JENTRY_ISCONTAINER | array_len);
+	memcpy(doc.data + VARHDRSZ + 12, key, keylen);
+	put_uint32(&doc, jentries - 4, (uint32) f.n | JB_FARRAY);
+	MemoryContextDelete(f.cxt);
+	SET_VARSIZE(doc.data, doc.len);
+	PG_RETURN_POINTER(doc.data);
 }
