@@ -67,6 +67,7 @@ DROP ROLE pi_public;
 -- Under a collation that does not order by code point (ICU here), the feed
 -- orders as the database does: case and accents do not come first.
 SELECT current_database() AS regression_db \gset
+DROP DATABASE IF EXISTS smam_feed_icu;
 CREATE DATABASE smam_feed_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-CA';
 \c smam_feed_icu
 SET client_min_messages = warning;
