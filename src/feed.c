@@ -34,12 +34,15 @@ PG_FUNCTION_INFO_V1(smam_public_index_feed_json);
 
 /*
  * Append text to buf with & < > " ' as HTML entities (as smam.html_escape
- * does); the runs between them are copied whole.
+ * does); the runs between them are copied whole. Returns whether the text
+ * holds what a json string must escape besides the double quote (which is
+ * now an entity): a backslash or a control character.
  */
-static void
+static bool
 append_html(StringInfo buf, const char *s, int len)
 {
 	int			run = 0;
+	bool		json_escapes = false;
 
 	for (int i = 0; i < len; i++)
 	{
@@ -63,6 +66,8 @@ append_html(StringInfo buf, const char *s, int len)
 				entity = "&#39;";
 				break;
 			default:
+				if ((unsigned char) s[i] < 0x20 || s[i] == '\\')
+					json_escapes = true;
 				continue;
 		}
 		appendBinaryStringInfo(buf, s + run, i - run);
@@ -71,6 +76,7 @@ append_html(StringInfo buf, const char *s, int len)
 	}
 	if (len > run)
 		appendBinaryStringInfo(buf, s + run, len - run);
+	return json_escapes;
 }
 
 /* en or fr; anything else is refused (22023 6.2.4). */
@@ -430,8 +436,12 @@ feed_read(Feed *f, bool fr)
 	}
 }
 
-/* Entry i's five cells, HTML-escaped, into cells[] (reset first). */
-static void
+/*
+ * Entry i's five cells, HTML-escaped, into cells[] (reset first). Returns
+ * the cells that hold a backslash or a control character, bit c for cell c
+ * (the only double quotes left are the link's own).
+ */
+static int
 feed_cells(Feed *f, uint64 i, StringInfo cells)
 {
 	FeedEntry  *e = f->entries[i];
@@ -439,22 +449,24 @@ feed_cells(Feed *f, uint64 i, StringInfo cells)
 	FeedText	platform = feed_get(e, FEED_PLATFORM);
 	FeedText	url = feed_get(e, FEED_URL);
 	FeedText	dept = f->depts[e->dept]->name;
+	int			escapes = 0;
 	static const char *const labels[2][3] = {
 		{"Language: English", "Language: French", "Language: Bilingual"},
 		{"Langue: Anglais", "Langue: Fran\xC3\xA7" "ais", "Langue: Bilingue"}};
 
 	for (int c = 0; c < 5; c++)
 		resetStringInfo(&cells[c]);
-	append_html(&cells[0], acct.s, acct.len);
-	append_html(&cells[1], platform.s, platform.len);
+	escapes |= append_html(&cells[0], acct.s, acct.len) << 0;
+	escapes |= append_html(&cells[1], platform.s, platform.len) << 1;
 	appendStringInfoString(&cells[2], f->fr ? "Minist\xC3\xA8re: " : "Department: ");
-	append_html(&cells[2], dept.s, dept.len);
+	escapes |= append_html(&cells[2], dept.s, dept.len) << 2;
 	appendStringInfoString(&cells[3], labels[f->fr][e->lang]);
 	appendStringInfoString(&cells[4], "<a href=\"");
-	append_html(&cells[4], url.s, url.len);
+	escapes |= append_html(&cells[4], url.s, url.len) << 4;
 	appendStringInfoString(&cells[4], "\">");
 	append_html(&cells[4], url.s, url.len);
 	appendStringInfoString(&cells[4], "</a>");
+	return escapes;
 }
 
 /*
@@ -476,6 +488,29 @@ init_cells(StringInfo cells)
 
 /* ---- json text: exactly what json_build_object('aaData', json_agg(...)) writes ---- */
 
+/*
+ * A cell with no backslash and no control character as a json string, as
+ * escape_json() writes it: only its double quotes are escaped, and the
+ * runs between them are copied whole.
+ */
+static void
+append_json_quotes_only(StringInfo buf, StringInfo cell)
+{
+	const char *p = cell->data;
+	const char *end = cell->data + cell->len;
+	const char *q;
+
+	appendStringInfoChar(buf, '"');
+	while ((q = memchr(p, '"', end - p)) != NULL)
+	{
+		appendBinaryStringInfo(buf, p, q - p);
+		appendBinaryStringInfo(buf, "\\\"", 2);
+		p = q + 1;
+	}
+	appendBinaryStringInfo(buf, p, end - p);
+	appendStringInfoChar(buf, '"');
+}
+
 /* smam.public_index_feed_json(lang text) RETURNS json */
 Datum
 smam_public_index_feed_json(PG_FUNCTION_ARGS)
@@ -493,7 +528,8 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "{\"aaData\" : [");
 	for (uint64 i = 0; i < f.n; i++)
 	{
-		feed_cells(&f, i, cells);
+		int			escapes = feed_cells(&f, i, cells);
+
 		if (i > 0)
 			appendBinaryStringInfo(&buf, ", ", 2);
 		appendStringInfoChar(&buf, '[');
@@ -501,7 +537,10 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
 		{
 			if (c > 0)
 				appendStringInfoChar(&buf, ',');
-			escape_json(&buf, cells[c].data);
+			if (escapes & (1 << c))
+				escape_json(&buf, cells[c].data);
+			else
+				append_json_quotes_only(&buf, &cells[c]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}
