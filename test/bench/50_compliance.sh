@@ -39,7 +39,7 @@ BEGIN
     ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
     best := least(coalesce(best, ms), ms);
   END LOOP;
-  RETURN round(best);
+  RETURN round(best, 1);
 END $$;
 CREATE TABLE bench_result (size int, what text, ms numeric);
 SQL
@@ -47,7 +47,7 @@ SQL
 export_ms() {
   for _ in 1 2 3 4 5; do printf '\\timing on\nSELECT smam.%s(%s) \\g /dev/null\n' "$1" "'en'"; done \
     | "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d bench_compliance \
-    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | awk 'NR == 1 { printf "%.0f\n", $1 }'
+    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | awk 'NR == 1 { printf "%.1f\n", $1 }'
 }
 measure() {
   # Settled first: the rows just written vacuumed, their WAL checkpointed.
