@@ -476,7 +476,8 @@ feed_cells(Feed *f, uint64 i, StringInfo cells)
 static Size
 feed_size_guess(Feed *f)
 {
-	return f->text_bytes + 96 * f->n + 64;
+	/* A guess too large for one allocation is left to the buffer's growth. */
+	return Min(f->text_bytes + 96 * f->n + 64, MaxAllocSize / 2);
 }
 
 static void
