@@ -519,13 +519,15 @@ CREATE FUNCTION smam.reads_all_compliance() RETURNS boolean
 COMMENT ON FUNCTION smam.reads_all_compliance() IS
   'Does the acting role read every department''s compliance (entity, TBS, administrator, smam_analyst members)?';
 
-CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
+-- The findings at a moment as the acting role may see them: the query behind
+-- compliance_findings_as_of and the view compliance_findings. No SET clause
+-- and not SECURITY DEFINER, so that it is inlined into both; run only with
+-- the owner's rights (by the SECURITY DEFINER function, or by the C stream
+-- below, which takes the same rights and settings).
+CREATE FUNCTION smam.compliance_findings_visible(at timestamptz)
   RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
                  object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
-  LANGUAGE sql STABLE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-  SET work_mem = '16MB'
-  SET jit = off
+  LANGUAGE sql STABLE
   AS $$
     -- Materialized: who asks is settled once, not for every finding; the
     -- departments and rules are small tables the findings are hashed against.
@@ -535,16 +537,46 @@ CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
     SELECT f.requirement, f.department_id, d.name_en, r.party, f.object_type, f.object_id, f.object_label,
            f.problem, f.since, f.finding_key
       FROM smam.compliance_findings_all(at, true) f
-      JOIN rule r ON r.requirement = f.requirement
-      LEFT JOIN dep d ON d.id = f.department_id
+      JOIN rule r ON r.requirement OPERATOR(pg_catalog.=) f.requirement
+      LEFT JOIN dep d ON d.id OPERATOR(pg_catalog.=) f.department_id
       CROSS JOIN who
-     WHERE who.all_ OR f.department_id = ANY (who.mine)
+     WHERE who.all_ OR f.department_id OPERATOR(pg_catalog.=) ANY (who.mine)
+  $$;
+COMMENT ON FUNCTION smam.compliance_findings_visible(timestamptz) IS
+  'Internal: the findings at a moment that the acting role may see; run with the owner''s rights';
+
+CREATE FUNCTION smam.compliance_findings_as_of(at timestamptz)
+  RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
+                 object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET work_mem = '16MB'
+  SET jit = off
+  AS $$
+    SELECT * FROM smam.compliance_findings_visible(at)
   $$;
 COMMENT ON FUNCTION smam.compliance_findings_as_of(timestamptz) IS
   'The findings at a moment, as smam.compliance_findings shows them now; departments see their own';
 
+-- The view streams the findings: a function in FROM hands back its whole
+-- result in a store first (400,000 rows at 100,000 accounts, written to a
+-- temporary file); this one, called in the select list, returns them as the
+-- query produces them. It runs the query with its owner's rights and the
+-- settings of compliance_findings_as_of (src/compliance.c).
+CREATE FUNCTION smam.compliance_findings_stream(at timestamptz)
+  RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
+                 object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
+  LANGUAGE c STABLE ROWS 400000
+  AS 'MODULE_PATHNAME', 'smam_compliance_findings_stream';
+COMMENT ON FUNCTION smam.compliance_findings_stream(timestamptz) IS
+  'Internal: the rows of smam.compliance_findings_as_of, streamed (used by the view smam.compliance_findings)';
+
+-- OFFSET 0 keeps the subquery whole: the function runs once per row, and
+-- each column is read from the row it returned.
 CREATE VIEW smam.compliance_findings AS
-  SELECT * FROM smam.compliance_findings_as_of(pg_catalog.now());
+  SELECT (s.f).requirement, (s.f).department_id, (s.f).department_en, (s.f).party, (s.f).object_type,
+         (s.f).object_id, (s.f).object_label, (s.f).problem, (s.f).since, (s.f).finding_key
+    FROM (SELECT smam.compliance_findings_stream(pg_catalog.now()) AS f OFFSET 0) s;
 COMMENT ON VIEW smam.compliance_findings IS
   'One row per finding now: requirement, department, party responsible, object, what is wrong, since when; departments see their own';
 COMMENT ON COLUMN smam.compliance_findings.requirement IS 'The requirement not met (6.1.2, 6.2.4, 7.1.2, 8.1, ...)';
@@ -882,7 +914,8 @@ GRANT SELECT ON smam.report_request, smam.compliance_report, smam.corrective_act
   smam.consequence, smam.standard_review TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
 GRANT SELECT ON smam.compliance_rule, smam.compliance_findings, smam.compliance_by_department, smam.compliance_summary
   TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
-GRANT EXECUTE ON FUNCTION smam.compliance_findings_as_of(timestamptz), smam.compliance_by_department_as_of(timestamptz),
+GRANT EXECUTE ON FUNCTION smam.compliance_findings_as_of(timestamptz), smam.compliance_findings_stream(timestamptz),
+  smam.compliance_by_department_as_of(timestamptz),
   smam.compliance_summary_as_of(timestamptz), smam.reads_all_compliance(), smam.reproduce_report(bigint)
   TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
 GRANT EXECUTE ON FUNCTION smam.request_report(bigint, date, text, text),
