@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(19);
+SELECT plan(21);
 
 CREATE ROLE s_admin LOGIN;   GRANT smam_admin TO s_admin;
 CREATE ROLE s_analyst LOGIN; GRANT smam_analyst TO s_analyst;
@@ -105,6 +105,25 @@ SELECT is(pg_temp.count_in_loop(), 2 * (SELECT count(*) FROM smam.compliance_fin
 SELECT is((SELECT count(*) FROM smam.compliance_findings_stream(NULL)),
           (SELECT count(*) FROM smam.compliance_findings_as_of(NULL)),
   'at a NULL moment the stream says what compliance_findings_as_of says');
+
+-- An error inside a fetch (a specification pattern that cannot compile,
+-- slipped in with the catalogue's guard off) reaches the reader, whose role
+-- and settings the (sub)transaction's abort gives back.
+ALTER TABLE smam.technical_specification DISABLE TRIGGER catalogue_guard;
+INSERT INTO smam.technical_specification (code, platform, rule, key, expected, description)
+  VALUES ('bad_pattern', NULL, 'matches', 'handle', '(', 'a pattern that cannot compile');
+ALTER TABLE smam.account DISABLE TRIGGER lifecycle_guard;
+UPDATE smam.account SET configuration = '{"handle": "x"}' WHERE id = (SELECT min(id) FROM smam.account);
+SET ROLE s_analyst;
+SET work_mem = '1MB';
+SET jit = on;
+SELECT throws_ok($$ SELECT count(*) FROM smam.compliance_findings $$, '2201B', NULL,
+  'an error inside a fetch reaches the reader');
+SELECT is(current_user::text || ' ' || current_setting('work_mem') || ' ' || current_setting('jit'), 's_analyst 1MB on',
+  'who is still itself, with its own settings');
+RESET work_mem;
+RESET jit;
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
