@@ -12,11 +12,11 @@
  *
  * compliance_findings_as_of gets from its SECURITY DEFINER and SET clauses
  * the rights of its owner and its settings (search_path, work_mem, jit); a
- * function that returns one row per call cannot use them (they would be
- * set and reset for every row), so this one takes the same rights and
- * settings around each piece of its own work: planning and opening the
- * cursor, each fetch. The plan is made with jit off; the nodes that size
- * their memory do so while work_mem is set.
+ * function that returns one row per call cannot carry them (they would be
+ * set and reset for every row), so this one reads them from
+ * compliance_findings_as_of and takes them around each piece of its own
+ * work: planning and opening the cursor, each fetch. The plan is made with
+ * those settings; the nodes that size their memory do so while they hold.
  */
 #include "smam.h"
 
@@ -26,6 +26,8 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -38,7 +40,8 @@ PG_FUNCTION_INFO_V1(smam_compliance_findings_stream);
 typedef struct FindingsStream
 {
 	char portal[NAMEDATALEN]; /* the cursor; "" once closed */
-	Oid owner;				  /* the function's owner, whose rights it takes */
+	Oid owner;				  /* compliance_findings_as_of's owner and */
+	ArrayType *config;		  /* SET clauses (NULL for none), which it takes */
 	TupleDesc desc;			  /* the function's result, blessed */
 	MemoryContext batch_cxt;  /* the rows of the current batch */
 	HeapTuple *rows;
@@ -53,10 +56,29 @@ typedef struct StreamRights
 	int guc_level;
 } StreamRights;
 
+/* What compliance_findings_as_of runs with: its owner and its SET clauses. */
+static void
+read_as_of(FindingsStream *st)
+{
+	Oid argtypes[1] = {TIMESTAMPTZOID};
+	Oid fn = LookupFuncName(list_make2(makeString("smam"), makeString("compliance_findings_as_of")),
+							1, argtypes, false);
+	HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Datum config;
+	bool isnull;
+
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	st->owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
+	config = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_proconfig, &isnull);
+	st->config = isnull ? NULL : DatumGetArrayTypePCopy(config);
+	ReleaseSysCache(proc);
+}
+
 /*
- * The owner's rights and compliance_findings_as_of's settings, as
- * fmgr_security_definer() gives them; an error on the way is undone by the
- * (sub)transaction's abort, as it is for a SECURITY DEFINER function.
+ * The owner's rights and settings, as fmgr_security_definer() gives them;
+ * an error on the way is undone by the (sub)transaction's abort, as it is
+ * for a SECURITY DEFINER function.
  */
 static void
 take_rights(FindingsStream *st, StreamRights *r)
@@ -64,12 +86,9 @@ take_rights(FindingsStream *st, StreamRights *r)
 	GetUserIdAndSecContext(&r->saved_user, &r->saved_sec);
 	SetUserIdAndSecContext(st->owner, r->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
 	r->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, ERROR, false);
-	(void) set_config_option("work_mem", "16MB", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-							 ERROR, false);
-	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR,
-							 false);
+	if (st->config != NULL)
+		ProcessGUCArray(st->config, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
+						GUC_ACTION_SAVE);
 }
 
 static void
@@ -173,7 +192,6 @@ smam_compliance_findings_stream(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old;
 		TupleDesc desc;
-		HeapTuple proc;
 
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
@@ -181,11 +199,7 @@ smam_compliance_findings_stream(PG_FUNCTION_ARGS)
 			elog(ERROR, "smam: the compliance findings stream must return rows");
 		st = palloc0(sizeof(FindingsStream));
 		st->desc = BlessTupleDesc(desc);
-		proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-		if (!HeapTupleIsValid(proc))
-			elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-		st->owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
-		ReleaseSysCache(proc);
+		read_as_of(st);
 		st->batch_cxt = AllocSetContextCreate(funcctx->multi_call_memory_ctx, "smam findings batch",
 											  ALLOCSET_DEFAULT_SIZES);
 		funcctx->user_fctx = st;

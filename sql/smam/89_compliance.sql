@@ -561,8 +561,8 @@ COMMENT ON FUNCTION smam.compliance_findings_as_of(timestamptz) IS
 -- The view streams the findings: a function in FROM hands back its whole
 -- result in a store first (400,000 rows at 100,000 accounts, written to a
 -- temporary file); this one, called in the select list, returns them as the
--- query produces them. It runs the query with its owner's rights and the
--- settings of compliance_findings_as_of (src/compliance.c).
+-- query produces them. It runs the query with compliance_findings_as_of's
+-- rights and settings, read from its definition (src/compliance.c).
 CREATE FUNCTION smam.compliance_findings_stream(at timestamptz)
   RETURNS TABLE (requirement text, department_id bigint, department_en text, party text, object_type text,
                  object_id bigint, object_label text, problem text, since timestamptz, finding_key text)
