@@ -34,14 +34,25 @@ CREATE TABLE smam.audit_log (
   row_hash        bytea NOT NULL,
   PRIMARY KEY (txn, ordinal)
 );
--- One object's story (smam.history) by a hash index on the key alone: a row
--- costs one bucket insert, where a B-tree on (table_name, row_key) cost a
--- descent with text comparisons at every level, twice the instructions per
--- audited row (measured with callgrind); history() filters the table. Time
--- ranges at almost no cost: rows arrive in time order, which a BRIN index
--- summarizes per block range.
-CREATE INDEX audit_log_object_idx ON smam.audit_log USING hash (row_key);
+-- One object's story (smam.history) by a bloom filter per range of 8 pages
+-- (BRIN, text_bloom_ops): an audited row appended to the log's end costs the
+-- index nothing until its range is summarized, where a hash index cost a
+-- bucket insert per row, a fifth of a bulk update's time (docs/audit.md,
+-- "Speed"). The filter only says which ranges may hold the key: history()
+-- reads those ranges and the ones not summarized yet, and rechecks every row,
+-- so it finds every row whether or not its range is summarized. Filters sized
+-- for 300 keys a range (8 pages of the smallest audit rows) at one false
+-- positive in 1,000 ranges. Ranges are summarized by VACUUM, which autovacuum
+-- runs on the log after every 100,000 rows inserted (not autosummarize, whose
+-- requests, one per range, overflow autovacuum's queue of 256 in one bulk
+-- update). Time ranges at almost no cost: rows arrive in time order, which a
+-- BRIN index on tx_time summarizes per 128 pages.
+CREATE INDEX audit_log_object_idx ON smam.audit_log
+  USING brin (row_key pg_catalog.text_bloom_ops (n_distinct_per_range = 300, false_positive_rate = 0.001))
+  WITH (pages_per_range = 8);
 CREATE INDEX audit_log_time_idx ON smam.audit_log USING brin (tx_time) WITH (autosummarize = on);
+ALTER TABLE smam.audit_log SET (autovacuum_vacuum_insert_threshold = 100000,
+                                autovacuum_vacuum_insert_scale_factor = 0);
 COMMENT ON TABLE smam.audit_log IS
   'One row per changed row of every smam table (trigger smam.audit); never updated or deleted';
 COMMENT ON COLUMN smam.audit_log.txn IS 'Transaction number of the log (smam.audit_txn_seq); its seal is in smam.audit_seal';

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The audit log as it grows to ten million rows (SMAM_BENCH_AUDIT_ROWS):
-# one table in time order (BRIN on tx_time, a hash index for history, the
+# one table in time order (BRIN on tx_time, a BRIN bloom index for history, the
 # primary key for verification), no partitions. 100,000 accounts are
 # updated in bulk, one transaction of 100,000 audited rows at a time, until
 # the log holds the target. Measured at the start (100,000 rows) and at the
 # end, the same way, and printed with the ratio end/start:
 #   - single-row updates of an account (pgbench, 2 clients, TPS);
-#   - smam.history() of a random account (pgbench, mean latency);
+#   - smam.history() of a random account (pgbench, mean latency), and at the
+#     end also right after one more bulk update, before its ranges are summarized;
 #   - smam.audit_digest() (mean latency);
 #   - one transaction's 100,000 rows found by tx_time (BRIN; mean latency);
 # then the sizes, verify_audit_log() over the whole log (rows per second),
@@ -88,6 +89,10 @@ t1=$(date +%s.%N)
 rows=$(psql_db -c "SELECT count(*) FROM smam.audit_log")
 echo "audit rows written to grow the log: $((rows - start_rows)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s ($(awk -v n="$((rows - start_rows))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }') rows/s)"
 measure end
+# history() right after one more bulk update, its 100,000 rows not summarized
+# yet (read in full until VACUUM summarizes their ranges).
+psql_db -c "UPDATE smam.account SET purpose = 'unsummarized ' || id"
+end_tail_hist=$(pgb latency 1 "SELECT count(*) FROM smam.history('smam.account', :id::text);")
 
 echo "audit log rows at the start: $start_rows"
 echo "audit log rows at the end: $rows"
@@ -97,6 +102,7 @@ echo "ratio TPS end / start: $(ratio "$end_tps" "$start_tps")"
 echo "smam.history() of one account, ms, at the start: $start_hist"
 echo "smam.history() of one account, ms, at the end: $end_hist"
 echo "smam.history() rows of one account at the start: $start_hist_rows; at the end: $end_hist_rows"
+echo "smam.history() of one account, ms, at the end, the last 100,000 rows not summarized: $end_tail_hist"
 echo "ratio history latency end / start: $(ratio "$end_hist" "$start_hist")"
 echo "ratio history latency per row returned, end / start: $(awk -v a="$end_hist" -v b="$start_hist" -v ra="$end_hist_rows" -v rb="$start_hist_rows" 'BEGIN { printf "%.2f", (a / ra) / (b / rb) }')"
 echo "smam.audit_digest(), ms, at the start: $start_digest"
