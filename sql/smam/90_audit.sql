@@ -37,8 +37,8 @@ CREATE TABLE smam.audit_log (
 -- One object's story (smam.history) by a bloom filter per range of 8 pages
 -- (BRIN, text_bloom_ops): an audited row appended to the log's end costs the
 -- index nothing until its range is summarized, where a hash index cost a
--- bucket insert per row, a fifth of a bulk update's time (docs/audit.md,
--- "Speed"). The filter only says which ranges may hold the key: history()
+-- bucket insert per row, up to a fifth of a bulk update's time as the log
+-- grew (docs/audit.md, "Speed"). The filter only says which ranges may hold the key: history()
 -- reads those ranges and the ones not summarized yet, and rechecks every row,
 -- so it finds every row whether or not its range is summarized. Filters sized
 -- for 300 keys a range (8 pages of the smallest audit rows) at one false
