@@ -88,6 +88,7 @@ typedef struct DirectInsert
 	EState *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
+	bool has_brin; /* the table has BRIN indexes, summarized behind its writers */
 } DirectInsert;
 
 typedef struct PendingRow
@@ -145,6 +146,9 @@ extern void smam_audit_remember(AuditXact *x, const uint8 *hash);
 extern DirectInsert *smam_direct_open(Oid relid, int expected_natts);
 extern void smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls);
 extern void smam_direct_close(DirectInsert *d);
+
+/* audit_summary.c */
+extern void smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid);
 
 /* audit_context.c */
 extern void smam_audit_context_init(void);

@@ -19,6 +19,7 @@
 #include "audit.h"
 
 #include "access/genam.h"
+#include "catalog/pg_am_d.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
@@ -244,6 +245,9 @@ smam_direct_open(Oid relid, int expected_natts)
 		d->rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(d->rri, d->rel, 1, NULL, 0);
 		ExecOpenIndices(d->rri, false);
+		for (int i = 0; i < d->rri->ri_NumIndices; i++)
+			if (d->rri->ri_IndexRelationDescs[i]->rd_rel->relam == BRIN_AM_OID)
+				d->has_brin = true;
 		d->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
 	}
 	PG_FINALLY();
@@ -268,6 +272,8 @@ smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 	simple_table_tuple_insert(d->rel, slot);
 	if (d->rri->ri_NumIndices > 0)
 		list_free(ExecInsertIndexTuples(d->rri, slot, d->estate, false, false, NULL, NIL));
+	if (d->has_brin)
+		smam_audit_summarize_behind(d->rri, &slot->tts_tid);
 	ExecClearTuple(slot);
 	ResetPerTupleExprContext(d->estate);
 }

@@ -35,18 +35,21 @@ CREATE TABLE smam.audit_log (
   PRIMARY KEY (txn, ordinal)
 );
 -- One object's story (smam.history) by a bloom filter per range of 8 pages
--- (BRIN, text_bloom_ops): an audited row appended to the log's end costs the
--- index nothing until its range is summarized, where a hash index cost a
--- bucket insert per row, up to a fifth of a bulk update's time as the log
--- grew (docs/audit.md, "Speed"). The filter only says which ranges may hold the key: history()
--- reads those ranges and the ones not summarized yet, and rechecks every row,
--- so it finds every row whether or not its range is summarized. Filters sized
--- for 300 keys a range (8 pages of the smallest audit rows) at one false
--- positive in 1,000 ranges. Ranges are summarized by VACUUM, which autovacuum
--- runs on the log after every 100,000 rows inserted (not autosummarize, whose
--- requests, one per range, overflow autovacuum's queue of 256 in one bulk
--- update). Time ranges at almost no cost: rows arrive in time order, which a
--- BRIN index on tx_time summarizes per 128 pages.
+-- (BRIN, text_bloom_ops), summarized once a range is full: an audited row
+-- costs the index a share of one summary, where a hash index cost a bucket
+-- insert per row, up to a fifth of a bulk update's time as the log grew
+-- (docs/audit.md, "Speed"). The filter only says which ranges may hold the
+-- key: history() reads those ranges and the ones not summarized yet, and
+-- rechecks every row, so it finds every row whether or not its range is
+-- summarized. Filters sized for 300 keys a range (8 pages of the smallest
+-- audit rows) at one false positive in 1,000 ranges. A writer whose row
+-- starts a new range summarizes the one before (src/audit_summary.c), so
+-- that only the ranges being filled are read in full; VACUUM summarizes any
+-- it skipped, and autovacuum visits the log after every 100,000 rows
+-- inserted (autosummarize is off: its requests, one per range, overflow
+-- autovacuum's queue of 256 in one bulk update). Time ranges at almost no
+-- cost: rows arrive in time order, which a BRIN index on tx_time summarizes
+-- per 128 pages.
 CREATE INDEX audit_log_object_idx ON smam.audit_log
   USING brin (row_key pg_catalog.text_bloom_ops (n_distinct_per_range = 300, false_positive_rate = 0.001))
   WITH (pages_per_range = 8);

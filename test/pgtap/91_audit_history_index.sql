@@ -1,13 +1,14 @@
 -- smam.history() through the log's bloom index (BRIN, text_bloom_ops, on
--- row_key): it must find every row of an object whether its range of pages
--- is summarized or not, after rows land in a range summarized before them,
--- and read few ranges once they are summarized (docs/audit.md, "Growth").
+-- row_key): writers summarize the ranges behind them (src/audit_summary.c);
+-- history() must find every row of an object whether its range of pages is
+-- summarized or not, after rows land in a range summarized before them, and
+-- read few ranges once they are summarized (docs/audit.md, "Growth").
 -- The planner is kept off sequential scans so that the index is what finds
 -- the rows.
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(12);
+SELECT plan(15);
 
 CREATE TABLE smam.audit_test_note (id bigint PRIMARY KEY, department_id bigint, body text);
 SELECT is(smam.attach_audit(), 1, 'the test table is audited');
@@ -51,21 +52,30 @@ SELECT ok((SELECT reloptions @> ARRAY['autovacuum_vacuum_insert_threshold=100000
           'autovacuum visits the log (and summarizes its new ranges) after every 100,000 rows inserted');
 
 -- 3,000 notes inserted, then updated twice (the even ones): 7,500 audit
--- rows over dozens of ranges of 8 pages, none of them summarized yet.
+-- rows over dozens of ranges of 8 pages.
 INSERT INTO smam.audit_test_note SELECT g, NULL, 'note ' || g FROM generate_series(1, 3000) g;
 UPDATE smam.audit_test_note SET body = body || ' (read)';
 UPDATE smam.audit_test_note SET body = body || ' (filed)' WHERE id % 2 = 0;
 SET LOCAL enable_seqscan = off;
 
+-- The writer summarized each range behind it as it moved on: only the last,
+-- still filling, is left to summarize, in both BRIN indexes of the log.
+SELECT is(brin_summarize_new_values('smam.audit_log_object_idx') || ' ' || brin_summarize_new_values('smam.audit_log_time_idx'),
+          '1 1', 'writers summarize the ranges behind them: only the last range is left');
 SELECT alike(pg_temp.plan_of('1500'), '%Bitmap Index Scan on audit_log_object_idx%', 'a lookup by key uses the bloom index');
 SELECT is((SELECT count(*) FROM pg_temp.stories()), 3000::bigint, 'every key of the test table has a story');
 SELECT is((SELECT count(*) FROM pg_temp.stories() s JOIN pg_temp.stories_read_in_full() f USING (k, ops)), 3000::bigint,
-          'with no range summarized, history() finds every row of every key (the unsummarized ranges are read)');
-
-SELECT cmp_ok(brin_summarize_new_values('smam.audit_log_object_idx'), '>=', 20,
-              'the log spans more than twenty ranges of 8 pages, now summarized');
-SELECT is((SELECT count(*) FROM pg_temp.stories() s JOIN pg_temp.stories_read_in_full() f USING (k, ops)), 3000::bigint,
           'with every range summarized, history() finds every row of every key');
+
+-- Every range's summary removed, as when writers could not summarize (another
+-- session held the log) and VACUUM has not come yet.
+SELECT cmp_ok((SELECT count(brin_desummarize_range('smam.audit_log_object_idx', b))
+                 FROM generate_series(0, pg_relation_size('smam.audit_log') / 8192 - 1, 8) b), '>=', 20::bigint,
+              'the log spans more than twenty ranges of 8 pages, their summaries now removed');
+SELECT is((SELECT count(*) FROM pg_temp.stories() s JOIN pg_temp.stories_read_in_full() f USING (k, ops)), 3000::bigint,
+          'with no range summarized, history() finds every row of every key (the unsummarized ranges are read)');
+SELECT cmp_ok(brin_summarize_new_values('smam.audit_log_object_idx'), '>=', 20,
+              'summarized again');
 SELECT is((SELECT string_agg(operation, ',' ORDER BY ordinal) FROM smam.history('smam.audit_test_note', '1500')),
           'INSERT,UPDATE,UPDATE', 'one note''s story, in order');
 
@@ -77,6 +87,17 @@ SELECT is((SELECT count(*) FROM pg_temp.stories() s JOIN pg_temp.stories_read_in
           'rows added to a summarized range and to new ranges are found as well');
 SELECT is((SELECT string_agg(operation, ',' ORDER BY ordinal) FROM smam.history('smam.audit_test_note', '1500')),
           'INSERT,UPDATE,UPDATE,UPDATE,DELETE', 'one note''s story, to its deletion');
+
+-- A writer that does not own the log summarizes too (as the log's owner).
+CREATE ROLE h_writer;
+GRANT USAGE ON SCHEMA smam TO h_writer;
+GRANT INSERT ON smam.audit_test_note TO h_writer;
+SELECT brin_summarize_new_values('smam.audit_log_object_idx') AS summarized \gset
+SET ROLE h_writer;
+INSERT INTO smam.audit_test_note SELECT g, NULL, 'late note ' || g FROM generate_series(3001, 4000) g;
+RESET ROLE;
+SELECT is(brin_summarize_new_values('smam.audit_log_object_idx'), 1,
+          'a writer without rights on the log summarizes the ranges behind it too');
 
 -- Once summarized, a key's lookup reads the ranges that hold it (four rows,
 -- four ranges at most, 8 pages each) and not the others.
