@@ -8,7 +8,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(15);
+SELECT plan(16);
 
 CREATE TABLE smam.audit_test_note (id bigint PRIMARY KEY, department_id bigint, body text);
 SELECT is(smam.attach_audit(), 1, 'the test table is audited');
@@ -47,6 +47,9 @@ END $$;
 SELECT is((SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
             WHERE c.oid = 'smam.audit_log_object_idx'::regclass), 'brin',
           'history() is served by a BRIN index on row_key');
+SELECT ok((SELECT proconfig @> ARRAY['enable_seqscan=off'] FROM pg_proc
+             WHERE oid = 'smam.history(regclass, text)'::regprocedure),
+          'history() keeps the planner from reading the whole log when ANALYZE finds row_key uncorrelated');
 SELECT ok((SELECT reloptions @> ARRAY['autovacuum_vacuum_insert_threshold=100000', 'autovacuum_vacuum_insert_scale_factor=0']
              FROM pg_class WHERE oid = 'smam.audit_log'::regclass),
           'autovacuum visits the log (and summarizes its new ranges) after every 100,000 rows inserted');
