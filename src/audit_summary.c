@@ -35,21 +35,24 @@ static struct
 	BlockNumber range;
 } last_range[MAX_SUMMARIZED];
 
+/*
+ * The slot of an index; a new index (the extension recreated in this
+ * session) takes the slots in turn, so stale ones never block it.
+ */
 static BlockNumber *
 range_of(Oid index)
 {
-	for (int i = 0; i < MAX_SUMMARIZED; i++)
-	{
+	static int next = 0;
+	int i;
+
+	for (i = 0; i < MAX_SUMMARIZED; i++)
 		if (last_range[i].index == index)
 			return &last_range[i].range;
-		if (last_range[i].index == InvalidOid)
-		{
-			last_range[i].index = index;
-			last_range[i].range = InvalidBlockNumber;
-			return &last_range[i].range;
-		}
-	}
-	return NULL;
+	i = next;
+	next = (next + 1) % MAX_SUMMARIZED;
+	last_range[i].index = index;
+	last_range[i].range = InvalidBlockNumber;
+	return &last_range[i].range;
 }
 
 /* Summarize the range holding a block, unless someone holds the log for it. */
@@ -97,7 +100,7 @@ smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid)
 		per_range = BrinGetPagesPerRange(index);
 		range = block / per_range;
 		last = range_of(RelationGetRelid(index));
-		if (last == NULL || *last == range)
+		if (*last == range)
 			continue;
 		*last = range;
 		if (range > 0)
