@@ -95,7 +95,9 @@ SELECT is((SELECT string_agg(operation, ',' ORDER BY ordinal) FROM smam.history(
 CREATE ROLE h_writer;
 GRANT USAGE ON SCHEMA smam TO h_writer;
 GRANT INSERT ON smam.audit_test_note TO h_writer;
-SELECT brin_summarize_new_values('smam.audit_log_object_idx') AS summarized \gset
+-- Everything summarized first, the last range included, so that what is left
+-- afterwards is the writer's doing.
+SELECT brin_summarize_new_values('smam.audit_log_object_idx') AS summarized_before \gset
 SET ROLE h_writer;
 INSERT INTO smam.audit_test_note SELECT g, NULL, 'late note ' || g FROM generate_series(3001, 4000) g;
 RESET ROLE;
