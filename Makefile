@@ -23,6 +23,9 @@ EXTRA_CLEAN = sql/smam--$(EXTVERSION).sql results regression.diffs regression.ou
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on every header: a changed struct rebuilds all of them.
+$(OBJS): $(wildcard src/*.h)
+
 sql/smam--$(EXTVERSION).sql: $(SCRIPT_PARTS) smam.control
 	{ printf -- '-- smam %s: generated from sql/smam/*.sql by make; edit the fragments.\n' '$(EXTVERSION)'; \
 	  printf -- '\\echo Use "CREATE EXTENSION smam" to load this file. \\quit\n'; \
