@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(97);
+SELECT plan(98);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -139,6 +139,8 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$,
   'disposition -> disposed: allowed with the archive record');
 SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'planning')$$, :a)), '55000 6.1.2',
   'a disposed account moves no more');
+SELECT is(tap.act('postgres', format($$UPDATE smam.account SET purpose = 'still here' WHERE id = %s$$, :a)), '55000 6.1.2',
+  'nor takes an edit, not even of a column the rules do not read');
 
 -- ---- evaluation -> disposition ----
 SELECT tap.at_stage(:d1, 'AcctTwo', 'evaluation') AS b \gset
