@@ -66,7 +66,7 @@ extern void smam_hash_int64(SmamHash *h, int64 v);
 extern void smam_hash_field(SmamHash *h, const char *data, size_t len);
 
 extern void smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out);
-extern void smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out);
+extern void smam_audit_txn_hash_begin(SmamHash *h, int64 txn);
 extern void smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
 								 const uint8 *txn_hash, TimestampTz sealed_at,
 								 const uint8 *prev_hash, uint8 *out);
@@ -91,11 +91,16 @@ typedef struct DirectInsert
 	bool has_brin; /* the table has BRIN indexes, summarized behind its writers */
 } DirectInsert;
 
-typedef struct PendingRow
+/*
+ * The transaction hash as it stood when an open subtransaction wrote its
+ * first row (or a committed child of it did): a rollback to it returns here.
+ */
+typedef struct SavedTxnHash
 {
-	uint8 hash[SMAM_HASH_LEN];
 	SubTransactionId subid;
-} PendingRow;
+	int32 nrows;
+	SmamHash txn_hash;
+} SavedTxnHash;
 
 /* What this backend's transaction has written to the log so far. */
 typedef struct AuditXact
@@ -103,8 +108,10 @@ typedef struct AuditXact
 	int64 txn; /* from smam.audit_txn_seq */
 	int64 xid; /* top-level full transaction id */
 	int32 nrows;
-	int32 cap;
-	PendingRow *rows;
+	SmamHash txn_hash; /* over the hashes of the rows so far, in order */
+	int32 nsaved;	   /* one per open subtransaction that wrote rows */
+	int32 saved_cap;
+	SavedTxnHash *saved;
 	DirectInsert *log;
 	Oid name_role[3]; /* last roles named, and their names */
 	text *names[3];

@@ -19,8 +19,10 @@
 #include "audit.h"
 
 #include "access/genam.h"
-#include "catalog/pg_am_d.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
@@ -234,6 +236,9 @@ smam_direct_open(Oid relid, int expected_natts)
 		TupleDesc desc;
 
 		d->rel = table_open(relid, RowExclusiveLock);
+		if (d->rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+			elog(ERROR, "table %s is not stored with the heap access method",
+				 RelationGetRelationName(d->rel));
 		desc = RelationGetDescr(d->rel);
 		if (desc->natts != expected_natts)
 			elog(ERROR, "table %s has %d columns, smam expects %d", RelationGetRelationName(d->rel),
@@ -265,11 +270,21 @@ smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 	TupleTableSlot *slot = d->slot;
 	int natts = slot->tts_tupleDescriptor->natts;
 
+	HeapTuple tuple;
+
+	/*
+	 * The row is formed once and inserted as it is: a virtual slot passed to
+	 * the table's insert would be copied twice (materialized, then formed).
+	 * The slot keeps the values for the indexes.
+	 */
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, natts * sizeof(Datum));
 	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
 	ExecStoreVirtualTuple(slot);
-	simple_table_tuple_insert(d->rel, slot);
+	tuple = heap_form_tuple(slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
+	heap_insert(d->rel, tuple, GetCurrentCommandId(true), 0, NULL);
+	slot->tts_tid = tuple->t_self;
+	heap_freetuple(tuple);
 	if (d->rri->ri_NumIndices > 0)
 		list_free(ExecInsertIndexTuples(d->rri, slot, d->estate, false, false, NULL, NIL));
 	if (d->has_brin)
@@ -299,26 +314,40 @@ smam_audit_xact(void)
 	if (xact_state != NULL)
 		return xact_state;
 	x = MemoryContextAllocZero(TopTransactionContext, sizeof(AuditXact));
-	x->cap = 64;
-	x->rows = MemoryContextAlloc(TopTransactionContext, x->cap * sizeof(PendingRow));
 	x->txn = nextval_internal(smam_audit_relid("audit_txn_seq"), false);
 	x->xid = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
+	smam_audit_txn_hash_begin(&x->txn_hash, x->txn);
 	x->log = smam_direct_open(smam_audit_relid("audit_log"), AL_NATTS);
 	xact_state = x;
 	return x;
 }
 
-/* Remember the hash of a row just written, for the seal at commit. */
+/*
+ * Add the hash of a row just written to the transaction's hash. Nothing
+ * grows with the rows: the first row a subtransaction writes saves the
+ * hash as it stood, which a rollback to the savepoint brings back (the rows
+ * written since are the last ones, and gone with it).
+ */
 void
 smam_audit_remember(AuditXact *x, const uint8 *hash)
 {
-	if (x->nrows == x->cap)
+	SubTransactionId cur = GetCurrentSubTransactionId();
+
+	if (cur != TopSubTransactionId && (x->nsaved == 0 || x->saved[x->nsaved - 1].subid != cur))
 	{
-		x->cap *= 2;
-		x->rows = repalloc_huge(x->rows, (Size) x->cap * sizeof(PendingRow));
+		if (x->nsaved == x->saved_cap)
+		{
+			x->saved_cap = Max(8, x->saved_cap * 2);
+			x->saved = x->saved == NULL ? MemoryContextAlloc(TopTransactionContext,
+															 x->saved_cap * sizeof(SavedTxnHash))
+										: repalloc(x->saved, x->saved_cap * sizeof(SavedTxnHash));
+		}
+		x->saved[x->nsaved].subid = cur;
+		x->saved[x->nsaved].nrows = x->nrows;
+		x->saved[x->nsaved].txn_hash = x->txn_hash;
+		x->nsaved++;
 	}
-	memcpy(x->rows[x->nrows].hash, hash, SMAM_HASH_LEN);
-	x->rows[x->nrows].subid = GetCurrentSubTransactionId();
+	smam_hash_raw(&x->txn_hash, hash, SMAM_HASH_LEN);
 	x->nrows++;
 }
 
@@ -378,7 +407,6 @@ read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint
 static void
 seal_transaction(AuditXact *x)
 {
-	uint8 *hashes;
 	uint8 txn_hash[SMAM_HASH_LEN];
 	uint8 prev[SMAM_HASH_LEN];
 	uint8 seal_hash[SMAM_HASH_LEN];
@@ -390,11 +418,7 @@ seal_transaction(AuditXact *x)
 	bool nulls[AS_NATTS];
 
 	/* Everything that needs no shared state is done before the lock. */
-	hashes = palloc_extended((Size) x->nrows * SMAM_HASH_LEN, MCXT_ALLOC_HUGE);
-	for (int i = 0; i < x->nrows; i++)
-		memcpy(hashes + (Size) i * SMAM_HASH_LEN, x->rows[i].hash, SMAM_HASH_LEN);
-	smam_audit_txn_hash(x->txn, hashes, x->nrows, txn_hash);
-	pfree(hashes);
+	smam_hash_end(&x->txn_hash, txn_hash);
 	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
 
 	/* The critical section: from here to the end of the commit. */
@@ -529,16 +553,36 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransact
 {
 	AuditXact *x = xact_state;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB || x == NULL)
-		return;
+	if (x == NULL || x->nsaved == 0 || x->saved[x->nsaved - 1].subid < mySubid)
+		return; /* it wrote no rows */
 
 	/*
-	 * The rows written since the savepoint are gone with it; every row
-	 * written while it was open has a subtransaction id at least its own,
-	 * and they are the last ones written.
+	 * The entries of its children were settled when they ended; were one
+	 * left, the earliest entry from the subtransaction on is the one that
+	 * counts.
 	 */
-	while (x->nrows > 0 && x->rows[x->nrows - 1].subid >= mySubid)
-		x->nrows--;
+	while (x->nsaved > 1 && x->saved[x->nsaved - 2].subid >= mySubid)
+		x->nsaved--;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		/* Its rows are gone: back to the hash as it stood before the first. */
+		x->nrows = x->saved[x->nsaved - 1].nrows;
+		x->txn_hash = x->saved[x->nsaved - 1].txn_hash;
+		x->nsaved--;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		/*
+		 * Its rows are now its parent's: the entry becomes the parent's,
+		 * unless the parent wrote rows before it (an earlier entry) or is
+		 * the transaction itself.
+		 */
+		if (parentSubid == TopSubTransactionId ||
+			(x->nsaved > 1 && x->saved[x->nsaved - 2].subid == parentSubid))
+			x->nsaved--;
+		else
+			x->saved[x->nsaved - 1].subid = parentSubid;
+	}
 }
 
 /* The transaction number of this backend's unsealed rows, or -1. */

@@ -71,7 +71,7 @@ fail(Verdict *v, int64 position, int64 txn, int32 ordinal, char *problem)
 	" WHERE s.seq OPERATOR(pg_catalog.>) $1"                                                       \
 	" ORDER BY s.seq, l.ordinal"
 
-/* A seal being checked, with the hashes of its rows so far. */
+/* A seal being checked, with the hash of its rows so far. */
 typedef struct SealGroup
 {
 	int64 position;
@@ -79,8 +79,7 @@ typedef struct SealGroup
 	int64 rows;
 	uint8 txn_hash[SMAM_HASH_LEN];
 	int64 seen;
-	uint8 *hashes;
-	int64 cap;
+	SmamHash rows_hash; /* the transaction hash, fed the rows in order */
 } SealGroup;
 
 static void
@@ -102,7 +101,7 @@ finish_group(Verdict *v, SealGroup *g)
 					  (long long) g->txn, (long long) g->rows));
 	if (v->failed)
 		return;
-	smam_audit_txn_hash(g->txn, g->hashes, g->seen, h);
+	smam_hash_end(&g->rows_hash, h);
 	if (memcmp(h, g->txn_hash, SMAM_HASH_LEN) != 0)
 		fail(v, g->position, g->txn, -1,
 			 psprintf("the rows of transaction %lld do not match its seal: a row was altered and "
@@ -127,6 +126,7 @@ start_group(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc, int64 *expe
 	g->position = DatumGetInt64(d[AS_POSITION]);
 	g->txn = n[AS_TXN] ? -1 : DatumGetInt64(d[AS_TXN]);
 	g->seen = 0;
+	smam_audit_txn_hash_begin(&g->rows_hash, g->txn);
 	v->seals++;
 	if (!ok || !smam_hash_from_bytea(d[AS_TXN_HASH], g->txn_hash) ||
 		!smam_hash_from_bytea(d[AS_PREV_HASH], prev) || !smam_hash_from_bytea(d[AS_HASH], stored))
@@ -211,12 +211,7 @@ check_row(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc)
 					  (long long) g->txn));
 		return;
 	}
-	if (g->seen > g->cap)
-	{
-		g->cap = Max(g->cap * 2, 64);
-		g->hashes = repalloc_huge(g->hashes, (Size) g->cap * SMAM_HASH_LEN);
-	}
-	memcpy(g->hashes + (Size) (g->seen - 1) * SMAM_HASH_LEN, stored, SMAM_HASH_LEN);
+	smam_hash_raw(&g->rows_hash, stored, SMAM_HASH_LEN);
 }
 
 /* Verify the chain; the caller is connected to SPI. */
@@ -259,8 +254,6 @@ verify_chain(Verdict *v, bool have_digest, int64 dpos, const uint8 *dhash)
 
 	memset(&g, 0, sizeof(g));
 	g.position = -1;
-	g.cap = 64;
-	g.hashes = palloc(g.cap * SMAM_HASH_LEN);
 	batch_cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "smam verify batch", ALLOCSET_DEFAULT_SIZES);
 	arg[0] = Int64GetDatum(v->start);

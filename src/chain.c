@@ -161,16 +161,15 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 	smam_hash_end(&h, out);
 }
 
-/* The hash of one transaction's rows, in ordinal order. */
+/*
+ * The hash of one transaction's rows, in ordinal order: begun with the
+ * transaction's number, then fed each row's hash as it comes.
+ */
 void
-smam_audit_txn_hash(int64 txn, const uint8 *row_hashes, int64 nrows, uint8 *out)
+smam_audit_txn_hash_begin(SmamHash *h, int64 txn)
 {
-	SmamHash h;
-
-	smam_hash_begin(&h, "smam-audit-txn-v1");
-	smam_hash_int64(&h, txn);
-	smam_hash_raw(&h, row_hashes, (size_t) nrows * SMAM_HASH_LEN);
-	smam_hash_end(&h, out);
+	smam_hash_begin(h, "smam-audit-txn-v1");
+	smam_hash_int64(h, txn);
 }
 
 /* The hash of one seal: one link of the chain. */

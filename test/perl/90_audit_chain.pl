@@ -247,4 +247,73 @@ is(sql(q{SET client_min_messages = warning;
                 brin_summarize_new_values('smam.audit_log_object_idx')}, 'recreated'), 't|1',
    'after the extension is created a fourth time in one session, writers still summarize the ranges behind them');
 
+# The transaction hash is kept as the rows come, with its state saved when
+# a subtransaction writes its first row: rollbacks to savepoints, nested and
+# released, and PL/pgSQL exception blocks, each leave a seal that counts the
+# rows left and verifies.
+$node->safe_psql('postgres', 'CREATE DATABASE savepoints');
+sub sp { return $node->safe_psql('savepoints', $_[0]) }
+sp(q{SET client_min_messages = warning; CREATE EXTENSION smam;
+     INSERT INTO smam.department (name_en) SELECT 'S' || g FROM generate_series(1, 9) g;});
+# A, then B in a, C in b released into a, D in a, a rolled back, then E: A and E stay.
+sp(q{BEGIN;
+     UPDATE smam.department SET name_fr = 'A' WHERE name_en = 'S1';
+     SAVEPOINT a;
+     UPDATE smam.department SET name_fr = 'B' WHERE name_en = 'S2';
+     SAVEPOINT b;
+     UPDATE smam.department SET name_fr = 'C' WHERE name_en = 'S3';
+     RELEASE b;
+     UPDATE smam.department SET name_fr = 'D' WHERE name_en = 'S4';
+     ROLLBACK TO a;
+     UPDATE smam.department SET name_fr = 'E' WHERE name_en = 'S5';
+     COMMIT;});
+# X in a, Y in b rolled back, Z in a, a released: X and Z stay.
+sp(q{BEGIN;
+     SAVEPOINT a;
+     UPDATE smam.department SET name_fr = 'X' WHERE name_en = 'S1';
+     SAVEPOINT b;
+     UPDATE smam.department SET name_fr = 'Y' WHERE name_en = 'S2';
+     ROLLBACK TO b;
+     UPDATE smam.department SET name_fr = 'Z' WHERE name_en = 'S3';
+     RELEASE a;
+     COMMIT;});
+# P, then Q in b inside a (a writes nothing itself), b released into a, a rolled back, then R: P and R stay.
+sp(q{BEGIN;
+     UPDATE smam.department SET name_fr = 'P' WHERE name_en = 'S4';
+     SAVEPOINT a;
+     SAVEPOINT b;
+     UPDATE smam.department SET name_fr = 'Q' WHERE name_en = 'S5';
+     RELEASE b;
+     ROLLBACK TO a;
+     UPDATE smam.department SET name_fr = 'R' WHERE name_en = 'S6';
+     COMMIT;});
+# The first row of the transaction written in a savepoint rolled back, then one more.
+sp(q{BEGIN; SAVEPOINT a; UPDATE smam.department SET name_fr = 'gone' WHERE name_en = 'S6';
+     ROLLBACK TO a; UPDATE smam.department SET name_fr = 'kept' WHERE name_en = 'S7'; COMMIT;});
+# Every row rolled back: nothing to seal.
+sp(q{BEGIN; SAVEPOINT a; UPDATE smam.department SET name_fr = 'none' WHERE name_en = 'S8';
+     ROLLBACK TO a; COMMIT;});
+# Fifty exception blocks, one row each, every third one failing after its row: 34 rows stay.
+sp(q{DO $$ BEGIN
+       FOR i IN 1 .. 50 LOOP
+         BEGIN
+           UPDATE smam.department SET name_fr = 'loop ' || i WHERE name_en = 'S9';
+           IF i % 3 = 0 THEN RAISE EXCEPTION 'undo %', i; END IF;
+         EXCEPTION WHEN raise_exception THEN NULL;
+         END;
+       END LOOP;
+     END $$;});
+is(sp(q{SELECT array_agg(rows ORDER BY seq) FROM (SELECT rows, seq FROM smam.audit_seal ORDER BY seq DESC LIMIT 6) s}),
+   '{9,2,2,2,1,34}', 'each seal counts the rows its savepoints and exception blocks left (none when all are gone)');
+is(sp(q{SELECT string_agg(new_values->>'name_fr', ',' ORDER BY txn, ordinal) FROM smam.audit_log
+         WHERE operation = 'UPDATE' AND new_values->>'name_fr' !~ '^loop'}), 'A,E,X,Z,P,R,kept',
+   'the rows of rolled back savepoints are not in the log, those released into their parent are');
+is(sp(q{SELECT count(*) FROM smam.audit_seal s
+         WHERE s.txn_hash <> sha256(convert_to('smam-audit-txn-v1', 'UTF8') || int8send(s.txn)
+                 || (SELECT string_agg(l.row_hash, '' ORDER BY l.ordinal) FROM smam.audit_log l WHERE l.txn = s.txn))
+            OR s.rows <> (SELECT count(*) FROM smam.audit_log l WHERE l.txn = s.txn AND l.ordinal <= s.rows)}), '0',
+   'every transaction hash equals sha256() over the rows the log keeps, numbered 1..n');
+is(sp('SELECT holds, rows_checked = (SELECT count(*) FROM smam.audit_log) FROM smam.verify_audit_log()'), 't|t',
+   'and the chain verifies');
+
 done_testing();
