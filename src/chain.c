@@ -4,8 +4,9 @@
  *
  * Three hashes make the chain (docs/audit.md gives the byte layout):
  *
- *   row hash  = SHA-256("smam-audit-row-v1"  || every column of the row,
- *                        in table order, each as a tagged field)
+ *   row hash  = SHA-256("smam-audit-row-v1"  || every column of the row but
+ *                        row_hash, each as a tagged field: txn, then xid to
+ *                        operation, then ordinal to secrets_changed)
  *   txn hash  = SHA-256("smam-audit-txn-v1"  || txn || row hash 1 .. n)
  *   seal hash = SHA-256("smam-audit-seal-v1" || position || txn || xid ||
  *                        rows || txn hash || sealed_at || previous seal hash)
@@ -20,9 +21,11 @@
 #include "smam.h"
 #include "audit.h"
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 void
@@ -99,65 +102,149 @@ hash_cstring_field(SmamHash *h, bool isnull, const char *s)
 	smam_hash_field(h, isnull ? NULL : s, isnull ? 0 : strlen(s));
 }
 
+/* A field as smam_hash_field() frames it, appended to a buffer. */
+static void
+append_field(StringInfo buf, const char *data, size_t len)
+{
+	char lenbuf[4];
+
+	if (data == NULL)
+	{
+		appendStringInfoChar(buf, 0);
+		return;
+	}
+	appendStringInfoChar(buf, 1);
+	lenbuf[0] = (char) (len >> 24);
+	lenbuf[1] = (char) (len >> 16);
+	lenbuf[2] = (char) (len >> 8);
+	lenbuf[3] = (char) len;
+	appendBinaryStringInfo(buf, lenbuf, 4);
+	appendBinaryStringInfo(buf, data, (int) len);
+}
+
+static void
+append_int64_field(StringInfo buf, bool isnull, int64 v)
+{
+	char b[8];
+
+	if (isnull)
+	{
+		append_field(buf, NULL, 0);
+		return;
+	}
+	for (int i = 7; i >= 0; i--)
+	{
+		b[i] = (char) (v & 0xff);
+		v = (int64) ((uint64) v >> 8);
+	}
+	append_field(buf, b, 8);
+}
+
+static void
+append_text_field(StringInfo buf, bool isnull, Datum d)
+{
+	text *t;
+
+	if (isnull)
+	{
+		append_field(buf, NULL, 0);
+		return;
+	}
+	t = DatumGetTextPP(d);
+	append_field(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
 /*
- * The hash of one row of smam.audit_log, from the values of its columns in
- * table order (the row_hash column itself excluded). The trigger calls it
- * on the values it is about to store, verification on the values it reads,
- * so both hash the same bytes.
+ * The hash state after the fields that the rows of one statement share,
+ * kept for the session with those fields' bytes: the next row with the
+ * same bytes starts from it instead of hashing them again (two of a row's
+ * five SHA-256 blocks, typically).
+ */
+static struct
+{
+	char *bytes; /* in TopMemoryContext */
+	int len;
+	SmamHash state;
+} shared_prefix;
+
+#define SHARED_PREFIX_MAX 1024
+
+/*
+ * The hash of one row of smam.audit_log (the row_hash column itself
+ * excluded). First the transaction number and the columns the rows of a
+ * statement share, in table order (xid to operation); then the row's own:
+ * ordinal, row_key, department_id, old_values, new_values, secrets_changed.
+ * The trigger calls it on the values it is about to store, verification on
+ * the values it reads, so both hash the same bytes.
  */
 void
 smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 {
+	static const int shared_text[] = {AL_ACTING_ROLE, AL_EFFECTIVE_ROLE, AL_SESSION_ROLE,
+									  AL_APPLICATION};
 	SmamHash h;
+	StringInfoData prefix;
 
-	smam_hash_begin(&h, "smam-audit-row-v1");
-	for (int i = 0; i < AL_NATTS; i++)
+	initStringInfo(&prefix);
+	append_int64_field(&prefix, nulls[AL_TXN], nulls[AL_TXN] ? 0 : DatumGetInt64(values[AL_TXN]));
+	append_int64_field(&prefix, nulls[AL_XID], nulls[AL_XID] ? 0 : DatumGetInt64(values[AL_XID]));
+	append_int64_field(&prefix, nulls[AL_TX_TIME],
+					   nulls[AL_TX_TIME] ? 0 : DatumGetTimestampTz(values[AL_TX_TIME]));
+	append_int64_field(&prefix, nulls[AL_STMT_TIME],
+					   nulls[AL_STMT_TIME] ? 0 : DatumGetTimestampTz(values[AL_STMT_TIME]));
+	for (int i = 0; i < lengthof(shared_text); i++)
+		append_text_field(&prefix, nulls[shared_text[i]], values[shared_text[i]]);
+	if (nulls[AL_CLIENT_ADDR])
+		append_field(&prefix, NULL, 0);
+	else
 	{
-		bool isnull = nulls[i];
-		Datum d = values[i];
+		char *s = OidOutputFunctionCall(F_INET_OUT, values[AL_CLIENT_ADDR]);
 
-		switch (i)
+		append_field(&prefix, s, strlen(s));
+	}
+	append_text_field(&prefix, nulls[AL_OFFICE], values[AL_OFFICE]);
+	append_text_field(&prefix, nulls[AL_TABLE], values[AL_TABLE]);
+	append_text_field(&prefix, nulls[AL_OPERATION], values[AL_OPERATION]);
+
+	if (shared_prefix.bytes != NULL && shared_prefix.len == prefix.len &&
+		memcmp(shared_prefix.bytes, prefix.data, prefix.len) == 0)
+		h = shared_prefix.state;
+	else
+	{
+		smam_hash_begin(&h, "smam-audit-row-v1");
+		smam_hash_raw(&h, prefix.data, prefix.len);
+		if (prefix.len <= SHARED_PREFIX_MAX)
 		{
-			case AL_TXN:
-			case AL_XID:
-			case AL_DEPARTMENT:
-				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetInt64(d));
-				break;
-			case AL_ORDINAL:
-				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetInt32(d));
-				break;
-			case AL_TX_TIME:
-			case AL_STMT_TIME:
-				hash_int64_field(&h, isnull, isnull ? 0 : DatumGetTimestampTz(d));
-				break;
-			case AL_CLIENT_ADDR:
-				hash_cstring_field(&h, isnull,
-								   isnull ? NULL : OidOutputFunctionCall(F_INET_OUT, d));
-				break;
-			case AL_OLD_VALUES:
-			case AL_NEW_VALUES:
-				if (isnull)
-					smam_hash_field(&h, NULL, 0);
-				else
-				{
-					Jsonb *jb = DatumGetJsonbP(d);
-					char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-
-					smam_hash_field(&h, s, strlen(s));
-					pfree(s);
-				}
-				break;
-			case AL_SECRETS:
-				hash_cstring_field(&h, isnull,
-								   isnull ? NULL : OidOutputFunctionCall(F_ARRAY_OUT, d));
-				break;
-			case AL_ROW_HASH:
-				break;
-			default: /* text columns */
-				hash_text_field(&h, isnull, d);
-				break;
+			if (shared_prefix.bytes == NULL)
+				shared_prefix.bytes = MemoryContextAlloc(TopMemoryContext, SHARED_PREFIX_MAX);
+			memcpy(shared_prefix.bytes, prefix.data, prefix.len);
+			shared_prefix.len = prefix.len;
+			shared_prefix.state = h;
 		}
 	}
+	pfree(prefix.data);
+
+	hash_int64_field(&h, nulls[AL_ORDINAL],
+					 nulls[AL_ORDINAL] ? 0 : DatumGetInt32(values[AL_ORDINAL]));
+	hash_text_field(&h, nulls[AL_ROW_KEY], values[AL_ROW_KEY]);
+	hash_int64_field(&h, nulls[AL_DEPARTMENT],
+					 nulls[AL_DEPARTMENT] ? 0 : DatumGetInt64(values[AL_DEPARTMENT]));
+	for (int i = AL_OLD_VALUES; i <= AL_NEW_VALUES; i++)
+	{
+		if (nulls[i])
+			smam_hash_field(&h, NULL, 0);
+		else
+		{
+			Jsonb *jb = DatumGetJsonbP(values[i]);
+			char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+			smam_hash_field(&h, s, strlen(s));
+			pfree(s);
+		}
+	}
+	hash_cstring_field(&h, nulls[AL_SECRETS],
+					   nulls[AL_SECRETS] ? NULL
+										 : OidOutputFunctionCall(F_ARRAY_OUT, values[AL_SECRETS]));
 	smam_hash_end(&h, out);
 }
 

@@ -187,13 +187,14 @@ CREATE FUNCTION pg_temp.txt(t text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
   SELECT convert_to(t, 'UTF8') $$;
 SELECT is((SELECT count(*) FROM smam.audit_log l
             WHERE l.row_hash <> sha256(convert_to('smam-audit-row-v1', 'UTF8')
-                  || pg_temp.field(int8send(l.txn)) || pg_temp.field(int8send(l.ordinal::bigint))
+                  || pg_temp.field(int8send(l.txn))
                   || pg_temp.field(int8send(l.xid)) || pg_temp.field(pg_temp.usec(l.tx_time))
                   || pg_temp.field(pg_temp.usec(l.stmt_time)) || pg_temp.field(pg_temp.txt(l.acting_role::text))
                   || pg_temp.field(pg_temp.txt(l.effective_role::text)) || pg_temp.field(pg_temp.txt(l.session_role::text))
                   || pg_temp.field(pg_temp.txt(l.application)) || pg_temp.field(pg_temp.txt(l.client_addr::text))
                   || pg_temp.field(pg_temp.txt(l.office)) || pg_temp.field(pg_temp.txt(l.table_name))
-                  || pg_temp.field(pg_temp.txt(l.operation)) || pg_temp.field(pg_temp.txt(l.row_key))
+                  || pg_temp.field(pg_temp.txt(l.operation))
+                  || pg_temp.field(int8send(l.ordinal::bigint)) || pg_temp.field(pg_temp.txt(l.row_key))
                   || pg_temp.field(int8send(l.department_id)) || pg_temp.field(pg_temp.txt(l.old_values::text))
                   || pg_temp.field(pg_temp.txt(l.new_values::text)) || pg_temp.field(pg_temp.txt(l.secrets_changed::text)))),
           0::bigint, 'every row hash is SHA-256 of the serialization docs/audit.md describes, recomputed with sha256()');
