@@ -78,6 +78,7 @@ extern char *smam_hash_hex(const uint8 *hash);
  * The audit's shared state, between the trigger (audit.c), what it knows
  * of tables and roles (audit_context.c) and the transaction (audit_seal.c).
  */
+#include "access/heapam.h"
 #include "nodes/execnodes.h"
 #include "utils/rel.h"
 
@@ -88,8 +89,12 @@ typedef struct DirectInsert
 	EState *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	bool has_brin; /* the table has BRIN indexes, summarized behind its writers */
+	bool has_brin;			 /* the table has BRIN indexes, summarized behind its writers */
+	BulkInsertState bistate; /* NULL, or the ring of buffers it writes through */
 } DirectInsert;
+
+/* Rows after which a transaction writes the log through a ring of buffers. */
+#define AUDIT_BULK_ROWS 1000
 
 /*
  * The transaction hash as it stood when an open subtransaction wrote its

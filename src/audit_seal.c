@@ -282,7 +282,9 @@ smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 	memcpy(slot->tts_isnull, nulls, natts * sizeof(bool));
 	ExecStoreVirtualTuple(slot);
 	tuple = heap_form_tuple(slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
-	heap_insert(d->rel, tuple, GetCurrentCommandId(true), 0, NULL);
+	heap_insert(d->rel, tuple, GetCurrentCommandId(true), 0, d->bistate);
+	if (d->bistate != NULL)
+		ReleaseBulkInsertStatePin(d->bistate); /* no pin outlives the statement */
 	slot->tts_tid = tuple->t_self;
 	heap_freetuple(tuple);
 	if (d->rri->ri_NumIndices > 0)
@@ -299,6 +301,8 @@ smam_direct_close(DirectInsert *d)
 	ResourceOwner oldowner = CurrentResourceOwner;
 
 	CurrentResourceOwner = TopTransactionResourceOwner;
+	if (d->bistate != NULL)
+		FreeBulkInsertState(d->bistate);
 	ExecDropSingleTupleTableSlot(d->slot);
 	ExecCloseIndices(d->rri);
 	table_close(d->rel, NoLock);
@@ -349,6 +353,20 @@ smam_audit_remember(AuditXact *x, const uint8 *hash)
 	}
 	smam_hash_raw(&x->txn_hash, hash, SMAM_HASH_LEN);
 	x->nrows++;
+
+	/*
+	 * A transaction that has written many rows goes on through a ring of
+	 * buffers, as COPY does: the log's new pages, written once and seldom
+	 * read soon, then take 16 MB of shared buffers, not the pages of the
+	 * tables being changed.
+	 */
+	if (x->nrows == AUDIT_BULK_ROWS && x->log != NULL && x->log->bistate == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		x->log->bistate = GetBulkInsertState();
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* ---- sealing at commit ---- */
