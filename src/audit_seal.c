@@ -20,6 +20,7 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/hio.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_am_d.h"
@@ -570,6 +571,13 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransact
 					   void *arg)
 {
 	AuditXact *x = xact_state;
+
+	/*
+	 * An error inside heap_insert() can leave the ring's current buffer set;
+	 * its pin goes with the subtransaction's resource owner.
+	 */
+	if (event == SUBXACT_EVENT_ABORT_SUB && x != NULL && x->log != NULL && x->log->bistate != NULL)
+		x->log->bistate->current_buf = InvalidBuffer;
 
 	if (x == NULL || x->nsaved == 0 || x->saved[x->nsaved - 1].subid < mySubid)
 		return; /* it wrote no rows */
