@@ -149,6 +149,7 @@ typedef struct TableInfo
 
 /* audit_seal.c */
 extern void smam_audit_init(void);
+extern void smam_audit_relcache_inval(Oid relid);
 extern bool smam_audit_maintenance; /* archiving may delete log rows */
 extern void smam_audit_lock_chain(void);
 extern Oid smam_audit_relid(const char *relname);
@@ -163,7 +164,7 @@ extern void smam_direct_close(DirectInsert *d);
 extern void smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid);
 
 /* audit_context.c */
-extern void smam_audit_context_init(void);
+extern void smam_audit_context_relcache_inval(Oid relid);
 extern char *smam_audit_offices(Oid role);
 extern void smam_audit_client_addr(Datum *value, bool *isnull);
 extern TableInfo *smam_audit_table_info(Relation rel);

@@ -356,9 +356,10 @@ smam_audit_table_info(Relation rel)
 	return e->info;
 }
 
+/* From smam's relcache callback (smam.c). */
 void
-smam_audit_context_init(void)
+smam_audit_context_relcache_inval(Oid relid)
 {
-	CacheRegisterRelcacheCallback(office_cache_inval, (Datum) 0);
-	CacheRegisterRelcacheCallback(table_cache_inval, (Datum) 0);
+	office_cache_inval((Datum) 0, relid);
+	table_cache_inval((Datum) 0, relid);
 }

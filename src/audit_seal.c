@@ -618,13 +618,19 @@ smam_audit_current_txn(void)
 	return xact_state ? xact_state->txn : -1;
 }
 
+/* From smam's relcache callback (smam.c). */
+void
+smam_audit_relcache_inval(Oid relid)
+{
+	relid_cache_inval((Datum) 0, relid);
+	smam_audit_context_relcache_inval(relid);
+}
+
 void
 smam_audit_init(void)
 {
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
-	smam_audit_context_init();
-	CacheRegisterRelcacheCallback(relid_cache_inval, (Datum) 0);
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;

@@ -59,7 +59,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -178,8 +177,9 @@ static struct
 static int	nknown = 0;
 static TupleDesc known_desc = NULL;
 
-static void
-attno_cache_inval(Datum arg, Oid relid)
+/* From smam's relcache callback (smam.c). */
+void
+smam_lifecycle_relcache_inval(Oid relid)
 {
 	known_desc = NULL;
 	nknown = 0;
@@ -188,16 +188,10 @@ attno_cache_inval(Datum arg, Oid relid)
 static int
 account_attno(TupleDesc desc, const char *column)
 {
-	static bool callback_registered = false;
 	int			attno;
 
 	if (desc != known_desc)
 	{
-		if (!callback_registered)
-		{
-			CacheRegisterRelcacheCallback(attno_cache_inval, (Datum) 0);
-			callback_registered = true;
-		}
 		known_desc = desc;
 		nknown = 0;
 	}

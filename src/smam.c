@@ -12,6 +12,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 
 PG_MODULE_MAGIC;
 
@@ -43,6 +44,18 @@ check_time_zone(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * One relcache callback for every cache of smam's: a backend has ten slots
+ * for them in all (MAX_RELCACHE_CALLBACKS), which PostgreSQL itself and
+ * other extensions share.
+ */
+static void
+relcache_inval(Datum arg, Oid relid)
+{
+	smam_audit_relcache_inval(relid);
+	smam_lifecycle_relcache_inval(relid);
+}
+
 void
 _PG_init(void)
 {
@@ -55,6 +68,7 @@ _PG_init(void)
 	smam_delivery_init();
 	smam_worker_init();
 	smam_audit_init();
+	CacheRegisterRelcacheCallback(relcache_inval, (Datum) 0);
 
 	MarkGUCPrefixReserved("smam");
 }

@@ -77,6 +77,7 @@ extern int smam_worker_batch_size;
 extern void smam_http_init(void);
 extern void smam_delivery_init(void);
 extern void smam_worker_init(void);
+extern void smam_lifecycle_relcache_inval(Oid relid);
 extern int smam_deliver_batch(int max, bool own_transactions, int *claimed);
 
 #endif /* SMAM_H */

@@ -316,4 +316,25 @@ is(sp(q{SELECT count(*) FROM smam.audit_seal s
 is(sp('SELECT holds, rows_checked = (SELECT count(*) FROM smam.audit_log) FROM smam.verify_audit_log()'), 't|t',
    'and the chain verifies');
 
+# The offices of the acting role are looked up once and kept for the
+# session: an appointment made in another session reaches it through the
+# relcache invalidation the audit trigger sends (src/audit_context.c,
+# src/smam.c), at its next transaction.
+$node->safe_psql('postgres', 'CREATE DATABASE offices');
+sub of { return $node->safe_psql('offices', $_[0]) }
+of(q{SET client_min_messages = warning; CREATE EXTENSION smam;
+     CREATE ROLE o_admin LOGIN; GRANT smam_admin TO o_admin;
+     SELECT smam.register_principal('o_admin', 'Office Admin', 'o.admin@example.gc.ca');
+     SELECT smam.appoint('o_admin', 'administrator', NULL, now() - interval '1 day');});
+my $o = $node->background_psql('offices');
+$o->query_safe(q{SET ROLE o_admin});
+$o->query_safe(q{SELECT smam.add_department('Office One')});
+of(q{SELECT smam.appoint('o_admin', 'deputy_head', (SELECT id FROM smam.department WHERE name_en = 'Office One'), now())});
+$o->query_safe(q{SELECT smam.add_department('Office Two')});
+$o->quit;
+is(of(q{SELECT string_agg(coalesce(office, '-'), ' | ' ORDER BY txn) FROM smam.audit_log
+        WHERE table_name = 'smam.department' AND operation = 'INSERT' AND new_values->>'name_en' LIKE 'Office %'}),
+   'administrator | deputy_head@' . of(q{SELECT id FROM smam.department WHERE name_en = 'Office One'}) . ', administrator',
+   'an appointment made in another session is in the office of the next change the first session makes');
+
 done_testing();
