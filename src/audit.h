@@ -63,7 +63,6 @@ extern void smam_hash_raw(SmamHash *h, const void *data, size_t len);
 extern void smam_hash_end(SmamHash *h, uint8 *out);
 /* chain.c */
 extern void smam_hash_int64(SmamHash *h, int64 v);
-extern void smam_hash_field(SmamHash *h, const char *data, size_t len);
 
 extern void smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out);
 extern void smam_audit_txn_hash_begin(SmamHash *h, int64 txn);

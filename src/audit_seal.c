@@ -270,7 +270,6 @@ smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls)
 {
 	TupleTableSlot *slot = d->slot;
 	int natts = slot->tts_tupleDescriptor->natts;
-
 	HeapTuple tuple;
 
 	/*

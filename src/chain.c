@@ -41,68 +41,10 @@ smam_hash_int64(SmamHash *h, int64 v)
 	smam_hash_raw(h, buf, 8);
 }
 
-void
-smam_hash_field(SmamHash *h, const char *data, size_t len)
-{
-	uint8 tag;
-	uint8 lenbuf[4];
-
-	if (data == NULL)
-	{
-		tag = 0;
-		smam_hash_raw(h, &tag, 1);
-		return;
-	}
-	tag = 1;
-	lenbuf[0] = (uint8) (len >> 24);
-	lenbuf[1] = (uint8) (len >> 16);
-	lenbuf[2] = (uint8) (len >> 8);
-	lenbuf[3] = (uint8) len;
-	smam_hash_raw(h, &tag, 1);
-	smam_hash_raw(h, lenbuf, 4);
-	if (len > 0)
-		smam_hash_raw(h, data, len);
-}
-
-static void
-hash_int64_field(SmamHash *h, bool isnull, int64 v)
-{
-	uint8 buf[8];
-
-	if (isnull)
-	{
-		smam_hash_field(h, NULL, 0);
-		return;
-	}
-	for (int i = 7; i >= 0; i--)
-	{
-		buf[i] = (uint8) (v & 0xff);
-		v = (int64) ((uint64) v >> 8);
-	}
-	smam_hash_field(h, (const char *) buf, 8);
-}
-
-static void
-hash_text_field(SmamHash *h, bool isnull, Datum d)
-{
-	text *t;
-
-	if (isnull)
-	{
-		smam_hash_field(h, NULL, 0);
-		return;
-	}
-	t = DatumGetTextPP(d);
-	smam_hash_field(h, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-static void
-hash_cstring_field(SmamHash *h, bool isnull, const char *s)
-{
-	smam_hash_field(h, isnull ? NULL : s, isnull ? 0 : strlen(s));
-}
-
-/* A field as smam_hash_field() frames it, appended to a buffer. */
+/*
+ * A field appended to the serialization being built: 0x00 for NULL, or
+ * 0x01, the length as 4 bytes big-endian and the bytes.
+ */
 static void
 append_field(StringInfo buf, const char *data, size_t len)
 {
@@ -154,6 +96,22 @@ append_text_field(StringInfo buf, bool isnull, Datum d)
 	append_field(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
+/* A value as its type's text output. */
+static void
+append_output_field(StringInfo buf, bool isnull, Oid output_function, Datum d)
+{
+	char *s;
+
+	if (isnull)
+	{
+		append_field(buf, NULL, 0);
+		return;
+	}
+	s = OidOutputFunctionCall(output_function, d);
+	append_field(buf, s, strlen(s));
+	pfree(s);
+}
+
 /*
  * The hash state after the fields that the rows of one statement share,
  * kept for the session with those fields' bytes: the next row with the
@@ -183,68 +141,63 @@ smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *out)
 	static const int shared_text[] = {AL_ACTING_ROLE, AL_EFFECTIVE_ROLE, AL_SESSION_ROLE,
 									  AL_APPLICATION};
 	SmamHash h;
-	StringInfoData prefix;
+	StringInfoData buf;
 
-	initStringInfo(&prefix);
-	append_int64_field(&prefix, nulls[AL_TXN], nulls[AL_TXN] ? 0 : DatumGetInt64(values[AL_TXN]));
-	append_int64_field(&prefix, nulls[AL_XID], nulls[AL_XID] ? 0 : DatumGetInt64(values[AL_XID]));
-	append_int64_field(&prefix, nulls[AL_TX_TIME],
+	/* The fields the rows of a statement share. */
+	initStringInfo(&buf);
+	append_int64_field(&buf, nulls[AL_TXN], nulls[AL_TXN] ? 0 : DatumGetInt64(values[AL_TXN]));
+	append_int64_field(&buf, nulls[AL_XID], nulls[AL_XID] ? 0 : DatumGetInt64(values[AL_XID]));
+	append_int64_field(&buf, nulls[AL_TX_TIME],
 					   nulls[AL_TX_TIME] ? 0 : DatumGetTimestampTz(values[AL_TX_TIME]));
-	append_int64_field(&prefix, nulls[AL_STMT_TIME],
+	append_int64_field(&buf, nulls[AL_STMT_TIME],
 					   nulls[AL_STMT_TIME] ? 0 : DatumGetTimestampTz(values[AL_STMT_TIME]));
 	for (int i = 0; i < lengthof(shared_text); i++)
-		append_text_field(&prefix, nulls[shared_text[i]], values[shared_text[i]]);
-	if (nulls[AL_CLIENT_ADDR])
-		append_field(&prefix, NULL, 0);
-	else
-	{
-		char *s = OidOutputFunctionCall(F_INET_OUT, values[AL_CLIENT_ADDR]);
+		append_text_field(&buf, nulls[shared_text[i]], values[shared_text[i]]);
+	append_output_field(&buf, nulls[AL_CLIENT_ADDR], F_INET_OUT, values[AL_CLIENT_ADDR]);
+	append_text_field(&buf, nulls[AL_OFFICE], values[AL_OFFICE]);
+	append_text_field(&buf, nulls[AL_TABLE], values[AL_TABLE]);
+	append_text_field(&buf, nulls[AL_OPERATION], values[AL_OPERATION]);
 
-		append_field(&prefix, s, strlen(s));
-	}
-	append_text_field(&prefix, nulls[AL_OFFICE], values[AL_OFFICE]);
-	append_text_field(&prefix, nulls[AL_TABLE], values[AL_TABLE]);
-	append_text_field(&prefix, nulls[AL_OPERATION], values[AL_OPERATION]);
-
-	if (shared_prefix.bytes != NULL && shared_prefix.len == prefix.len &&
-		memcmp(shared_prefix.bytes, prefix.data, prefix.len) == 0)
+	if (shared_prefix.bytes != NULL && shared_prefix.len == buf.len &&
+		memcmp(shared_prefix.bytes, buf.data, buf.len) == 0)
 		h = shared_prefix.state;
 	else
 	{
 		smam_hash_begin(&h, "smam-audit-row-v1");
-		smam_hash_raw(&h, prefix.data, prefix.len);
-		if (prefix.len <= SHARED_PREFIX_MAX)
+		smam_hash_raw(&h, buf.data, buf.len);
+		if (buf.len <= SHARED_PREFIX_MAX)
 		{
 			if (shared_prefix.bytes == NULL)
 				shared_prefix.bytes = MemoryContextAlloc(TopMemoryContext, SHARED_PREFIX_MAX);
-			memcpy(shared_prefix.bytes, prefix.data, prefix.len);
-			shared_prefix.len = prefix.len;
+			memcpy(shared_prefix.bytes, buf.data, buf.len);
+			shared_prefix.len = buf.len;
 			shared_prefix.state = h;
 		}
 	}
-	pfree(prefix.data);
+	resetStringInfo(&buf);
 
-	hash_int64_field(&h, nulls[AL_ORDINAL],
-					 nulls[AL_ORDINAL] ? 0 : DatumGetInt32(values[AL_ORDINAL]));
-	hash_text_field(&h, nulls[AL_ROW_KEY], values[AL_ROW_KEY]);
-	hash_int64_field(&h, nulls[AL_DEPARTMENT],
-					 nulls[AL_DEPARTMENT] ? 0 : DatumGetInt64(values[AL_DEPARTMENT]));
+	/* The row's own fields. */
+	append_int64_field(&buf, nulls[AL_ORDINAL],
+					   nulls[AL_ORDINAL] ? 0 : DatumGetInt32(values[AL_ORDINAL]));
+	append_text_field(&buf, nulls[AL_ROW_KEY], values[AL_ROW_KEY]);
+	append_int64_field(&buf, nulls[AL_DEPARTMENT],
+					   nulls[AL_DEPARTMENT] ? 0 : DatumGetInt64(values[AL_DEPARTMENT]));
 	for (int i = AL_OLD_VALUES; i <= AL_NEW_VALUES; i++)
 	{
 		if (nulls[i])
-			smam_hash_field(&h, NULL, 0);
+			append_field(&buf, NULL, 0);
 		else
 		{
 			Jsonb *jb = DatumGetJsonbP(values[i]);
 			char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 
-			smam_hash_field(&h, s, strlen(s));
+			append_field(&buf, s, strlen(s));
 			pfree(s);
 		}
 	}
-	hash_cstring_field(&h, nulls[AL_SECRETS],
-					   nulls[AL_SECRETS] ? NULL
-										 : OidOutputFunctionCall(F_ARRAY_OUT, values[AL_SECRETS]));
+	append_output_field(&buf, nulls[AL_SECRETS], F_ARRAY_OUT, values[AL_SECRETS]);
+	smam_hash_raw(&h, buf.data, buf.len);
+	pfree(buf.data);
 	smam_hash_end(&h, out);
 }
 
