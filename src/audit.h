@@ -92,9 +92,6 @@ typedef struct DirectInsert
 	BulkInsertState bistate; /* NULL, or the ring of buffers it writes through */
 } DirectInsert;
 
-/* Rows after which a transaction writes the log through a ring of buffers. */
-#define AUDIT_BULK_ROWS 1000
-
 /*
  * The transaction hash as it stood when an open subtransaction wrote its
  * first row (or a committed child of it did): a rollback to it returns here.

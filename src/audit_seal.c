@@ -326,6 +326,9 @@ smam_audit_xact(void)
 	return x;
 }
 
+/* Rows after which a transaction writes the log through a ring of buffers. */
+#define AUDIT_BULK_ROWS 1000
+
 /*
  * Add the hash of a row just written to the transaction's hash. Nothing
  * grows with the rows: the first row a subtransaction writes saves the
