@@ -7,7 +7,7 @@
  * full. Left to VACUUM, the unsummarized tail is whatever was written since
  * autovacuum's last visit, and autosummarize's requests overflow
  * autovacuum's queue in one bulk update. Instead, a writer whose audit row
- * lands in a new range summarizes the range before it, as autovacuum's work
+ * lands in a new range summarizes the range two before it, as autovacuum's work
  * item would: a few pages just written, still in shared buffers, once per
  * range and backend. Summarizing is skipped, never waited for, when another
  * session holds the log for summarizing or vacuuming (VACUUM summarizes
@@ -27,6 +27,16 @@
 #include "utils/rel.h"
 
 #define MAX_SUMMARIZED 4
+
+/*
+ * How many ranges behind the one it writes in a writer summarizes. Each of
+ * several sessions writing at once fills a page of its own, a few pages
+ * apart; a range summarized while another session still writes in it makes
+ * each of that session's rows update the summary (for the bloom filter, a
+ * summary rewritten and compressed per row). Two ranges behind, the
+ * writers have left it.
+ */
+#define SUMMARY_LAG 2
 
 /* Per backend: the range each BRIN index of the log was last written in. */
 static struct
@@ -82,8 +92,8 @@ summarize_range_of(Relation heap, Relation index, BlockNumber block)
 
 /*
  * A row of the log was written at tid: for each BRIN index of the log,
- * summarize the range before the row's when the row starts a range this
- * backend had not written in.
+ * summarize the range SUMMARY_LAG before the row's when the row starts a
+ * range this backend had not written in.
  */
 void
 smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid)
@@ -103,7 +113,7 @@ smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid)
 		if (*last == range)
 			continue;
 		*last = range;
-		if (range > 0)
-			summarize_range_of(rri->ri_RelationDesc, index, (range - 1) * per_range);
+		if (range >= SUMMARY_LAG)
+			summarize_range_of(rri->ri_RelationDesc, index, (range - SUMMARY_LAG) * per_range);
 	}
 }
