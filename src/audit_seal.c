@@ -29,6 +29,7 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/inval.h"
@@ -425,6 +426,24 @@ read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint
 	read_last(cp, cpidx, 2, position, hash);
 }
 
+/*
+ * Make sure the page this backend inserts into next has room for a row of
+ * len bytes, extending the table now if it has not: extending a file is a
+ * system call that may take tens of microseconds, and the seal is inserted
+ * while the chain's lock is held. Another session could fill the page in
+ * between; heap_insert() then extends it itself, as it always did.
+ */
+static void
+make_room(DirectInsert *d, Size len)
+{
+	Buffer vmbuffer = InvalidBuffer;
+	Buffer buf = RelationGetBufferForTuple(d->rel, len, InvalidBuffer, 0, NULL, &vmbuffer, NULL);
+
+	UnlockReleaseBuffer(buf);
+	if (BufferIsValid(vmbuffer))
+		ReleaseBuffer(vmbuffer);
+}
+
 static void
 seal_transaction(AuditXact *x)
 {
@@ -441,6 +460,16 @@ seal_transaction(AuditXact *x)
 	/* Everything that needs no shared state is done before the lock. */
 	smam_hash_end(&x->txn_hash, txn_hash);
 	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	memset(nulls, false, sizeof(nulls));
+	memset(prev, 0, SMAM_HASH_LEN);
+	values[AS_POSITION] = Int64GetDatum(0);
+	values[AS_TXN] = Int64GetDatum(x->txn);
+	values[AS_XID] = Int64GetDatum(x->xid);
+	values[AS_ROWS] = Int64GetDatum(x->nrows);
+	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(txn_hash));
+	values[AS_SEALED_AT] = TimestampTzGetDatum(0);
+	values[AS_PREV_HASH] = values[AS_HASH] = PointerGetDatum(smam_hash_bytea(prev));
+	make_room(d, heap_form_tuple(RelationGetDescr(d->rel), values, nulls)->t_len);
 
 	/* The critical section: from here to the end of the commit. */
 	lock_chain_for_seal();
@@ -470,12 +499,7 @@ seal_transaction(AuditXact *x)
 	}
 	sealed_at = GetCurrentTimestamp();
 	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
-	memset(nulls, false, sizeof(nulls));
 	values[AS_POSITION] = Int64GetDatum(head + 1);
-	values[AS_TXN] = Int64GetDatum(x->txn);
-	values[AS_XID] = Int64GetDatum(x->xid);
-	values[AS_ROWS] = Int64GetDatum(x->nrows);
-	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(txn_hash));
 	values[AS_SEALED_AT] = TimestampTzGetDatum(sealed_at);
 	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
 	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));

@@ -338,4 +338,23 @@ is(of(q{SELECT string_agg(coalesce(office, '-'), ' | ' ORDER BY txn) FROM smam.a
    'administrator | deputy_head@' . of(q{SELECT id FROM smam.department WHERE name_en = 'Office One'}) . ', administrator',
    'an appointment made in another session is in the office of the next change the first session makes');
 
+# The page a seal goes into is readied before the chain's lock is taken
+# (src/audit_seal.c); after VACUUM it is marked all-visible, and the seal
+# must clear that mark as any insert does: in a new session, and in one that
+# wrote a seal there before the VACUUM.
+$node->safe_psql('postgres', 'CREATE DATABASE vacuumed');
+sub va { return $node->safe_psql('vacuumed', $_[0]) }
+va(q{SET client_min_messages = warning; CREATE EXTENSION smam; SELECT smam.add_department('Vacuumed One')});
+my $v = $node->background_psql('vacuumed');
+$v->query_safe(q{SELECT smam.add_department('Vacuumed Two')});
+va('VACUUM (FREEZE) smam.audit_seal');
+is(va(q{SELECT relallvisible FROM pg_class WHERE oid = 'smam.audit_seal'::regclass}), '1',
+   'VACUUM marks the page of the seals all-visible');
+va(q{SELECT smam.add_department('Vacuumed Three')});
+va('VACUUM (FREEZE) smam.audit_seal');
+$v->query_safe(q{SELECT smam.add_department('Vacuumed Four')});
+$v->quit;
+is(va(q{SELECT holds, seals_checked, rows_checked FROM smam.verify_audit_log()}), 't|4|4',
+   'seals written into an all-visible page, by a new session and by one that wrote there before, verify');
+
 done_testing();
