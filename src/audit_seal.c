@@ -460,6 +460,11 @@ seal_transaction(AuditXact *x)
 	/* Everything that needs no shared state is done before the lock. */
 	smam_hash_end(&x->txn_hash, txn_hash);
 	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+
+	/*
+	 * The seal as far as it is known; what the head decides (position, time,
+	 * hashes) stands in with values of the same sizes, to size the row.
+	 */
 	memset(nulls, false, sizeof(nulls));
 	memset(prev, 0, SMAM_HASH_LEN);
 	values[AS_POSITION] = Int64GetDatum(0);
