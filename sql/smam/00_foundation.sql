@@ -69,6 +69,15 @@ CREATE FUNCTION smam.today(at timestamptz DEFAULT pg_catalog.now()) RETURNS date
   AS $$ SELECT (at AT TIME ZONE smam.time_zone())::date $$;
 COMMENT ON FUNCTION smam.today(timestamptz) IS 'The calendar date of a moment in smam.time_zone';
 
+-- A moment as findings and frozen reports write it: in smam.time_zone, to the
+-- second, whatever the reading session's TimeZone and DateStyle.
+CREATE FUNCTION smam.moment_text(at timestamptz) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT to_char(at AT TIME ZONE smam.time_zone(), 'YYYY-MM-DD HH24:MI:SS') || ' ' || smam.time_zone() $$;
+COMMENT ON FUNCTION smam.moment_text(timestamptz) IS
+  'A moment written in smam.time_zone, to the second, with the zone''s name: the same text in every session';
+
 CREATE FUNCTION smam.normalize_url(url text) RETURNS text
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'smam_normalize_url';

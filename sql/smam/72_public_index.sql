@@ -126,7 +126,7 @@ CREATE FUNCTION smam.index_entry_md5(a smam.account) RETURNS text
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT md5(concat_ws(E'\x1f', a.department_id, a.platform, a.url, a.name_en, a.name_fr,
-                         a.official_language, a.listed_on))
+                         a.official_language, to_char(a.listed_on, 'YYYY-MM-DD')))
   $$;
 COMMENT ON FUNCTION smam.index_entry_md5(smam.account) IS 'Digest of what the public index says of an account';
 

@@ -316,7 +316,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
              CASE WHEN with_text THEN
                format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
-                      (SELECT within FROM evaluation_within), coalesce(e.completed::date::text, 'none')) END,
+                      (SELECT within FROM evaluation_within), coalesce(smam.today(e.completed)::text, 'none')) END,
              coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within)
         FROM live a
         JOIN went_live w ON w.account_id = a.id
@@ -341,7 +341,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 6.1.3: a move made without an accepted submission (enforcement off).
       SELECT '6.1.3', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              format('Account %s moved to %s on %s without an accepted %s submission.', h.account_id, h.to_stage,
-                    h.moved_at::date, CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
+                    smam.today(h.moved_at), CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
                                                       ELSE 'disposition' END),
              h.moved_at
         FROM smam.stage_history h
@@ -375,7 +375,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.2.1', s.department_id, 'submission', s.id, s.kind::text,
              CASE WHEN s.decided_at IS NULL OR s.decided_at > at
                   THEN format('Submission %s (%s of account %s) has waited since %s, beyond the service standard of %s.',
-                              s.id, s.kind, s.account_id, s.created_at::date, smam.service_standard_at('submission_review', at))
+                              s.id, s.kind, s.account_id, smam.today(s.created_at), smam.service_standard_at('submission_review', at))
                   ELSE format('Submission %s (%s of account %s) was reviewed after %s, beyond the service standard of %s.',
                               s.id, s.kind, s.account_id, date_trunc('second', s.decided_at - s.created_at),
                               smam.service_standard_at('submission_review', at)) END,
@@ -389,8 +389,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              CASE WHEN h.office IS DISTINCT FROM 'entity_official'
                   THEN format('Account %s moved to %s on %s by %s (%s), not by the entity.', h.account_id, h.to_stage,
-                              h.moved_at::date, h.moved_by, coalesce(h.office::text, 'no office'))
-                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, h.moved_at::date) END,
+                              smam.today(h.moved_at), h.moved_by, coalesce(h.office::text, 'no office'))
+                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, smam.today(h.moved_at)) END,
              h.moved_at
         FROM smam.stage_history h
        WHERE h.moved_at <= at AND NOT h.onboarded AND h.to_stage IN ('creation', 'configuration', 'disposition', 'disposed')
@@ -412,8 +412,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   WHEN NOT EXISTS (SELECT 1 FROM snap)
                   THEN 'Account ' || a.id || ' is live, and no index has been published.'
                   WHEN e.account_id IS NULL
-                  THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published_at FROM snap))
-                  ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published_at FROM snap), a.id) END,
+                  THEN format('Account %s is live but not in the index published %s.', a.id, smam.moment_text((SELECT published_at FROM snap)))
+                  ELSE format('The index published %s lists account %s with details that have changed since.', smam.moment_text((SELECT published_at FROM snap)), a.id) END,
              a.stage_since
         FROM live a
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
@@ -422,7 +422,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
           OR e.entry_md5 <> (SELECT smam.index_entry_md5(x) FROM smam.account x WHERE x.id = a.id)
       UNION ALL
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
-             format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published_at FROM snap), a.id, a.stage),
+             format('The index published %s lists account %s, which is no longer live (%s).', smam.moment_text((SELECT published_at FROM snap)), a.id, a.stage),
              a.stage_since
         FROM smam.index_snapshot_entry e JOIN acc a ON a.id = e.account_id
        WHERE e.snapshot_id = (SELECT id FROM snap) AND a.stage NOT IN ('implementation', 'evaluation')
@@ -430,7 +430,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 7.1.2, 7.3.1, 7.3.2: reports requested by TBS, overdue.
       SELECT CASE WHEN q.department_id IS NOT NULL THEN '7.1.2' WHEN q.kind = 'activities' THEN '7.3.1' ELSE '7.3.2' END,
              q.department_id, 'report_request', q.id, q.subject,
-             format('The report "%s" requested %s was due on %s and is not submitted.', q.subject, q.requested_at::date, q.due_on),
+             format('The report "%s" requested %s was due on %s and is not submitted.', q.subject, smam.today(q.requested_at), q.due_on),
              ((q.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.report_request q
        WHERE q.requested_at <= at AND q.due_on < smam.today(at)
@@ -439,7 +439,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 8.1: corrective actions, overdue.
       SELECT '8.1', c.department_id, 'corrective_action', c.id, c.requirement,
              format('The corrective action on %s recommended %s ("%s") was due on %s and is not completed.',
-                    c.requirement, c.recommended_at::date, c.recommendation, c.due_on),
+                    c.requirement, smam.today(c.recommended_at), c.recommendation, c.due_on),
              ((c.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.corrective_action c
        WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
@@ -691,9 +691,15 @@ COMMENT ON COLUMN smam.compliance_summary.index_unpublished_changes IS '6.2.4 on
 -- ---- Acts ----
 -- A deputy head (or, for the entity, the entity's official) submits a
 -- requested report: the compliance picture of now is frozen and hashed.
+-- It and smam.reproduce_report() fix TimeZone, DateStyle and IntervalStyle:
+-- the hashed text holds moments and intervals, which jsonb and format()
+-- write in the session's settings, and a report must reproduce in any session.
 CREATE FUNCTION smam.submit_report(request bigint, statement text DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET TimeZone = 'UTC'
+  SET DateStyle = 'ISO, YMD'
+  SET IntervalStyle = 'postgres'
   AS $$
 DECLARE
   q smam.report_request;
@@ -743,6 +749,9 @@ CREATE FUNCTION smam.reproduce_report(report bigint, OUT frozen_sha256 text, OUT
                                       OUT intact boolean, OUT reproduced boolean)
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET TimeZone = 'UTC'
+  SET DateStyle = 'ISO, YMD'
+  SET IntervalStyle = 'postgres'
   AS $$
 DECLARE
   c smam.compliance_report;

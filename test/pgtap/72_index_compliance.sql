@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(96);
+SELECT plan(100);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -142,6 +142,10 @@ SET ROLE c_entity;
 SELECT ok(smam.publish_index() > 0, 'the entity publishes the index');
 RESET ROLE;
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.4'), 'met', '6.2.4 is met once published');
+SET DateStyle = 'SQL, DMY';
+SELECT is((SELECT unpublished_changes FROM smam.index_publication_status()), 0::bigint,
+  'a session writing dates day first sees the same publication unchanged');
+RESET DateStyle;
 SELECT is((SELECT content_sha256 FROM smam.index_snapshot),
   encode(sha256(convert_to((smam.public_index_document() -> 'accounts')::text, 'UTF8')), 'hex'),
   'the publication keeps the hash of what it published');
@@ -156,7 +160,7 @@ SELECT smam.review_submission((SELECT id FROM sub2), true, 'ok');
 RESET ROLE;
 UPDATE smam.account SET name_en = 'Examples renamed' WHERE id = (SELECT x FROM acc);
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
-  format('The index published %s lists account %s with details that have changed since.', now(), (SELECT x FROM acc)),
+  format('The index published %s lists account %s with details that have changed since.', to_char(now() AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS') || ' America/Toronto', (SELECT x FROM acc)),
   'a change not yet republished is a finding');
 SELECT is((SELECT unpublished_changes FROM smam.index_publication_status()), 1::bigint,
   'and the publication status says the index changed');
@@ -254,13 +258,13 @@ SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = 
 
 -- ---- 7.1.2: reporting, frozen reports ----
 SET ROLE c_tbs;
-CREATE TEMP TABLE rq AS SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'Compliance 2026') AS a,
-                               smam.request_report((SELECT b FROM d), current_date + 10, 'Compliance 2026') AS b;
-SELECT throws_ok($$ SELECT smam.request_report(-1, current_date + 10, 'Compliance 2026') $$, '42501', NULL,
+CREATE TEMP TABLE rq AS SELECT smam.request_report((SELECT a FROM d), smam.today() + 10, 'Compliance 2026') AS a,
+                               smam.request_report((SELECT b FROM d), smam.today() + 10, 'Compliance 2026') AS b;
+SELECT throws_ok($$ SELECT smam.request_report(-1, smam.today() + 10, 'Compliance 2026') $$, '42501', NULL,
   'section 2.2: TBS requests no report from the Auditor General');
-SELECT throws_like($$ SELECT smam.request_report(-1, current_date + 10, 'Compliance 2026') $$,
+SELECT throws_like($$ SELECT smam.request_report(-1, smam.today() + 10, 'Compliance 2026') $$,
   '%', 'the 2.2 refusal is a refusal');
-SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date - 1, 'late') $$, '22023', NULL,
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), smam.today() - 1, 'late') $$, '22023', NULL,
   'a report cannot be due in the past');
 RESET ROLE;
 GRANT SELECT ON rq TO PUBLIC;
@@ -293,10 +297,18 @@ SELECT is((SELECT array_agg(DISTINCT f ->> 'requirement') FROM smam.compliance_r
             WHERE r.id = (SELECT id FROM rep)), ARRAY['6.1.1', '6.1.2', '6.1.3', '6.1.4', '6.1.5'],
   'the frozen report holds the department''s findings');
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true, 'the report reproduces as of its moment');
+SET TimeZone = 'Pacific/Kiritimati';
+SET DateStyle = 'German';
+SET IntervalStyle = 'iso_8601';
+SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true,
+  'and reproduces in a session with another time zone, date style and interval style');
+RESET TimeZone;
+RESET DateStyle;
+RESET IntervalStyle;
 RESET ROLE;
 -- A later event: a request stamped an hour after the report's moment.
 INSERT INTO smam.report_request (department_id, kind, subject, due_on, requested_at)
-VALUES ((SELECT b FROM d), 'compliance', 'Later request', current_date + 1, now() + interval '1 hour');
+VALUES ((SELECT b FROM d), 'compliance', 'Later request', smam.today() + 1, now() + interval '1 hour');
 SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), true,
   'a report still reproduces after later events');
 SELECT is((SELECT count(*) FROM smam.compliance_findings_as_of(now() + interval '3 days')
@@ -307,11 +319,11 @@ SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), 
 
 -- ---- 7.3: reports from the entity; refusals ----
 SET ROLE c_tbs;
-CREATE TEMP TABLE rqe AS SELECT smam.request_report(NULL, current_date + 10, 'Activities 2026', 'activities') AS id;
+CREATE TEMP TABLE rqe AS SELECT smam.request_report(NULL, smam.today() + 10, 'Activities 2026', 'activities') AS id;
 GRANT SELECT ON rqe TO PUBLIC;
-SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'x', 'activities') $$, '22023', NULL,
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), smam.today() + 10, 'x', 'activities') $$, '22023', NULL,
   'a department reports on compliance, not on activities (7.3.1 is the entity''s)');
-SELECT throws_ok($$ SELECT smam.request_report(NULL, current_date + 10, 'x', 'gossip') $$, '22023', NULL,
+SELECT throws_ok($$ SELECT smam.request_report(NULL, smam.today() + 10, 'x', 'gossip') $$, '22023', NULL,
   'a report is of a known kind');
 SELECT throws_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'fine', 'x') $$, '22023', NULL,
   'a consequence is one of section 8.2');
@@ -336,12 +348,12 @@ SELECT throws_ok($$ SELECT * FROM smam.reproduce_report(999999) $$, '23503', 're
 
 -- ---- 8.1, 7.2.2, 8.2: corrective action ----
 SET ROLE c_tbs;
-CREATE TEMP TABLE ca AS SELECT smam.recommend_corrective_action((SELECT a FROM d), '6.1.3', 'Submit the onboarded accounts', current_date + 5) AS id;
-SELECT throws_ok($$ SELECT smam.recommend_corrective_action(-3, '6.1.3', 'x', current_date + 5) $$, '42501', NULL,
+CREATE TEMP TABLE ca AS SELECT smam.recommend_corrective_action((SELECT a FROM d), '6.1.3', 'Submit the onboarded accounts', smam.today() + 5) AS id;
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action(-3, '6.1.3', 'x', smam.today() + 5) $$, '42501', NULL,
   'section 2.2: no corrective action for the Information Commissioner');
 SELECT throws_ok($$ SELECT smam.record_consequence(-7, 'other_measure', 'x') $$, '42501', NULL,
   'nor 8.2 consequences for an agent of Parliament');
-SELECT throws_ok($$ SELECT smam.recommend_corrective_action((SELECT a FROM d), '9.9', 'x', current_date + 5) $$, '22023', NULL,
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action((SELECT a FROM d), '9.9', 'x', smam.today() + 5) $$, '22023', NULL,
   'a corrective action names a requirement of the Standard');
 SELECT lives_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'spending_authority_limits', 'Recommend limits', (SELECT id FROM ca)) $$,
   'TBS records an 8.2 consequence');
@@ -365,7 +377,7 @@ SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interv
 SET ROLE c_analyst;
 SELECT ok((SELECT count(DISTINCT department_id) FROM smam.compliance_findings) >= 2, 'an analyst reads every department''s findings');
 SELECT ok((SELECT count(*) FROM smam.compliance_summary) = 15, 'and the summary of every requirement assessed');
-SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), current_date + 10, 'x') $$, '42501', NULL, 'but requests nothing');
+SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), smam.today() + 10, 'x') $$, '42501', NULL, 'but requests nothing');
 RESET ROLE;
 SET ROLE c_other;
 SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE department_id = (SELECT a FROM d)), 0::bigint,
@@ -387,10 +399,21 @@ SELECT smam.transition((SELECT x FROM acc), 'disposed', 'no archive');
 RESET ROLE;
 SELECT smam.set_enforcement(true, 'test: enforced again');
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.2'),
-  format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), current_date),
+  format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), smam.today()),
   'a disposal without its archive record is a finding (6.2.2)');
+-- Kiritimati is 25 hours ahead of Pago Pago: in one of them, at any moment,
+-- the date differs from Toronto's.
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.2'),
+  format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), (now() AT TIME ZONE 'America/Toronto')::date),
+  'the finding writes the date in smam.time_zone, not in a session east of it');
+SET TimeZone = 'Pacific/Pago_Pago';
+SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.2'),
+  format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), (now() AT TIME ZONE 'America/Toronto')::date),
+  'nor in a session west of it');
+RESET TimeZone;
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
-  format('The index published %s lists account %s, which is no longer live (disposed).', now(), (SELECT x FROM acc)),
+  format('The index published %s lists account %s, which is no longer live (disposed).', to_char(now() AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS') || ' America/Toronto', (SELECT x FROM acc)),
   'and the published index still lists the disposed account (6.2.4)');
 
 SELECT * FROM finish();
