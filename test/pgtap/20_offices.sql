@@ -37,7 +37,7 @@ SELECT throws_ok($$ SELECT smam.add_department('department of examples') $$, '23
 
 -- Appointments.
 CREATE TEMP TABLE ap AS SELECT
-  smam.appoint('o_head', 'head_of_communications', (SELECT a FROM d), '2026-01-01', '2027-01-01') AS head,
+  smam.appoint('o_head', 'head_of_communications', (SELECT a FROM d), '2026-01-01 00:00+00', '2027-01-01 00:00+00') AS head,
   smam.appoint('o_staff', 'department_staff', (SELECT a FROM d), '2026-01-01') AS staff,
   smam.appoint('o_other', 'department_staff', (SELECT b FROM d), '2026-01-01') AS other,
   smam.appoint('o_entity', 'entity_official', NULL, '2026-01-01') AS entity;
@@ -50,14 +50,14 @@ SELECT throws_ok($$ SELECT smam.appoint('o_desig', 'designate', (SELECT a FROM d
   'a designate is delegated, not appointed', 'designates are not appointed by the administrator');
 SELECT throws_ok($$ SELECT smam.appoint('o_head', 'head_of_communications', (SELECT a FROM d), '2026-06-01', '2026-07-01') $$,
   '23505', NULL, 'nobody holds the same office twice over the same period');
-SELECT lives_ok($$ SELECT smam.appoint('o_head', 'head_of_communications', (SELECT a FROM d), '2027-01-01', '2028-01-01') $$,
+SELECT lives_ok($$ SELECT smam.appoint('o_head', 'head_of_communications', (SELECT a FROM d), '2027-01-01 00:00+00', '2028-01-01 00:00+00') $$,
   'a term that begins when the other ends does not overlap');
 SELECT throws_ok($$ SELECT smam.appoint('o_staff', 'deputy_head', (SELECT a FROM d), '2026-06-01', '2026-05-01') $$,
   '22023', NULL, 'a term cannot end before it begins');
 SELECT throws_ok($$ SELECT smam.appoint('o_nobody', 'deputy_head', (SELECT a FROM d)) $$, '42704', NULL, 'only principals are appointed');
 RESET ROLE;
 
--- Validity edges: [valid_from, valid_until).
+-- Validity edges: [valid_from, valid_until), the head's terms given in UTC above.
 SELECT ok(NOT smam.holds_office('o_head', 'head_of_communications', (SELECT a FROM d), '2025-12-31 23:59:59.999999+00'), 'not before the term');
 SELECT ok(smam.holds_office('o_head', 'head_of_communications', (SELECT a FROM d), '2026-01-01 00:00+00'), 'from its first instant');
 SELECT ok(smam.holds_office('o_head', 'head_of_communications', (SELECT a FROM d), '2026-12-31 23:59:59.999999+00'), 'to its last');
@@ -102,7 +102,7 @@ RESET ROLE;
 UPDATE smam.appointment SET valid_until = '2026-05-01' WHERE id = (SELECT head FROM ap);
 SELECT ok(NOT smam.holds_office('o_desig', 'head_of_communications', (SELECT a FROM d), '2026-06-01'),
   'a designate holds nothing once the delegator''s term has ended');
-UPDATE smam.appointment SET valid_until = '2027-01-01' WHERE id = (SELECT head FROM ap);
+UPDATE smam.appointment SET valid_until = '2027-01-01 00:00+00' WHERE id = (SELECT head FROM ap);
 SELECT throws_like($$ UPDATE smam.appointment SET principal = 'o_staff' WHERE id = (SELECT head FROM ap) $$,
   '%cannot change its holder%', 'an appointment never changes hands, even by a direct UPDATE');
 
