@@ -30,12 +30,12 @@ $node->safe_psql('src', q{
   SELECT smam.add_department('Department of Restores', 'Ministère des Restaurations', 'subject', 4242);
   SELECT smam.register_principal('d_head', 'Hélène', 'helene@example.gc.ca', smam.find_department('4242.0'));
   SELECT smam.register_principal('d_desig', 'Dee', 'dee@example.gc.ca', smam.find_department('4242'));
-  SELECT smam.appoint('d_head', 'head_of_communications', smam.find_department('4242'), '2026-01-01', '2030-01-01');
+  SELECT smam.appoint('d_head', 'head_of_communications', smam.find_department('4242'), '2026-01-01', '2100-01-01');
   SELECT smam.record_effective_date('6.1.3', '2014-04-01', 'TBS notice');
   SELECT smam.set_enforcement(true, 'enforced as a model standard');
   RESET ROLE;
   SET ROLE d_head;
-  SELECT smam.delegate('d_desig', '2029-01-01', NULL, '2026-02-01');
+  SELECT smam.delegate('d_desig', '2099-01-01', NULL, '2026-02-01');
   RESET ROLE;
   SELECT smam.onboard_account(smam.find_department('4242'), 'twitter', 'http://twitter.com/Restores/',
                               'Restores', 'Restaurations', 'bilingual', 'listed in the index');
