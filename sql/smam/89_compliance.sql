@@ -267,8 +267,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
        WHERE a.created_at <= at AND a.stage_changed_at > at AND h.to_stage IS NOT NULL),
     -- Not materialized: each rule filters acc, rather than a second copy of it.
     live AS NOT MATERIALIZED (SELECT * FROM acc WHERE acc.stage IN ('implementation', 'evaluation')),
-    snap AS (SELECT s.id, s.published_at FROM smam.index_snapshot s WHERE s.published_at <= at
-              ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    snap AS (SELECT s.id, s.published_at, smam.moment_text(s.published_at) AS published FROM smam.index_snapshot s
+              WHERE s.published_at <= at ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
     spec AS MATERIALIZED (SELECT t.code, t.platform, t.rule, t.key, t.expected FROM smam.technical_specification t
                            ORDER BY t.code),
     -- Read once: the planner cannot see how many accounts are live, and a
@@ -412,8 +412,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   WHEN NOT EXISTS (SELECT 1 FROM snap)
                   THEN 'Account ' || a.id || ' is live, and no index has been published.'
                   WHEN e.account_id IS NULL
-                  THEN format('Account %s is live but not in the index published %s.', a.id, smam.moment_text((SELECT published_at FROM snap)))
-                  ELSE format('The index published %s lists account %s with details that have changed since.', smam.moment_text((SELECT published_at FROM snap)), a.id) END,
+                  THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published FROM snap))
+                  ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published FROM snap), a.id) END,
              a.stage_since
         FROM live a
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
@@ -422,7 +422,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
           OR e.entry_md5 <> (SELECT smam.index_entry_md5(x) FROM smam.account x WHERE x.id = a.id)
       UNION ALL
       SELECT '6.2.4', a.department_id, 'account', a.id, a.url,
-             format('The index published %s lists account %s, which is no longer live (%s).', smam.moment_text((SELECT published_at FROM snap)), a.id, a.stage),
+             format('The index published %s lists account %s, which is no longer live (%s).', (SELECT published FROM snap), a.id, a.stage),
              a.stage_since
         FROM smam.index_snapshot_entry e JOIN acc a ON a.id = e.account_id
        WHERE e.snapshot_id = (SELECT id FROM snap) AND a.stage NOT IN ('implementation', 'evaluation')
