@@ -27,6 +27,14 @@ PG_FUNCTION_INFO_V1(smam_time_zone_sql);
  */
 char *smam_time_zone = NULL;
 
+/*
+ * smam.report_time_zone: set only inside smam.reproduce_report(), to the
+ * zone a frozen report was submitted under, so that a report reproduces after
+ * smam.time_zone has changed. Empty (the default) means smam.time_zone.
+ * Superusers only, not in the configuration files, and not listed.
+ */
+static char *smam_report_time_zone = NULL;
+
 static bool
 check_time_zone(char **newval, void **extra, GucSource source)
 {
@@ -42,6 +50,14 @@ check_time_zone(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+static bool
+check_report_time_zone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	return check_time_zone(newval, extra, source);
 }
 
 /*
@@ -63,6 +79,13 @@ _PG_init(void)
 		"smam.time_zone", "Time zone in which smam reads the dates of the Standard.",
 		"Effective dates, due dates and \"as of\" dates are calendar dates in this zone.",
 		&smam_time_zone, "America/Toronto", PGC_SIGHUP, 0, check_time_zone, NULL, NULL);
+	DefineCustomStringVariable("smam.report_time_zone",
+							   "Time zone in which smam.reproduce_report() reads a frozen report.",
+							   "Set by smam.reproduce_report() to the zone the report was "
+							   "submitted under; empty means smam.time_zone.",
+							   &smam_report_time_zone, "", PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   check_report_time_zone, NULL, NULL);
 
 	smam_http_init();
 	smam_delivery_init();
@@ -75,10 +98,13 @@ _PG_init(void)
 
 /*
  * smam.time_zone() RETURNS text: the setting, read through the library so
- * that the setting is defined and checked even where smam is not preloaded.
+ * that the setting is defined and checked even where smam is not preloaded;
+ * inside smam.reproduce_report(), the zone of the report being reproduced.
  */
 Datum
 smam_time_zone_sql(PG_FUNCTION_ARGS)
 {
+	if (smam_report_time_zone != NULL && smam_report_time_zone[0] != '\0')
+		PG_RETURN_TEXT_P(cstring_to_text(smam_report_time_zone));
 	PG_RETURN_TEXT_P(cstring_to_text(smam_time_zone));
 }

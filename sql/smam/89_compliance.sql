@@ -32,13 +32,16 @@ CREATE TABLE smam.compliance_report (
   by_requirement  jsonb NOT NULL,
   findings        jsonb NOT NULL,
   content_sha256  text NOT NULL,
-  audit_digest    jsonb
+  audit_digest    jsonb,
+  time_zone       text NOT NULL DEFAULT smam.time_zone()
 );
 ALTER SEQUENCE smam.compliance_report_id_seq OWNED BY smam.compliance_report.id;
 COMMENT ON TABLE smam.compliance_report IS
   'A submitted report: the compliance picture frozen at as_of, its SHA-256, and the audit log digest of that moment where the audit log exists';
 COMMENT ON COLUMN smam.compliance_report.content_sha256 IS 'SHA-256 of by_requirement and findings (text form, in that order)';
 COMMENT ON COLUMN smam.compliance_report.audit_digest IS 'smam.audit_digest() at submission, when the audit log is installed; NULL otherwise';
+COMMENT ON COLUMN smam.compliance_report.time_zone IS
+  'smam.time_zone at submission: the zone the findings'' dates were read in, and in which smam.reproduce_report reads them again';
 
 -- ---- Corrective action (7.2.2, 8.1) and consequences (8.2) ----
 CREATE SEQUENCE smam.corrective_action_id_seq;
@@ -694,6 +697,10 @@ COMMENT ON COLUMN smam.compliance_summary.index_unpublished_changes IS '6.2.4 on
 -- It and smam.reproduce_report() fix TimeZone, DateStyle and IntervalStyle:
 -- the hashed text holds moments and intervals, which jsonb and format()
 -- write in the session's settings, and a report must reproduce in any session.
+-- The report keeps the smam.time_zone its dates were read in, and
+-- smam.reproduce_report() reads them in it again (smam.report_time_zone, set
+-- for the function's duration only), so that a report submitted before the
+-- server's smam.time_zone changed still reproduces.
 CREATE FUNCTION smam.submit_report(request bigint, statement text DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -734,9 +741,9 @@ BEGIN
     EXECUTE 'SELECT to_jsonb(d) FROM smam.audit_digest() d' INTO digest;
   END IF;
   INSERT INTO smam.compliance_report (request_id, department_id, as_of, statement, by_requirement, findings,
-                                      content_sha256, audit_digest)
+                                      content_sha256, audit_digest, time_zone)
   VALUES (request, q.department_id, at, statement, by_req, finds,
-          encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex'), digest)
+          encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex'), digest, smam.time_zone())
   RETURNING id INTO new_id;
   RETURN new_id;
 END
@@ -752,6 +759,7 @@ CREATE FUNCTION smam.reproduce_report(report bigint, OUT frozen_sha256 text, OUT
   SET TimeZone = 'UTC'
   SET DateStyle = 'ISO, YMD'
   SET IntervalStyle = 'postgres'
+  SET smam.report_time_zone = ''
   AS $$
 DECLARE
   c smam.compliance_report;
@@ -763,6 +771,8 @@ BEGIN
     PERFORM smam.refuse('23503', '7.1.2', format('report %s does not exist', report), NULL,
       'List reports in smam.compliance_report.');
   END IF;
+  -- Until the function returns: its SET clause restores the setting.
+  PERFORM pg_catalog.set_config('smam.report_time_zone', c.time_zone, true);
   SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
     FROM smam.compliance_by_department_as_of(c.as_of) b
    WHERE c.department_id IS NULL OR b.department_id = c.department_id;
