@@ -18,11 +18,13 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(smam_audit);
 PG_FUNCTION_INFO_V1(smam_audit_log_guard);
@@ -113,6 +115,19 @@ push_value(JsonbParseState **st, ColInfo *c, Datum d, bool isnull)
 			int utc = 0;
 
 			s = JsonEncodeDateTime(NULL, d, c->typid, c->typid == TIMESTAMPTZOID ? &utc : NULL);
+			v.type = jbvString;
+			v.val.string.val = s;
+			v.val.string.len = strlen(s);
+			break;
+		}
+		case 'i':
+		{
+			/* In IntervalStyle postgres, whatever the session's. */
+			struct pg_itm itm;
+
+			s = palloc(MAXDATELEN + 1);
+			interval2itm(*DatumGetIntervalP(d), &itm);
+			EncodeInterval(&itm, INTSTYLE_POSTGRES, s);
 			v.type = jbvString;
 			v.val.string.val = s;
 			v.val.string.len = strlen(s);

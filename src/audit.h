@@ -124,7 +124,7 @@ typedef struct ColInfo
 	char *name;
 	Oid typid; /* base type */
 	char kind; /* n number, b bool, j jsonb, J json, t time,
-				* s string, x dropped */
+				* i interval, s string, x dropped */
 	bool secret;
 	FmgrInfo out;
 } ColInfo;

@@ -184,6 +184,8 @@ column_kind(Oid typid)
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
 			return 't';
+		case INTERVALOID:
+			return 'i';
 		default:
 			return get_typtype(typid) == TYPTYPE_BASE && TypeCategory(typid) == TYPCATEGORY_NUMERIC
 					   ? 'n'

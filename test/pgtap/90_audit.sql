@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(52);
+SELECT plan(53);
 
 -- The detail and hint of the error a statement raises.
 CREATE FUNCTION pg_temp.refusal_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -263,6 +263,20 @@ SET ROLE audit_staff;
 SELECT throws_ok($$SELECT * FROM smam.audit_hash_check()$$, '42501', NULL,
                  'only the administrator runs the hash check');
 RESET ROLE;
+
+-- ---- Values are written the same from every session ----
+SET IntervalStyle = 'sql_standard';
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Pacific/Kiritimati';
+INSERT INTO smam.service_standard (name, within, effective_from)
+  VALUES ('evaluation', '30 days 2 hours', '2026-01-01 00:00:00+00');
+SELECT is((SELECT concat_ws('|', new_values ->> 'within', new_values ->> 'effective_from') FROM smam.audit_log
+            WHERE table_name = 'smam.service_standard' ORDER BY txn DESC, ordinal DESC LIMIT 1),
+          '30 days 02:00:00|2026-01-01T00:00:00+00:00',
+          'an interval is logged in IntervalStyle postgres and a moment in UTC, whatever the session''s styles and zone');
+RESET IntervalStyle;
+RESET DateStyle;
+RESET TimeZone;
 
 SELECT * FROM finish();
 ROLLBACK;
