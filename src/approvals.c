@@ -71,6 +71,20 @@ get(HeapTuple tup, TupleDesc desc, const char *column)
 	return SPI_getvalue(tup, desc, attno);
 }
 
+/* When an earlier decision was made, as refusals write moments. */
+static const char *
+decided_at_text(HeapTuple tup, TupleDesc desc)
+{
+	int			attno = SPI_fnumber(desc, "decided_at");
+	bool		isnull;
+	Datum		d;
+
+	if (attno <= 0)
+		elog(ERROR, "a decided table has no column \"decided_at\"");
+	d = SPI_getbinval(tup, desc, attno, &isnull);
+	return isnull ? "?" : smam_moment_text(DatumGetTimestampTz(d));
+}
+
 static bool
 same(const char *a, const char *b)
 {
@@ -455,7 +469,7 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 				smam_format("%s %lld has already been %s", s->noun, (long long) s->id, old_s),
 				smam_format("It was %s by \"%s\" at %s; a decision is made once.", old_s,
 							get(oldtup, desc, "decided_by") ? get(oldtup, desc, "decided_by") : "?",
-							get(oldtup, desc, "decided_at") ? get(oldtup, desc, "decided_at") : "?"),
+							decided_at_text(oldtup, desc)),
 				strcmp(s->kind, "submission") == 0 ? "Make a new submission if something changed." :
 				"Edit it to void the approval, or draft a new one.");
 	return NULL;				/* not reached */

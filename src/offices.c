@@ -372,12 +372,6 @@ tuple_datum(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
 	return SPI_getbinval(tup, desc, attno, isnull);
 }
 
-static char *
-timestamp_text(TimestampTz t)
-{
-	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
-}
-
 /*
  * BEFORE INSERT OR UPDATE trigger on smam.appointment.
  */
@@ -475,8 +469,8 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 		smam_refuse(
 			ERRCODE_INVALID_PARAMETER_VALUE, NULL,
 			smam_format("appointment of \"%s\" as %s ends before it begins", principal, office),
-			smam_format("The term runs from %s to %s.", timestamp_text(from),
-						timestamp_text(until)),
+			smam_format("The term runs from %s to %s.", smam_moment_text(from),
+						smam_moment_text(until)),
 			"Give an end later than the start, or no end for an open term.");
 
 	if (office_is_departmental(office) && dept_null)
@@ -577,15 +571,16 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
 						"a designation cannot begin before the delegator's term",
 						smam_format("The designation begins %s; the delegator's term begins %s.",
-									timestamp_text(from), timestamp_text(d_from)),
+									smam_moment_text(from), smam_moment_text(d_from)),
 						"Begin the designation on or after the start of the delegator's term.");
 		if (!d_until_null && (until_null || until > d_until))
 			smam_refuse(
 				ERRCODE_INVALID_PARAMETER_VALUE, "6.1",
 				"a designation cannot outlast the delegator's term",
 				smam_format("The designation ends %s; the delegator's term ends %s.",
-							until_null ? "never" : timestamp_text(until), timestamp_text(d_until)),
-				smam_format("End the designation no later than %s.", timestamp_text(d_until)));
+							until_null ? "never" : smam_moment_text(until),
+							smam_moment_text(d_until)),
+				smam_format("End the designation no later than %s.", smam_moment_text(d_until)));
 	}
 
 	/* Nobody holds the same office twice over the same period. */
@@ -634,8 +629,8 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
  * smam.holds_office(); the caller may or may not be connected to SPI.
  */
 bool
-smam_role_holds_office(const char *role, const char *office, bool dept_null,
-					   int64 dept, TimestampTz at)
+smam_role_holds_office(const char *role, const char *office, bool dept_null, int64 dept,
+					   TimestampTz at)
 {
 	return holds_office(role, office, dept_null, dept, at);
 }

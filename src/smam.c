@@ -11,6 +11,7 @@
 
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 
@@ -96,6 +97,35 @@ _PG_init(void)
 	MarkGUCPrefixReserved("smam");
 }
 
+/* The zone smam.time_zone() names: the report's inside reproduce_report. */
+static const char *
+reading_time_zone(void)
+{
+	if (smam_report_time_zone != NULL && smam_report_time_zone[0] != '\0')
+		return smam_report_time_zone;
+	return smam_time_zone;
+}
+
+char *
+smam_moment_text(TimestampTz t)
+{
+	const char *zone = reading_time_zone();
+	pg_tz *tz = pg_tzset(zone);
+	struct pg_tm tm;
+	fsec_t fsec;
+	int offset;
+	const char *abbrev;
+
+	if (TIMESTAMP_IS_NOBEGIN(t))
+		return pstrdup("-infinity");
+	if (TIMESTAMP_IS_NOEND(t))
+		return pstrdup("infinity");
+	if (tz == NULL || timestamp2tm(t, &offset, &tm, &fsec, &abbrev, tz) != 0)
+		elog(ERROR, "cannot write timestamp in time zone \"%s\"", zone);
+	return psprintf("%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+}
+
 /*
  * smam.time_zone() RETURNS text: the setting, read through the library so
  * that the setting is defined and checked even where smam is not preloaded;
@@ -104,7 +134,5 @@ _PG_init(void)
 Datum
 smam_time_zone_sql(PG_FUNCTION_ARGS)
 {
-	if (smam_report_time_zone != NULL && smam_report_time_zone[0] != '\0')
-		PG_RETURN_TEXT_P(cstring_to_text(smam_report_time_zone));
-	PG_RETURN_TEXT_P(cstring_to_text(smam_time_zone));
+	PG_RETURN_TEXT_P(cstring_to_text(reading_time_zone()));
 }

@@ -20,6 +20,12 @@
 extern char *smam_time_zone;
 
 /*
+ * A moment as refusals write it, the same in every session: to the second in
+ * smam.time_zone, with the zone's name (as smam.moment_text() in SQL).
+ */
+extern char *smam_moment_text(TimestampTz t);
+
+/*
  * Refuse an act: raise ERROR with the given SQLSTATE, a message, a detail
  * that names the requirement of the Standard being enforced (NULL when the
  * refusal enforces no requirement), and a hint saying what to do next.

@@ -78,6 +78,21 @@ CREATE FUNCTION smam.moment_text(at timestamptz) RETURNS text
 COMMENT ON FUNCTION smam.moment_text(timestamptz) IS
   'A moment written in smam.time_zone, to the second, with the zone''s name: the same text in every session';
 
+-- A calendar date and a duration as findings and refusals write them: the
+-- same text whatever the session's DateStyle and IntervalStyle. date_text
+-- has no SET clause, so that it is inlined into the queries that call it.
+CREATE FUNCTION smam.date_text(d date) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT CASE WHEN pg_catalog.isfinite(d) THEN pg_catalog.to_char(d::pg_catalog.timestamp, 'YYYY-MM-DD')
+                    ELSE d::pg_catalog.text END $$;
+COMMENT ON FUNCTION smam.date_text(date) IS 'A date written YYYY-MM-DD in every session';
+CREATE FUNCTION smam.interval_text(i interval) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET IntervalStyle = 'postgres'
+  AS $$ SELECT i::pg_catalog.text $$;
+COMMENT ON FUNCTION smam.interval_text(interval) IS
+  'A duration written in IntervalStyle postgres (''30 days'', ''1 day 02:00:00'') in every session';
+
 CREATE FUNCTION smam.normalize_url(url text) RETURNS text
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'smam_normalize_url';

@@ -178,11 +178,11 @@ BEGIN
   END IF;
   IF at <= a.valid_from THEN
     PERFORM smam.refuse('22023', NULL, format('appointment %s cannot end before it begins', appointment),
-      format('It begins %s.', a.valid_from), 'Give an end after its start.');
+      format('It begins %s.', smam.moment_text(a.valid_from)), 'Give an end after its start.');
   END IF;
   IF a.valid_until IS NOT NULL AND a.valid_until <= at THEN
     PERFORM smam.refuse('55000', NULL, format('appointment %s has already ended', appointment),
-      format('It ended %s.', a.valid_until), NULL);
+      format('It ended %s.', smam.moment_text(a.valid_until)), NULL);
   END IF;
   -- Designations first, so that none outlasts the delegator's new term.
   UPDATE smam.appointment d
@@ -231,7 +231,8 @@ GRANT EXECUTE ON FUNCTION smam.delegate(name, timestamptz, bigint, timestamptz, 
 GRANT EXECUTE ON FUNCTION smam.holds_office(name, smam.office, bigint, timestamptz),
   smam.my_departments(timestamptz), smam.sees_all(timestamptz), smam.acting_role(),
   smam.require_office(smam.office, bigint, text, text), smam.refuse(text, text, text, text, text),
-  smam.time_zone(), smam.today(timestamptz)
+  smam.time_zone(), smam.today(timestamptz), smam.moment_text(timestamptz), smam.date_text(date),
+  smam.interval_text(interval)
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.principal', '');

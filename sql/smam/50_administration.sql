@@ -41,15 +41,15 @@ BEGIN
   END IF;
   IF r.effective_immediately THEN
     PERFORM smam.refuse('22023', '1.2',
-      format('requirement %s took effect on %s', r.code, start),
+      format('requirement %s took effect on %s', r.code, smam.date_text(start)),
       'Section 1.2 made 6.1.1, 6.1.2, 6.1.5, 7.1 and 7.2 effective immediately.',
       'Record dates only for the remaining requirements.');
   END IF;
   IF effective_on IS NULL OR effective_on < start THEN
     PERFORM smam.refuse('22023', '1.1',
-      format('requirement %s cannot take effect on %s', r.code, coalesce(effective_on::text, 'no date')),
-      format('Section 1.1: the Standard takes effect on %s.', start),
-      format('Give the date communicated by the Secretary, on or after %s.', start));
+      format('requirement %s cannot take effect on %s', r.code, coalesce(smam.date_text(effective_on), 'no date')),
+      format('Section 1.1: the Standard takes effect on %s.', smam.date_text(start)),
+      format('Give the date communicated by the Secretary, on or after %s.', smam.date_text(start)));
   END IF;
   IF reference IS NULL OR btrim(reference) = '' THEN
     PERFORM smam.refuse('22023', '1.2', 'a communicated date needs its reference',

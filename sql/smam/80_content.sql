@@ -75,7 +75,7 @@ BEGIN
   END IF;
   IF available_until IS NOT NULL AND available_from IS NOT NULL AND available_until <= available_from THEN
     PERFORM smam.refuse('22023', NULL, 'a content item''s availability ends before it begins',
-      format('Available from %s until %s.', available_from, available_until),
+      format('Available from %s until %s.', smam.moment_text(available_from), smam.moment_text(available_until)),
       'Give an end later than the start, or no end.');
   END IF;
   INSERT INTO smam.content_item (department_id, title, text_en, text_fr, media_urls, tags,

@@ -150,9 +150,9 @@ BEGIN
   SELECT * INTO item FROM smam.content_item c WHERE c.id = p.content_item_id;
   IF (item.available_from IS NOT NULL AND p.publish_at < item.available_from)
      OR (item.available_until IS NOT NULL AND p.publish_at >= item.available_until) THEN
-    PERFORM smam.refuse('55000', NULL, format('content item %s is not available at %s', item.id, p.publish_at),
-      format('It is available from %s until %s.', coalesce(item.available_from::text, 'always'),
-             coalesce(item.available_until::text, 'forever')),
+    PERFORM smam.refuse('55000', NULL, format('content item %s is not available at %s', item.id, smam.moment_text(p.publish_at)),
+      format('It is available from %s until %s.', coalesce(smam.moment_text(item.available_from), 'always'),
+             coalesce(smam.moment_text(item.available_until), 'forever')),
       'Publish within the item''s availability window.');
   END IF;
   SELECT a.id, a.stage, s.has_connector, s.has_credentials, s.managed_in_tool INTO bad

@@ -148,7 +148,7 @@ BEGIN
       'Request compliance (7.1.2, 7.3.2) or activities (7.3.1).');
   END IF;
   IF due_on IS NULL OR due_on < smam.today() THEN
-    PERFORM smam.refuse('22023', '7.1.2', format('a report cannot be due on %s', coalesce(due_on::text, 'no date')), NULL,
+    PERFORM smam.refuse('22023', '7.1.2', format('a report cannot be due on %s', coalesce(smam.date_text(due_on), 'no date')), NULL,
       'Give a due date from today on.');
   END IF;
   IF subject IS NULL OR btrim(subject) = '' THEN
@@ -278,7 +278,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     -- scan of the connector table per account cost more than the rule.
     enabled_connector AS MATERIALIZED (SELECT k.platform FROM smam.connector k WHERE k.enabled),
     plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
-    evaluation_within AS MATERIALIZED (SELECT smam.service_standard_at('evaluation', at) AS within),
+    evaluation_within AS MATERIALIZED (SELECT w.within, smam.interval_text(w.within) AS within_text
+                                         FROM (SELECT smam.service_standard_at('evaluation', at) AS within) w),
     went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
                    WHERE h.to_stage = 'implementation' AND h.moved_at <= at
                      AND (SELECT within FROM evaluation_within) IS NOT NULL
@@ -293,7 +294,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 6.1.1: an approved departmental strategy in force.
       SELECT '6.1.1' AS requirement, d.id AS department_id, 'department' AS object_type, d.id AS object_id,
              d.name_en AS object_label,
-             format('The department has no approved departmental social media strategy in force on %s.', smam.today(at)) AS problem,
+             format('The department has no approved departmental social media strategy in force on %s.', smam.date_text(smam.today(at))) AS problem,
              d.created_at AS since
         FROM smam.department d
        WHERE d.created_at <= at
@@ -319,7 +320,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
              CASE WHEN with_text THEN
                format('Account %s has had no evaluation completed within %s (last: %s).', a.id,
-                      (SELECT within FROM evaluation_within), coalesce(smam.today(e.completed)::text, 'none')) END,
+                      (SELECT within_text FROM evaluation_within), coalesce(smam.date_text(smam.today(e.completed)), 'none')) END,
              coalesce(e.completed, w.live_from) + (SELECT within FROM evaluation_within)
         FROM live a
         JOIN went_live w ON w.account_id = a.id
@@ -344,7 +345,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 6.1.3: a move made without an accepted submission (enforcement off).
       SELECT '6.1.3', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              format('Account %s moved to %s on %s without an accepted %s submission.', h.account_id, h.to_stage,
-                    smam.today(h.moved_at), CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
+                    smam.date_text(smam.today(h.moved_at)), CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
                                                       ELSE 'disposition' END),
              h.moved_at
         FROM smam.stage_history h
@@ -378,10 +379,11 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.2.1', s.department_id, 'submission', s.id, s.kind::text,
              CASE WHEN s.decided_at IS NULL OR s.decided_at > at
                   THEN format('Submission %s (%s of account %s) has waited since %s, beyond the service standard of %s.',
-                              s.id, s.kind, s.account_id, smam.today(s.created_at), smam.service_standard_at('submission_review', at))
+                              s.id, s.kind, s.account_id, smam.date_text(smam.today(s.created_at)),
+                              smam.interval_text(smam.service_standard_at('submission_review', at)))
                   ELSE format('Submission %s (%s of account %s) was reviewed after %s, beyond the service standard of %s.',
-                              s.id, s.kind, s.account_id, date_trunc('second', s.decided_at - s.created_at),
-                              smam.service_standard_at('submission_review', at)) END,
+                              s.id, s.kind, s.account_id, smam.interval_text(date_trunc('second', s.decided_at - s.created_at)),
+                              smam.interval_text(smam.service_standard_at('submission_review', at))) END,
              s.created_at + smam.service_standard_at('submission_review', at)
         FROM smam.submission s
        WHERE s.created_at <= at AND smam.service_standard_at('submission_review', at) IS NOT NULL
@@ -392,8 +394,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              CASE WHEN h.office IS DISTINCT FROM 'entity_official'
                   THEN format('Account %s moved to %s on %s by %s (%s), not by the entity.', h.account_id, h.to_stage,
-                              smam.today(h.moved_at), h.moved_by, coalesce(h.office::text, 'no office'))
-                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, smam.today(h.moved_at)) END,
+                              smam.date_text(smam.today(h.moved_at)), h.moved_by, coalesce(h.office::text, 'no office'))
+                  ELSE format('Account %s was disposed of on %s without an archive record.', h.account_id, smam.date_text(smam.today(h.moved_at))) END,
              h.moved_at
         FROM smam.stage_history h
        WHERE h.moved_at <= at AND NOT h.onboarded AND h.to_stage IN ('creation', 'configuration', 'disposition', 'disposed')
@@ -403,7 +405,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       UNION ALL
       -- 6.2.3: every platform in use pre-reviewed.
       SELECT '6.2.3', NULL, 'platform', NULL, p.platform,
-             format('%s accounts are live on %s, which is not pre-reviewed on %s: %s.', p.n, p.platform, smam.today(at),
+             format('%s accounts are live on %s, which is not pre-reviewed on %s: %s.', p.n, p.platform, smam.date_text(smam.today(at)),
                     array_to_string(smam.pre_review_gaps(p.platform, smam.today(at)), '; ')),
              p.since
         FROM plat p
@@ -433,7 +435,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 7.1.2, 7.3.1, 7.3.2: reports requested by TBS, overdue.
       SELECT CASE WHEN q.department_id IS NOT NULL THEN '7.1.2' WHEN q.kind = 'activities' THEN '7.3.1' ELSE '7.3.2' END,
              q.department_id, 'report_request', q.id, q.subject,
-             format('The report "%s" requested %s was due on %s and is not submitted.', q.subject, smam.today(q.requested_at), q.due_on),
+             format('The report "%s" requested %s was due on %s and is not submitted.', q.subject,
+                    smam.date_text(smam.today(q.requested_at)), smam.date_text(q.due_on)),
              ((q.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.report_request q
        WHERE q.requested_at <= at AND q.due_on < smam.today(at)
@@ -442,7 +445,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 8.1: corrective actions, overdue.
       SELECT '8.1', c.department_id, 'corrective_action', c.id, c.requirement,
              format('The corrective action on %s recommended %s ("%s") was due on %s and is not completed.',
-                    c.requirement, smam.today(c.recommended_at), c.recommendation, c.due_on),
+                    c.requirement, smam.date_text(smam.today(c.recommended_at)), c.recommendation, smam.date_text(c.due_on)),
              ((c.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.corrective_action c
        WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
@@ -475,7 +478,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       -- 7.2.3: the review of the Standard within five years.
       SELECT '7.2.3', NULL, 'standard', 1, i.title_en,
              format('No review of the Standard was initiated by %s, five years after its effective date.',
-                    (i.effective_on + interval '5 years')::date),
+                    smam.date_text((i.effective_on + interval '5 years')::date)),
              ((i.effective_on + interval '5 years')::date::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.instrument i
        WHERE smam.today(at) > (i.effective_on + interval '5 years')::date
@@ -807,7 +810,7 @@ BEGIN
       'Say what the department is to do.');
   END IF;
   IF due_on IS NULL OR due_on < smam.today() THEN
-    PERFORM smam.refuse('22023', '7.2.2', format('a corrective action cannot be due on %s', coalesce(due_on::text, 'no date')),
+    PERFORM smam.refuse('22023', '7.2.2', format('a corrective action cannot be due on %s', coalesce(smam.date_text(due_on), 'no date')),
       NULL, 'Give a due date from today on.');
   END IF;
   INSERT INTO smam.corrective_action (department_id, requirement, finding_key, recommendation, due_on)
@@ -834,7 +837,7 @@ BEGIN
   PERFORM smam.require_office('deputy_head', c.department_id, '8.1', 'record corrective measures');
   IF c.completed_at IS NOT NULL THEN
     PERFORM smam.refuse('55000', '8.1', format('corrective action %s is already completed', action),
-      format('It was completed %s.', c.completed_at), NULL);
+      format('It was completed %s.', smam.moment_text(c.completed_at)), NULL);
   END IF;
   IF description IS NULL OR btrim(description) = '' THEN
     PERFORM smam.refuse('22023', '8.1', 'a corrective measure needs its description', NULL,
@@ -889,7 +892,7 @@ DECLARE
 BEGIN
   PERFORM smam.require_tbs('7.2.3', 'record a review of the Standard');
   IF initiated_on IS NULL OR initiated_on < (SELECT i.effective_on FROM smam.instrument i) OR initiated_on > smam.today() THEN
-    PERFORM smam.refuse('22023', '7.2.3', format('a review cannot have been initiated on %s', coalesce(initiated_on::text, 'no date')),
+    PERFORM smam.refuse('22023', '7.2.3', format('a review cannot have been initiated on %s', coalesce(smam.date_text(initiated_on), 'no date')),
       NULL, 'Give the date the review was initiated: after the effective date, not in the future.');
   END IF;
   IF framework IS NULL OR btrim(framework) = '' THEN

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(38);
+SELECT plan(42);
 
 -- refusal(sql): 'SQLSTATE|has detail|has hint|detail' of the error the statement raises.
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -91,6 +91,29 @@ SELECT is(split_part(pg_temp.refusal($$SELECT smam.require_office('administrator
           'Archive the audit log of Canada requires the office administrator, held now. This enforces requirement 7.1.1 of the Standard on Social Media Account Management.',
           'the office check''s detail reads as a sentence');
 RESET ROLE;
+
+-- Dates and moments in refusals read the same in every session: dates as
+-- YYYY-MM-DD, moments to the second in smam.time_zone with its name, whatever
+-- the session's DateStyle and TimeZone.
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Pacific/Kiritimati';
+SET ROLE r_admin;
+SELECT throws_ok($$ SELECT smam.record_effective_date('6.1.1', DATE '2014-04-01', 'x') $$, '22023',
+  'requirement 6.1.1 took effect on 2013-04-01', 'a date in a refusal is written YYYY-MM-DD under DateStyle SQL, DMY');
+SELECT is(split_part(pg_temp.refusal(format($$SELECT smam.end_appointment(%s, 'x', '2025-01-01 00:00:00+00')$$, :staff)), '|', 4),
+          'It begins ' || to_char((SELECT valid_from FROM smam.appointment WHERE id = :staff) AT TIME ZONE 'America/Toronto',
+                                  'YYYY-MM-DD HH24:MI:SS') || ' America/Toronto.',
+          'a moment in a refusal is written in smam.time_zone, not in the session''s zone and style');
+SELECT is(split_part(pg_temp.refusal($$SELECT smam.appoint('r_x', 'deputy_head', (SELECT min(id) FROM smam.department),
+                                                           '2026-03-01 12:00:00-05', '2026-02-01 00:00:00-05')$$), '|', 4),
+          'The term runs from 2026-03-01 12:00:00 America/Toronto to 2026-02-01 00:00:00 America/Toronto.',
+          'and so in the refusals written in C');
+RESET ROLE;
+SET IntervalStyle = 'sql_standard';
+SELECT is(smam.interval_text(interval '30 days'), '30 days', 'a duration is written in IntervalStyle postgres in every session');
+RESET DateStyle;
+RESET TimeZone;
+RESET IntervalStyle;
 
 SELECT * FROM finish();
 ROLLBACK;

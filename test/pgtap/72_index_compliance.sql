@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(100);
+SELECT plan(102);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -411,6 +411,23 @@ SET TimeZone = 'Pacific/Pago_Pago';
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.2'),
   format('Account %s was disposed of on %s without an archive record.', (SELECT x FROM acc), (now() AT TIME ZONE 'America/Toronto')::date),
   'nor in a session west of it');
+RESET TimeZone;
+-- Every finding reads the same in every session: dates YYYY-MM-DD, durations
+-- in IntervalStyle postgres, whatever the session's styles.
+CREATE TEMP TABLE iso_findings AS
+  SELECT array_agg(finding_key || ': ' || problem ORDER BY finding_key, problem) AS texts
+    FROM smam.compliance_findings_as_of(now() + interval '40 days');
+SELECT ok((SELECT count(*) FROM iso_findings, unnest(texts) t WHERE t ~ '\d{4}-\d{2}-\d{2}') > 1
+          AND (SELECT count(*) FROM iso_findings, unnest(texts) t WHERE t ~ 'within 30 days') > 0,
+  'findings name dates and durations');
+SET DateStyle = 'SQL, DMY';
+SET IntervalStyle = 'sql_standard';
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT is((SELECT array_agg(finding_key || ': ' || problem ORDER BY finding_key, problem)
+             FROM smam.compliance_findings_as_of(now() + interval '40 days')), (SELECT texts FROM iso_findings),
+  'and write them the same under DateStyle SQL, DMY and IntervalStyle sql_standard');
+RESET DateStyle;
+RESET IntervalStyle;
 RESET TimeZone;
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
   format('The index published %s lists account %s, which is no longer live (disposed).', to_char(now() AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS') || ' America/Toronto', (SELECT x FROM acc)),

@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(68);
+SELECT plan(69);
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -37,6 +37,13 @@ SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s, %L)', :s, 
   'another head of communications approves it');
 SELECT is(tap.act('t_designate', format('SELECT smam.approve_strategy(%s)', :s)), '55000 6.1.1',
   'a decided strategy is not decided again (the loser of two decisions)');
+SET DateStyle = 'SQL, DMY';
+SELECT is(tap.detail('t_designate', format('SELECT smam.approve_strategy(%s)', :s)),
+  format('It was approved by "t_head2" at %s America/Toronto; a decision is made once. '
+         'This enforces requirement 6.1.1 of the Standard on Social Media Account Management.',
+         to_char((SELECT decided_at FROM smam.strategy WHERE id = :s) AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS')),
+  '... and says when, in smam.time_zone, whatever the session''s DateStyle');
+RESET DateStyle;
 SELECT is((SELECT string_agg(concat_ws('|', decision, version, decided_by, office), ';') FROM smam.decision
             WHERE subject = 'strategy' AND subject_id = :s), 'approved|3|t_head2|head_of_communications',
   'the decision is recorded with the version, who and the office');
