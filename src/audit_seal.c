@@ -23,15 +23,19 @@
 #include "access/hio.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "replication/syncrep.h"
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -43,6 +47,17 @@ PG_FUNCTION_INFO_V1(smam_audit_head_forget);
 
 static AuditXact *xact_state = NULL;
 static DirectInsert *seal_open = NULL; /* smam.audit_seal, written at PRE_COMMIT */
+
+/*
+ * smam.flush_after_chain_lock: a sealing transaction commits asynchronously
+ * under the chain's lock and flushes (and waits for synchronous standbys, as
+ * synchronous_commit asks) once the lock is released, so that the flushes of
+ * sealers are grouped instead of serialized. The client's COMMIT still returns
+ * only once durable; other sessions may see the commit up to one flush
+ * earlier. synchronous_commit as it was, while it is lowered; -1 otherwise.
+ */
+static bool flush_after_chain_lock = false;
+static int lowered_sync_commit = -1;
 
 /*
  * The OIDs of smam's own relations the audit uses, looked up once per
@@ -514,6 +529,22 @@ seal_transaction(AuditXact *x)
 	my_head.relid = RelationGetRelid(d->rel);
 	my_head.position = head + 1;
 	memcpy(my_head.hash, seal_hash, SMAM_HASH_LEN);
+	if (flush_after_chain_lock && synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+	{
+		lowered_sync_commit = synchronous_commit;
+		synchronous_commit = SYNCHRONOUS_COMMIT_OFF;
+	}
+}
+
+/* synchronous_commit as the session had it, if sealing lowered it. */
+static bool
+restore_sync_commit(void)
+{
+	if (lowered_sync_commit < 0)
+		return false;
+	synchronous_commit = lowered_sync_commit;
+	lowered_sync_commit = -1;
+	return true;
 }
 
 static void
@@ -583,9 +614,16 @@ audit_xact_callback(XactEvent event, void *arg)
 				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
 			chain_locked = InvalidOid;
 			xact_state = NULL;
+			/* The commit's flush and standbys, as RecordTransactionCommit would. */
+			if (restore_sync_commit())
+			{
+				XLogFlush(XactLastCommitEnd);
+				SyncRepWaitForLSN(XactLastCommitEnd, true);
+			}
 			break;
 		default:
 			/* Abort, or prepared: memory, relations and locks go with it. */
+			restore_sync_commit();
 			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
 				forget_head_now(); /* the failure may have been a stale head */
 			my_head.sealed = my_head.forget = false;
@@ -660,6 +698,13 @@ smam_audit_relcache_inval(Oid relid)
 void
 smam_audit_init(void)
 {
+	DefineCustomBoolVariable(
+		"smam.flush_after_chain_lock",
+		"Flushes a commit that seals the audit chain after releasing the chain's lock.",
+		"The commit is acknowledged only once durable, but other sessions may see it up to one "
+		"flush earlier. Off: the lock is held through the flush, as PostgreSQL orders a "
+		"synchronous commit.",
+		&flush_after_chain_lock, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	if (process_shared_preload_libraries_in_progress)

@@ -9,8 +9,9 @@
 # runs with synchronous_commit = off), best of two interleaved rounds. Then
 # one statement updating all 100,000 rows, each way (best of two, each after a
 # CHECKPOINT so that none pays for the WAL of the one before). Prints each figure and ratio.
-# Last, not a target: single-row updates, smam and the jsonb trigger, 4 and 16 clients,
-# with every commit flushed (synchronous_commit = on, fsync on).
+# Last, not a target: single-row updates, smam (with smam.flush_after_chain_lock off and
+# on) and the jsonb trigger, 4 and 16 clients, with every commit flushed
+# (synchronous_commit = on, fsync on).
 set -euo pipefail
 DB=bench_audit
 SECS=${SMAM_BENCH_SECONDS:-10}
@@ -146,9 +147,12 @@ echo "verify_audit_log, rows per second: $(awk -v r="$rows" -v t="$ms" 'BEGIN { 
 sleep 1
 for c in 4 16; do
   ts=$(CLIENTS=$c tps smam.account); tj=$(CLIENTS=$c tps bench.jsonb)
+  tl=$(PGOPTIONS='-c smam.flush_after_chain_lock=on' CLIENTS=$c tps smam.account)
   echo "flushed commits, $c clients, TPS, smam: $ts"
+  echo "flushed commits, $c clients, TPS, smam with smam.flush_after_chain_lock: $tl"
   echo "flushed commits, $c clients, TPS, PL/pgSQL jsonb audit: $tj"
   echo "ratio flushed commits, $c clients, smam / PL/pgSQL jsonb: $(ratio $ts $tj)"
+  echo "ratio flushed commits, $c clients, smam with smam.flush_after_chain_lock / PL/pgSQL jsonb: $(ratio $tl $tj)"
 done
 "$PGBIN/psql" -X -q -d postgres -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM SET synchronous_commit = off" \
   -c "SELECT pg_reload_conf()" >/dev/null
