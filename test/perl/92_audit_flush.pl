@@ -56,10 +56,10 @@ sub two_sealers_without_standby {
         $b->query_safe("SET smam.flush_after_chain_lock = $setting");
         $b->query_safe('SET ROLE f_admin');
         $b->query_until(qr/sent/, "\\echo sent\nSELECT smam.add_department('Waiting $tag $i');\n");
-        # The first must be waiting before the second starts.
+        # The first must be waiting (for the standby or the chain) before the second starts.
         $primary->poll_query_until('postgres', qq{
-          SELECT count(*) = $i FROM pg_stat_activity WHERE wait_event IS NOT NULL AND pid <> pg_backend_pid()
-             AND query LIKE '%add_department(''Waiting $tag%'})
+          SELECT count(*) = $i FROM pg_stat_activity WHERE wait_event IN ('SyncRep', 'smam_audit_chain')
+             AND pid <> pg_backend_pid() AND query LIKE '%add_department(''Waiting $tag%'})
           or die "sealer $i is not waiting";
         push @s, $b;
     }
