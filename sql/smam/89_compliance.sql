@@ -280,6 +280,8 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     plat AS MATERIALIZED (SELECT a.platform, count(*) AS n, min(a.stage_since) AS since FROM live a GROUP BY a.platform),
     evaluation_within AS MATERIALIZED (SELECT w.within, smam.interval_text(w.within) AS within_text
                                          FROM (SELECT smam.service_standard_at('evaluation', at) AS within) w),
+    review_within AS MATERIALIZED (SELECT w.within, smam.interval_text(w.within) AS within_text
+                                     FROM (SELECT smam.service_standard_at('submission_review', at) AS within) w),
     went_live AS (SELECT h.account_id, min(h.moved_at) AS live_from FROM smam.stage_history h
                    WHERE h.to_stage = 'implementation' AND h.moved_at <= at
                      AND (SELECT within FROM evaluation_within) IS NOT NULL
@@ -380,15 +382,15 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              CASE WHEN s.decided_at IS NULL OR s.decided_at > at
                   THEN format('Submission %s (%s of account %s) has waited since %s, beyond the service standard of %s.',
                               s.id, s.kind, s.account_id, smam.date_text(smam.today(s.created_at)),
-                              smam.interval_text(smam.service_standard_at('submission_review', at)))
+                              (SELECT within_text FROM review_within))
                   ELSE format('Submission %s (%s of account %s) was reviewed after %s, beyond the service standard of %s.',
                               s.id, s.kind, s.account_id, smam.interval_text(date_trunc('second', s.decided_at - s.created_at)),
-                              smam.interval_text(smam.service_standard_at('submission_review', at))) END,
-             s.created_at + smam.service_standard_at('submission_review', at)
+                              (SELECT within_text FROM review_within)) END,
+             s.created_at + (SELECT within FROM review_within)
         FROM smam.submission s
-       WHERE s.created_at <= at AND smam.service_standard_at('submission_review', at) IS NOT NULL
+       WHERE s.created_at <= at AND (SELECT within FROM review_within) IS NOT NULL
          AND coalesce(CASE WHEN s.decided_at <= at THEN s.decided_at END, at) - s.created_at
-             > smam.service_standard_at('submission_review', at)
+             > (SELECT within FROM review_within)
       UNION ALL
       -- 6.2.2: the entity creates, configures and disposes.
       SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),

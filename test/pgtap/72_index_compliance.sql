@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(102);
+SELECT plan(103);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -233,6 +233,11 @@ GRANT SELECT ON sub3 TO PUBLIC;
 RESET ROLE;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '20 days') WHERE requirement = '6.2.1'),
   'not met', 'a submission waiting beyond the standard is a finding (6.2.1)');
+SELECT is((SELECT problem FROM smam.compliance_findings_as_of(now() + interval '20 days')
+            WHERE requirement = '6.2.1' AND object_id = (SELECT id FROM sub3)),
+  format('Submission %s (disposition of account %s) has waited since %s, beyond the service standard of 10 days.',
+         (SELECT id FROM sub3), (SELECT x FROM acc), smam.today()),
+  'and says how long it has waited and what the standard is');
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE requirement = '6.2.2'), 'met',
   'the entity made every creation and configuration (6.2.2)');
 SELECT is((SELECT object_label FROM smam.compliance_findings WHERE requirement = '6.2.3'), 'facebook',
