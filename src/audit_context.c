@@ -78,8 +78,7 @@ char *
 smam_audit_offices(Oid role)
 {
 	Datum args[2];
-	Oid saved_user;
-	int saved_sec;
+	SmamPrivilege priv;
 	volatile int rc = 0;
 	TimestampTz at = GetCurrentTransactionStartTimestamp();
 	OfficeCache *c = &office_cache;
@@ -95,34 +94,38 @@ smam_audit_offices(Oid role)
 	c->principal_relid = smam_audit_relid("principal");
 
 	SPI_connect();
-	if (office_plan == NULL)
-	{
-		Oid types[2] = {TEXTOID, TIMESTAMPTZOID};
-		SPIPlanPtr plan = SPI_prepare(OFFICE_SQL, 2, types);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for the audit's office query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed for the audit's office query");
-		office_plan = plan;
-	}
 	args[0] = CStringGetTextDatum(GetUserNameFromId(role, false));
 	args[1] = TimestampTzGetDatum(at);
 
-	/* As in offices.c: row-level security must not hide appointments. */
-	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_sec | SECURITY_LOCAL_USERID_CHANGE |
-													  SECURITY_RESTRICTED_OPERATION);
+	/*
+	 * As in offices.c, row-level security must not hide appointments: the
+	 * query runs with smam's raised rights (privileged.c), and is planned
+	 * with them, under the pinned search_path.
+	 */
+	smam_privilege_enter(&priv, true);
 	PG_TRY();
 	{
+		if (office_plan == NULL)
+		{
+			Oid types[2] = {TEXTOID, TIMESTAMPTZOID};
+			SPIPlanPtr plan = SPI_prepare(OFFICE_SQL, 2, types);
+
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed for the audit's office query: %s",
+					 SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed for the audit's office query");
+			office_plan = plan;
+		}
 		rc = SPI_execute_plan(office_plan, args, NULL, true, 1);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		SetUserIdAndSecContext(saved_user, saved_sec);
+		smam_privilege_leave(&priv);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	smam_privilege_leave(&priv);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "audit's office query failed: %s", SPI_result_code_string(rc));
 
@@ -134,7 +137,7 @@ smam_audit_offices(Oid role)
 		Datum until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
 		if (v != NULL)
-			c->office = MemoryContextStrdup(TopMemoryContext, v);
+			c->office = MemoryContextStrdup(smam_session_context(), v);
 		if (!isnull)
 		{
 			c->has_until = true;
@@ -159,8 +162,18 @@ smam_audit_client_addr(Datum *value, bool *isnull)
 		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
 		d = inet_client_addr(fcinfo);
 		client_addr_null = fcinfo->isnull;
+		/*
+		 * Kept for the session, in memory that lives as long as it does:
+		 * the trigger calls this in its per-row memory, which is reset
+		 * after each event.
+		 */
 		if (!client_addr_null)
+		{
+			MemoryContext old = MemoryContextSwitchTo(smam_session_context());
+
 			client_addr_value = datumCopy(d, false, -1);
+			MemoryContextSwitchTo(old);
+		}
 		client_addr_known = true;
 	}
 	*isnull = client_addr_null;

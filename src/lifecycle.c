@@ -76,37 +76,6 @@ static bool record_armed = false;
 
 /* ---- shared helpers ---- */
 
-int
-smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
-					const char *nulls, bool read_only, long count)
-{
-	Oid			saved_user;
-	int			saved_sec;
-	volatile int rc = 0;
-
-	/*
-	 * Reads run restricted; writes (records, using up a submission) may fire
-	 * other triggers on those tables, such as the audit's, which need not be
-	 * restricted. Only the extension's owner can put triggers there.
-	 */
-	GetUserIdAndSecContext(&saved_user, &saved_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   saved_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   (read_only ? SECURITY_RESTRICTED_OPERATION : 0));
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(saved_user, saved_sec);
-	}
-	PG_END_TRY();
-	if (rc < 0)
-		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(rc), sql);
-	return rc;
-}
-
 void
 smam_write_record(const char *sql, int nargs, Oid *types, Datum *values,
 				  const char *nulls)

@@ -517,9 +517,9 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 						"Name the appointment of the head of communications who delegates.");
 
 		args[0] = Int64GetDatum(delegated_by);
-		rc = SPI_execute_with_args(
-			"SELECT principal, office::pg_catalog.text, department_id, valid_from, valid_until"
-			"  FROM smam.appointment WHERE id OPERATOR(pg_catalog.=) $1",
+		rc = smam_spi_privileged(
+			"SELECT a.principal, a.office::pg_catalog.text, a.department_id, a.valid_from, a.valid_until"
+			"  FROM smam.appointment a WHERE a.id OPERATOR(pg_catalog.=) $1",
 			1, types, args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "delegator lookup failed: %s", SPI_result_code_string(rc));
@@ -583,7 +583,13 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 				smam_format("End the designation no later than %s.", smam_moment_text(d_until)));
 	}
 
-	/* Nobody holds the same office twice over the same period. */
+	/*
+	 * Nobody holds the same office twice over the same period. Two
+	 * appointments of one principal made at once would each miss the other:
+	 * the principal's row is locked first, so the second waits for the first
+	 * to commit, and the check then reads with a snapshot taken after the
+	 * lock (as ri_triggers.c does under REPEATABLE READ), which sees it.
+	 */
 	{
 		Datum args[6];
 		char nulls[6] = {' ', ' ', dept_null ? 'n' : ' ', ' ', until_null ? 'n' : ' ', ' '};
@@ -596,16 +602,19 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 		args[3] = TimestampTzGetDatum(from);
 		args[4] = TimestampTzGetDatum(until);
 		args[5] = Int64GetDatum(id);
-		rc = SPI_execute_with_args(
-			"SELECT id FROM smam.appointment"
-			" WHERE principal OPERATOR(pg_catalog.=) $1"
-			"   AND office::pg_catalog.text OPERATOR(pg_catalog.=) $2"
-			"   AND department_id IS NOT DISTINCT FROM $3"
-			"   AND id OPERATOR(pg_catalog.<>) $6"
-			"   AND ($5 IS NULL OR valid_from OPERATOR(pg_catalog.<) $5)"
-			"   AND (valid_until IS NULL OR valid_until OPERATOR(pg_catalog.>) $4)"
+		smam_spi_privileged("SELECT 1 FROM smam.principal p WHERE p.role_name OPERATOR(pg_catalog.=) $1"
+							"   FOR NO KEY UPDATE OF p",
+							1, types, args, NULL, false, 0);
+		rc = smam_spi_privileged_latest(
+			"SELECT a.id FROM smam.appointment a"
+			" WHERE a.principal OPERATOR(pg_catalog.=) $1"
+			"   AND a.office::pg_catalog.text OPERATOR(pg_catalog.=) $2"
+			"   AND a.department_id IS NOT DISTINCT FROM $3"
+			"   AND a.id OPERATOR(pg_catalog.<>) $6"
+			"   AND ($5 IS NULL OR a.valid_from OPERATOR(pg_catalog.<) $5)"
+			"   AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) $4)"
 			" LIMIT 1",
-			6, types, args, nulls, false, 1);
+			6, types, args, nulls, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "overlap check failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed > 0)

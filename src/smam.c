@@ -14,6 +14,7 @@
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
 
@@ -95,6 +96,16 @@ _PG_init(void)
 	CacheRegisterRelcacheCallback(relcache_inval, (Datum) 0);
 
 	MarkGUCPrefixReserved("smam");
+}
+
+MemoryContext
+smam_session_context(void)
+{
+	static MemoryContext cxt = NULL;
+
+	if (cxt == NULL)
+		cxt = AllocSetContextCreate(TopMemoryContext, "smam session", ALLOCSET_SMALL_SIZES);
+	return cxt;
 }
 
 /* The zone smam.time_zone() names: the report's inside reproduce_report. */

@@ -16,6 +16,13 @@
 #include "fmgr.h"
 #include "datatype/timestamp.h"
 
+/*
+ * Memory for what smam keeps for the whole session (caches of the audit and
+ * the rules): a child of TopMemoryContext named "smam session", created on
+ * first use (smam.c).
+ */
+extern MemoryContext smam_session_context(void);
+
 /* Settings (smam.c). */
 extern char *smam_time_zone;
 
@@ -49,12 +56,36 @@ extern bool smam_role_holds_office(const char *role, const char *office, bool de
 								   TimestampTz at);
 
 /*
- * Run an SPI query as the bootstrap superuser (read-only queries in a
- * restricted security context), so that the caller's row-level security does not hide the rows a
- * rule depends on (lifecycle.c). The caller is connected to SPI.
+ * Raised rights, the one way smam takes them (privileged.c): the owner of
+ * smam's tables, search_path pinned to "pg_catalog, pg_temp", the settings
+ * that change what SQL text means pinned to their defaults, and for reads a
+ * restricted security context. enter and leave pair up; an error between
+ * them is undone by the (sub)transaction's abort.
+ */
+typedef struct SmamPrivilege
+{
+	Oid			saved_user;
+	int			saved_sec;
+	int			guc_level;
+	Oid			owner;
+} SmamPrivilege;
+
+extern Oid	smam_owner(void);
+extern void smam_privilege_enter(SmamPrivilege *p, bool restricted);
+extern void smam_privilege_leave(SmamPrivilege *p);
+
+/*
+ * Run an SPI query with those rights (reads restricted), so that the
+ * caller's row-level security does not hide the rows a rule depends on and
+ * nothing the caller planted is found by name. The caller is connected to
+ * SPI.
  */
 extern int smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values,
 							   const char *nulls, bool read_only, long count);
+
+/* The same, reading with the latest snapshot (a check after a lock). */
+extern int smam_spi_privileged_latest(const char *sql, int nargs, Oid *types, Datum *values,
+									  const char *nulls, long count);
 
 /*
  * Append a row to a sealed record (stage history, decisions): tables whose

@@ -191,7 +191,7 @@ SELECT is((SELECT count(*) FROM smam.audit_log l
                   || pg_temp.field(int8send(l.xid)) || pg_temp.field(pg_temp.usec(l.tx_time))
                   || pg_temp.field(pg_temp.usec(l.stmt_time)) || pg_temp.field(pg_temp.txt(l.acting_role::text))
                   || pg_temp.field(pg_temp.txt(l.effective_role::text)) || pg_temp.field(pg_temp.txt(l.session_role::text))
-                  || pg_temp.field(pg_temp.txt(l.application)) || pg_temp.field(pg_temp.txt(l.client_addr::text))
+                  || pg_temp.field(pg_temp.txt(l.application)) || pg_temp.field(pg_temp.txt(pg_catalog.inet_out(l.client_addr)::text))
                   || pg_temp.field(pg_temp.txt(l.office)) || pg_temp.field(pg_temp.txt(l.table_name))
                   || pg_temp.field(pg_temp.txt(l.operation))
                   || pg_temp.field(int8send(l.ordinal::bigint)) || pg_temp.field(pg_temp.txt(l.row_key))
