@@ -489,7 +489,7 @@ smam_approval_guard(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		elog(ERROR, "smam_approval_guard: must be fired before INSERT or UPDATE, for each row");
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump(td->tg_relation))
 		return PointerGetDatum(td->tg_trigtuple);
 	tg = td->tg_trigger;
 	if (tg->tgnargs != 5)

@@ -253,7 +253,7 @@ smam_audit(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
 		elog(ERROR, "smam_audit: must be fired after the change, for each row");
 	/* Restored rows bring their history with them (restore.c, docs/audit.md). */
-	if (smam_restoring_dump())
+	if (smam_restoring_dump(rel))
 		return PointerGetDatum(NULL);
 
 	desc = RelationGetDescr(rel);

@@ -156,6 +156,9 @@ extern DirectInsert *smam_direct_open(Oid relid, int expected_natts);
 extern void smam_direct_insert(DirectInsert *d, const Datum *values, const bool *nulls);
 extern void smam_direct_close(DirectInsert *d);
 
+/* audit_verify.c */
+extern void smam_audit_verify_init(void);
+
 /* audit_summary.c */
 extern void smam_audit_summarize_behind(ResultRelInfo *rri, ItemPointer tid);
 

@@ -705,6 +705,7 @@ smam_audit_init(void)
 		"flush earlier. Off: the lock is held through the flush, as PostgreSQL orders a "
 		"synchronous commit.",
 		&flush_after_chain_lock, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	smam_audit_verify_init();
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	if (process_shared_preload_libraries_in_progress)

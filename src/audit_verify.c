@@ -23,10 +23,30 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(smam_verify_audit_log);
 PG_FUNCTION_INFO_V1(smam_archive_audit_log);
+
+/*
+ * smam.audit_archive_min_age: how old (minutes) the last seal of a period
+ * must be before the period may be archived. Superusers only: an
+ * administrator cannot shorten the time the log keeps what happened.
+ */
+static int audit_archive_min_age = 365 * 24 * 60;
+
+void
+smam_audit_verify_init(void)
+{
+	DefineCustomIntVariable(
+		"smam.audit_archive_min_age",
+		"Age the last seal of a period must reach before smam.archive_audit_log may remove it.",
+		"An administrator archives only periods older than this; 0 allows any.",
+		&audit_archive_min_age, 365 * 24 * 60, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL,
+		NULL);
+}
 
 typedef struct Verdict
 {
@@ -445,10 +465,50 @@ smam_verify_audit_log(PG_FUNCTION_ARGS)
 }
 
 /*
- * smam.archive_audit_log(through_position bigint, note text):
- * (position, seals_archived, rows_archived). The period up to the position
- * leaves the log; a checkpoint keeps the hash at that position, so that
- * what remains verifies from it.
+ * The SHA-256 of the period's export as smam.audit_export() writes it and
+ * psql -At saves it: every line followed by a newline.
+ */
+static void
+export_sha256(int64 through, char *hex)
+{
+	Oid types[1] = {INT8OID};
+	Datum args[1] = {Int64GetDatum(through)};
+	SmamHash h;
+	uint8 out[SMAM_HASH_LEN];
+	Portal portal;
+
+	smam_hash_begin(&h, "");
+	portal = SPI_cursor_open_with_args(NULL, "SELECT x FROM smam.audit_export($1) x", 1, types, args,
+									   NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			smam_hash_raw(&h, line, strlen(line));
+			smam_hash_raw(&h, "\n", 1);
+			pfree(line);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	smam_hash_end(&h, out);
+	for (int i = 0; i < SMAM_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+}
+
+/*
+ * smam.archive_audit_log(through_position bigint, export_sha256 text,
+ * note text): (position, seals_archived, rows_archived). The period up to
+ * the position leaves the log; a checkpoint keeps the hash at that
+ * position, so that what remains verifies from it. Only a period that was
+ * exported (the SHA-256 of smam.audit_export()'s lines is given and
+ * matches) and whose last seal is older than smam.audit_archive_min_age;
+ * the checkpoint keeps both facts.
  */
 Datum
 smam_archive_audit_log(PG_FUNCTION_ARGS)
@@ -459,11 +519,15 @@ smam_archive_audit_log(PG_FUNCTION_ARGS)
 	Verdict v;
 	int64 through;
 	char *note;
+	char *given;
+	char computed[2 * SMAM_HASH_LEN + 1];
 	int rc;
-	Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum args[3];
+	Oid types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
+	Datum args[5];
 	bool isnull;
 	int64 seals, rows;
+	TimestampTz sealed_at;
+	Interval *min_age;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "smam.archive_audit_log must return a record");
@@ -473,7 +537,8 @@ smam_archive_audit_log(PG_FUNCTION_ARGS)
 					"Give the position of the last seal to archive, from smam.audit_trail or "
 					"smam.audit_seal.");
 	through = PG_GETARG_INT64(0);
-	note = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	given = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	note = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (note == NULL || note[strspn(note, " \t\r\n")] == '\0')
 		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "7.3", "archiving the audit log needs a note",
 					"The checkpoint records where the archived period's export is kept.",
@@ -502,21 +567,69 @@ smam_archive_audit_log(PG_FUNCTION_ARGS)
 								(long long) v.head),
 					"Give a position within the log.");
 
+	/* Old enough: the log keeps what happened for smam.audit_archive_min_age. */
+	args[0] = Int64GetDatum(through);
+	rc = SPI_execute_with_args("SELECT s.sealed_at FROM smam.audit_seal s"
+							   " WHERE s.seq OPERATOR(pg_catalog.=) $1",
+							   1, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading seal %lld failed", (long long) through);
+	sealed_at =
+		DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (sealed_at > GetCurrentTransactionStartTimestamp() -
+						(TimestampTz) audit_archive_min_age * USECS_PER_MINUTE)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
+					smam_format("position %lld is too recent to be archived", (long long) through),
+					smam_format("Its seal dates from %s; the log keeps every period for %d days "
+								"(smam.audit_archive_min_age) before it may leave.",
+								smam_moment_text(sealed_at), audit_archive_min_age / (24 * 60)),
+					"Archive an older period, or ask a superuser to change "
+					"smam.audit_archive_min_age if the records schedule allows it.");
+
+	/* Exported: the administrator's hash of the export matches the period. */
+	if (given == NULL || strlen(given) != 2 * SMAM_HASH_LEN ||
+		strspn(given, "0123456789abcdefABCDEF") != 2 * SMAM_HASH_LEN)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "7.1.1",
+					"archiving the audit log needs the SHA-256 of its export",
+					"A period leaves the log only once it is kept elsewhere: its export, "
+					"hashed, is recorded with the checkpoint.",
+					smam_format("Export positions %lld to %lld with smam.audit_export(%lld) "
+								"(docs/audit.md), and give the 64 hexadecimal digits of the "
+								"file's SHA-256.",
+								(long long) (v.start + 1), (long long) through, (long long) through));
+	for (char *c = given; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+	export_sha256(through, computed);
+	if (strcmp(given, computed) != 0)
+		smam_refuse(ERRCODE_DATA_EXCEPTION, "7.1.1",
+					smam_format("the export's SHA-256 does not match positions %lld to %lld",
+								(long long) (v.start + 1), (long long) through),
+					smam_format("The export of that period hashes to %s, not %s.", computed, given),
+					smam_format("Export the period again with smam.audit_export(%lld), saved "
+								"with psql -At so that each line ends with a newline, and hash "
+								"that file.",
+								(long long) through));
+
+	min_age = palloc0(sizeof(Interval));
+	min_age->time = (TimeOffset) audit_archive_min_age * USECS_PER_MINUTE;
 	args[0] = Int64GetDatum(through);
 	args[1] = CStringGetTextDatum(GetUserNameFromId(smam_acting_role(), false));
 	args[2] = CStringGetTextDatum(note);
+	args[3] = CStringGetTextDatum(computed);
+	args[4] = IntervalPGetDatum(min_age);
 	rc = SPI_execute_with_args(
 		"INSERT INTO smam.audit_checkpoint"
-		" (seq, hash, sealed_at, seals_archived, rows_archived, archived_by, note)"
+		" (seq, hash, sealed_at, seals_archived, rows_archived, archived_by, note, export_sha256,"
+		"  min_age)"
 		" SELECT s.seq, s.hash, s.sealed_at,"
 		"        (SELECT pg_catalog.count(*) FROM smam.audit_seal x WHERE x.seq "
 		"OPERATOR(pg_catalog.<=) $1),"
 		"        (SELECT pg_catalog.sum(x.rows) FROM smam.audit_seal x WHERE x.seq "
 		"OPERATOR(pg_catalog.<=) $1),"
-		"        $2::pg_catalog.name, $3"
+		"        $2::pg_catalog.name, $3, $4, pg_catalog.justify_hours($5)"
 		"   FROM smam.audit_seal s WHERE s.seq OPERATOR(pg_catalog.=) $1"
 		" RETURNING seals_archived, rows_archived",
-		3, types, args, NULL, false, 0);
+		5, types, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "writing the audit checkpoint failed: %s", SPI_result_code_string(rc));
 	seals = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -17,6 +17,20 @@
  * compliance_findings_as_of and takes them around each piece of its own
  * work: planning and opening the cursor, each fetch. The plan is made with
  * those settings; the nodes that size their memory do so while they hold.
+ * The rights are taken as src/privileged.c takes them (search_path and the
+ * settings that change what SQL means pinned), then the function's SET
+ * clauses on top.
+ *
+ * The cursor is reached only through the Portal this function opened,
+ * never looked up again by its name: a name is something the caller's own
+ * SQL can reach (CLOSE it, DECLARE another cursor under it), and whatever
+ * the name led to would be fetched with the owner's rights. The portal has
+ * an unguessable name and is hidden from pg_cursors. Whatever drops it
+ * (CLOSE ALL in the caller's query, the abort of the subtransaction it was
+ * opened in), a callback on the portal's memory tells the stream, which
+ * then stops with an error (see StreamCursor). It is not pinned: a pinned
+ * portal left open by a cursor the caller never finished would make COMMIT
+ * fail.
  */
 #include "smam.h"
 
@@ -30,6 +44,7 @@
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(smam_compliance_findings_stream);
@@ -37,9 +52,25 @@ PG_FUNCTION_INFO_V1(smam_compliance_findings_stream);
 /* Rows fetched from the cursor at a time. */
 #define STREAM_BATCH 1000
 
+/*
+ * The stream's hold on its portal. The portal and the stream each keep one
+ * reference, dropped by a callback when their memory is deleted, so this
+ * lives (in the session's memory) until both are gone, whichever goes
+ * first: the portal at the end of the stream, by CLOSE ALL or by a
+ * rollback to a savepoint taken before it was opened; the stream when its query ends,
+ * normally or by an error.
+ */
+typedef struct StreamCursor
+{
+	Portal portal; /* NULL once the portal has been dropped */
+	int refs;
+	MemoryContextCallback portal_gone;
+	MemoryContextCallback stream_gone;
+} StreamCursor;
+
 typedef struct FindingsStream
 {
-	char portal[NAMEDATALEN]; /* the cursor; "" once closed */
+	StreamCursor *cursor; /* NULL once closed */
 	Oid owner;				  /* compliance_findings_as_of's owner and */
 	ArrayType *config;		  /* SET clauses (NULL for none), which it takes */
 	TupleDesc desc;			  /* the function's result, blessed */
@@ -51,10 +82,30 @@ typedef struct FindingsStream
 
 typedef struct StreamRights
 {
-	Oid saved_user;
-	int saved_sec;
-	int guc_level;
+	SmamPrivilege priv;
 } StreamRights;
+
+static void
+cursor_release(StreamCursor *c)
+{
+	if (--c->refs == 0)
+		pfree(c);
+}
+
+static void
+cursor_portal_gone(void *arg)
+{
+	StreamCursor *c = (StreamCursor *) arg;
+
+	c->portal = NULL;
+	cursor_release(c);
+}
+
+static void
+cursor_stream_gone(void *arg)
+{
+	cursor_release((StreamCursor *) arg);
+}
 
 /* What compliance_findings_as_of runs with: its owner and its SET clauses. */
 static void
@@ -83,9 +134,9 @@ read_as_of(FindingsStream *st)
 static void
 take_rights(FindingsStream *st, StreamRights *r)
 {
-	GetUserIdAndSecContext(&r->saved_user, &r->saved_sec);
-	SetUserIdAndSecContext(st->owner, r->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-	r->guc_level = NewGUCNestLevel();
+	smam_privilege_enter(&r->priv, true);
+	if (r->priv.owner != st->owner)
+		elog(ERROR, "smam: smam.compliance_findings_as_of is not owned by the owner of smam's tables");
 	if (st->config != NULL)
 		ProcessGUCArray(st->config, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
 						GUC_ACTION_SAVE);
@@ -94,28 +145,61 @@ take_rights(FindingsStream *st, StreamRights *r)
 static void
 give_back_rights(StreamRights *r)
 {
-	AtEOXact_GUC(true, r->guc_level);
-	SetUserIdAndSecContext(r->saved_user, r->saved_sec);
+	smam_privilege_leave(&r->priv);
 }
 
 static void
-open_stream(FindingsStream *st, Datum at, bool at_null)
+open_stream(FindingsStream *st, Datum at, bool at_null, MemoryContext stream_cxt)
 {
 	StreamRights r;
 	Oid types[1] = {TIMESTAMPTZOID};
 	Datum values[1] = {at};
 	char nulls[1] = {at_null ? 'n' : ' '};
+	uint8 nonce[16];
+	char name[NAMEDATALEN];
 	Portal portal;
+	StreamCursor *c;
+
+	if (!pg_strong_random(nonce, sizeof(nonce)))
+		elog(ERROR, "smam: could not generate a cursor name");
+	strlcpy(name, "smam findings ", sizeof(name));
+	for (int i = 0; i < lengthof(nonce); i++)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "%02x", nonce[i]);
 
 	take_rights(st, &r);
 	SPI_connect();
-	portal = SPI_cursor_open_with_args(NULL, "SELECT * FROM smam.compliance_findings_visible($1)",
+	portal = SPI_cursor_open_with_args(name, "SELECT * FROM smam.compliance_findings_visible($1)",
 									   1, types, values, nulls, true, 0);
 	if (portal == NULL)
 		elog(ERROR, "smam: cannot open the cursor over the compliance findings");
-	strlcpy(st->portal, portal->name, NAMEDATALEN);
+	portal->visible = false;
+
+	c = MemoryContextAllocZero(smam_session_context(), sizeof(StreamCursor));
+	c->portal = portal;
+	c->refs = 2;
+	c->portal_gone.func = cursor_portal_gone;
+	c->portal_gone.arg = c;
+	MemoryContextRegisterResetCallback(portal->portalContext, &c->portal_gone);
+	c->stream_gone.func = cursor_stream_gone;
+	c->stream_gone.arg = c;
+	MemoryContextRegisterResetCallback(stream_cxt, &c->stream_gone);
+	st->cursor = c;
 	SPI_finish();
 	give_back_rights(&r);
+}
+
+/* The stream's own portal, or an error when a rollback has dropped it. */
+static Portal
+stream_portal(FindingsStream *st)
+{
+	if (st->cursor == NULL || st->cursor->portal == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_CURSOR_STATE),
+				 errmsg("the cursor over the compliance findings was closed"),
+				 errdetail("CLOSE ALL, or a rollback to a savepoint set before the query began "
+						   "reading smam.compliance_findings, closed the cursor it reads from."),
+				 errhint("Run the query again.")));
+	return st->cursor->portal;
 }
 
 /*
@@ -133,11 +217,9 @@ fetch_batch(FindingsStream *st)
 	MemoryContextReset(st->batch_cxt);
 	st->rows = NULL;
 	st->n = st->next = 0;
+	portal = stream_portal(st);
 	take_rights(st, &r);
 	SPI_connect();
-	portal = SPI_cursor_find(st->portal);
-	if (portal == NULL)
-		elog(ERROR, "smam: the cursor over the compliance findings is gone");
 	SPI_cursor_fetch(portal, true, STREAM_BATCH);
 	if (SPI_tuptable->tupdesc->natts != st->desc->natts)
 		elog(ERROR, "smam: the compliance findings have %d columns, not %d",
@@ -169,14 +251,14 @@ static void
 close_stream(Datum arg)
 {
 	FindingsStream *st = (FindingsStream *) DatumGetPointer(arg);
+	StreamCursor *c = st->cursor;
 
-	if (st->portal[0] != '\0')
+	st->cursor = NULL;
+	if (c != NULL && c->portal != NULL)
 	{
-		Portal portal = SPI_cursor_find(st->portal);
+		Portal portal = c->portal;
 
-		st->portal[0] = '\0';
-		if (portal != NULL)
-			SPI_cursor_close(portal);
+		SPI_cursor_close(portal); /* its memory's callback clears c->portal */
 	}
 }
 
@@ -204,7 +286,7 @@ smam_compliance_findings_stream(PG_FUNCTION_ARGS)
 											  ALLOCSET_DEFAULT_SIZES);
 		funcctx->user_fctx = st;
 		MemoryContextSwitchTo(old);
-		open_stream(st, PG_GETARG_DATUM(0), PG_ARGISNULL(0));
+		open_stream(st, PG_GETARG_DATUM(0), PG_ARGISNULL(0), funcctx->multi_call_memory_ctx);
 		/* Runs before SRF_FIRSTCALL_INIT's own callback frees st. */
 		RegisterExprContextCallback(rsi->econtext, close_stream, PointerGetDatum(st));
 	}

@@ -21,7 +21,7 @@
  *                           records who and when
  *
  * The archive's UPDATE and DELETE are refused by smam.record_guard()
- * (lifecycle.c). A restore (smam_restoring_dump()) brings rows back as they
+ * (lifecycle.c). A restore (smam_restoring_dump(td->tg_relation)) brings rows back as they
  * were recorded.
  */
 #include "smam.h"
@@ -270,7 +270,7 @@ smam_evaluation_guard(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_evaluation_guard: must be fired before INSERT or UPDATE, for each row");
 
 	/* A restore brings evaluations and archives back as they were recorded. */
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump(td->tg_relation))
 		return PointerGetDatum(td->tg_trigtuple);
 
 	memset(&w, 0, sizeof(w));

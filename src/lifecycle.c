@@ -873,6 +873,55 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
 	return set_columns(tup, desc, 1, names, vals, nulls);
 }
 
+/*
+ * Who may change an account at all: the entity's official (any account),
+ * the head of communications or a designate, or the staff of the account's
+ * department, each holding the office at the moment of the change. The
+ * guards then decide what each of them may change in each stage; a move is
+ * authorized instead by the office that makes it (require_mover()).
+ * Everyone else is refused without a word about the account's state.
+ */
+static void
+authorize_edit(int64 account, int64 dept, const char *who, TimestampTz at)
+{
+	if (smam_account_editor_office(who, dept, at) == NULL)
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
+					smam_format("role \"%s\" may not change account %lld", who, (long long) account),
+					"An account is changed by the staff, the head of communications or a designate of its department, or by the entity's designated senior official, holding the office at the moment of the change.",
+					"Ask a holder of one of those offices, or an administrator to appoint you.");
+}
+
+/* The office that makes a move, and the requirement it enforces (NULL: no such move). */
+static const char *const *
+mover_of(const char *from, const char *to, const char **requirement)
+{
+	static const struct
+	{
+		const char *from;
+		const char *to;
+		const char *requirement;
+		const char *const *offices;
+	}			moves[] = {
+		{"planning", "creation", "6.2.2", entity},
+		{"creation", "configuration", "6.2.2", entity},
+		{"configuration", "implementation", "6.1.2", head},
+		{"implementation", "evaluation", "6.1.2", head},
+		{"evaluation", "implementation", "6.1.2", head},
+		{"implementation", "disposition", "6.2.2", entity},
+		{"evaluation", "disposition", "6.2.2", entity},
+		{"disposition", "disposed", "6.2.2", entity},
+		{"planning", "disposed", "6.1.2", head_or_entity},
+	};
+
+	for (int i = 0; i < lengthof(moves); i++)
+		if (strcmp(moves[i].from, from) == 0 && strcmp(moves[i].to, to) == 0)
+		{
+			*requirement = moves[i].requirement;
+			return moves[i].offices;
+		}
+	return NULL;
+}
+
 static HeapTuple
 guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 {
@@ -889,6 +938,22 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	init_move(&m, tup, desc);
 	m.from = from;
 	m.to = to;
+
+	/*
+	 * Authorization first: a move by the office that makes it; any other
+	 * change was authorized before the trigger read anything else
+	 * (smam_lifecycle_guard).
+	 */
+	if (moving)
+	{
+		const char *requirement;
+		const char *const *offices = mover_of(from, to, &requirement);
+
+		if (offices != NULL)
+			require_mover(&m, requirement, offices);
+		else
+			authorize_edit(m.account, m.dept, m.who, m.at);
+	}
 	row_pair(&rows, oldtup, tup, desc);
 
 	for (int i = 0; immutable_columns[i] != NULL; i++)
@@ -994,7 +1059,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	{
 		char	   *s;
 
-		require_mover(&m, "6.2.2", entity);
 		guard_strategy(&m);
 		guard_plan(&m, tup, desc);
 		guard_pre_reviewed(&m);
@@ -1007,7 +1071,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		char	   *config = NULL;
 		char	   *s;
 
-		require_mover(&m, "6.2.2", entity);
 		s = guard_submission(&m, "configuration", &config);
 		if (s)
 		{
@@ -1023,7 +1086,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	}
 	else if (arrow(from, to, "configuration", "implementation"))
 	{
-		require_mover(&m, "6.1.2", head);
 		guard_specifications(&m, tup, desc);
 	}
 	else if (arrow(from, to, "implementation", "evaluation"))
@@ -1031,7 +1093,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		Oid			types[1] = {INT8OID};
 		Datum		values[1] = {Int64GetDatum(m.account)};
 
-		require_mover(&m, "6.1.2", head);
 		if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.evaluation e"
 						" WHERE e.account_id OPERATOR(pg_catalog.=) $1 AND e.completed_at IS NULL)",
 						1, types, values))
@@ -1044,7 +1105,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		Oid			types[1] = {INT8OID};
 		Datum		values[1] = {Int64GetDatum(m.account)};
 
-		require_mover(&m, "6.1.2", head);
 		if (!query_bool("SELECT coalesce((SELECT e.completed_at IS NOT NULL FROM smam.evaluation e"
 						" WHERE e.account_id OPERATOR(pg_catalog.=) $1"
 						" ORDER BY e.started_at DESC, e.id DESC LIMIT 1), false)",
@@ -1058,7 +1118,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	{
 		char	   *s;
 
-		require_mover(&m, "6.2.2", entity);
 		s = guard_submission(&m, "disposition", NULL);
 		if (s)
 			consume_submission(&m, s);
@@ -1068,7 +1127,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		Oid			types[1] = {INT8OID};
 		Datum		values[1] = {Int64GetDatum(m.account)};
 
-		require_mover(&m, "6.2.2", entity);
 		if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.archive a WHERE a.account_id OPERATOR(pg_catalog.=) $1)",
 						1, types, values))
 			unmet(&m, "6.2.2", smam_format("account %lld has no archive record", (long long) m.account),
@@ -1077,7 +1135,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	}
 	else if (arrow(from, to, "planning", "disposed"))
 	{
-		require_mover(&m, "6.1.2", head_or_entity);
 		if (is_blank(col_text(tup, desc, "stage_note")) ||
 			same_text(col_text(oldtup, desc, "stage_note"), col_text(tup, desc, "stage_note")))
 			smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.2",
@@ -1133,7 +1190,7 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 
 	/* A restore brings back accounts and their history as they were. */
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
-		smam_restoring_dump())
+		smam_restoring_dump(td->tg_relation))
 		return PointerGetDatum(td->tg_trigtuple);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
@@ -1158,6 +1215,28 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 		for (int i = 0; required[i] != NULL; i++)
 			if (heap_attisnull(row, account_attno(desc, required[i]), desc))
 				return PointerGetDatum(row);
+	}
+
+	/*
+	 * Authorization first, for every update in every stage, whatever the
+	 * update changes and however it comes (a plain UPDATE, or a SECURITY
+	 * DEFINER function that bypasses row-level security), before anything
+	 * about the account is read or said: an edit here, a move by the office
+	 * that makes it in guard_update().
+	 */
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		int			stage = account_attno(desc, "stage");
+		bool		on,
+					nn,
+					isnull;
+		Datum		os = heap_getattr(td->tg_trigtuple, stage, desc, &on);
+		Datum		ns = heap_getattr(td->tg_newtuple, stage, desc, &nn);
+
+		if (on == nn && (on || os == ns))
+			authorize_edit(DatumGetInt64(heap_getattr(td->tg_trigtuple, account_attno(desc, "id"), desc, &isnull)),
+						   DatumGetInt64(heap_getattr(td->tg_trigtuple, account_attno(desc, "department_id"), desc, &isnull)),
+						   GetUserNameFromId(smam_acting_role(), false), GetCurrentTransactionStartTimestamp());
 	}
 
 	/*
@@ -1261,7 +1340,7 @@ smam_record_guard(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	sealed = td->tg_trigger->tgnargs > 0 && strcmp(td->tg_trigger->tgargs[0], "sealed") == 0;
 
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump())
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && smam_restoring_dump(td->tg_relation))
 		return PointerGetDatum(td->tg_trigtuple);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{

@@ -268,6 +268,39 @@ holds_office(const char *role, const char *office, bool dept_null, int64 dept, T
 }
 
 /*
+ * May the acting role ask whether another role holds an office of the
+ * department? The answer says what smam.appointment holds, so it is given
+ * where the appointment would be visible through its row-level security:
+ * about oneself, to a holder of a government-wide office, about one's own
+ * departments; and to smam's own code (running as the owner of its tables
+ * inside its SECURITY DEFINER functions) and superusers. Anyone else is
+ * refused, before anything is read.
+ */
+static void
+check_may_ask(const char *role, bool dept_null, int64 dept)
+{
+	Oid acting = smam_acting_role();
+	char *who = GetUserNameFromId(acting, false);
+	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	HeldOffice *held;
+	int n;
+
+	if (strcmp(role, who) == 0 || superuser() || GetUserId() == smam_owner())
+		return;
+	n = offices_in_force(who, at, &held);
+	for (int i = 0; i < n; i++)
+		if (!office_is_departmental(held[i].office) ||
+			(!dept_null && !held[i].dept_null && held[i].dept == dept))
+			return;
+	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
+				smam_format("role \"%s\" may not ask who holds offices %s", who,
+							dept_null ? "of the whole government"
+									  : smam_format("of department %lld", (long long) dept)),
+				"The offices of a department are visible to its own office holders and to the holders of government-wide offices (entity, TBS, administrator), as smam.appointment is.",
+				"Ask about your own offices, or about a department in which you hold an office.");
+}
+
+/*
  * smam.holds_office(role name, office smam.office, department bigint,
  *                   at timestamptz DEFAULT now()) RETURNS boolean
  */
@@ -288,6 +321,7 @@ smam_holds_office(PG_FUNCTION_ARGS)
 	getTypeOutputInfo(office_type, &outfunc, &isvarlena);
 	office = OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1));
 	at = PG_ARGISNULL(3) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(3);
+	check_may_ask(NameStr(*PG_GETARG_NAME(0)), PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
 
 	PG_RETURN_BOOL(holds_office(NameStr(*PG_GETARG_NAME(0)), office, PG_ARGISNULL(2),
 								PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), at));
@@ -642,4 +676,35 @@ smam_role_holds_office(const char *role, const char *office, bool dept_null, int
 					   TimestampTz at)
 {
 	return holds_office(role, office, dept_null, dept, at);
+}
+
+/*
+ * The office by which the role may change a department's account at the
+ * time, read in one scan of its appointments: entity_official (any
+ * department), head_of_communications or designate, department_staff (its
+ * own department); NULL when it holds none of them.
+ */
+const char *
+smam_account_editor_office(const char *role, int64 dept, TimestampTz at)
+{
+	HeldOffice *held;
+	int n = offices_in_force(role, at, &held);
+	const char *best = NULL;
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *o = held[i].office;
+
+		if (strcmp(o, "entity_official") == 0)
+			return "entity_official";
+		if (held[i].dept_null || held[i].dept != dept)
+			continue;
+		if (strcmp(o, "head_of_communications") == 0)
+			best = "head_of_communications";
+		else if (strcmp(o, "designate") == 0 && best == NULL)
+			best = "designate";
+		else if (strcmp(o, "department_staff") == 0 && best == NULL)
+			best = "department_staff";
+	}
+	return best;
 }

@@ -71,7 +71,16 @@ smam_refuse_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam.refuse needs an SQLSTATE and a message");
 	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strlen(state) != 5 || strspn(state, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
-		elog(ERROR, "\"%s\" is not an SQLSTATE", state);
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("\"%s\" is not an SQLSTATE", state),
+						errhint("Give five digits or upper-case letters, such as 42501.")));
+	/* Classes 00 (success), 01 (warning) and 02 (no data) are not errors. */
+	if (strncmp(state, "00", 2) == 0 || strncmp(state, "01", 2) == 0 || strncmp(state, "02", 2) == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("SQLSTATE \"%s\" is not an error", state),
+						errdetail("A refusal is an error; classes 00, 01 and 02 mean success, "
+								  "warning and no data."),
+						errhint("Give the SQLSTATE of the error, such as 42501 or 55000.")));
 	sqlstate = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
 
 	smam_refuse(sqlstate, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),

@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "utils/relcache.h"
 
 /*
  * Memory for what smam keeps for the whole session (caches of the audit and
@@ -54,6 +55,14 @@ extern Oid smam_acting_role(void);
  */
 extern bool smam_role_holds_office(const char *role, const char *office, bool dept_null, int64 dept,
 								   TimestampTz at);
+
+/*
+ * The office by which the role may change an account of the department at
+ * the time (entity_official, head_of_communications, designate,
+ * department_staff), or NULL (offices.c). A designate counts only while the
+ * delegator's term runs.
+ */
+extern const char *smam_account_editor_office(const char *role, int64 dept, TimestampTz at);
 
 /*
  * Raised rights, the one way smam takes them (privileged.c): the owner of
@@ -98,10 +107,12 @@ extern void smam_write_record(const char *sql, int nargs, Oid *types, Datum *val
 extern bool smam_department_has_strategy(int64 dept);
 
 /*
- * true while pg_dump's script restores smam's data: a superuser, row_security
- * off, a top-level COPY (restore.c). Guards let restored INSERTs through.
+ * true while pg_dump's script restores rows into the table: a superuser
+ * session acting as itself (no SECURITY DEFINER function on the stack),
+ * row_security off, and the client's statement a COPY FROM into this table
+ * (restore.c). Guards let restored INSERTs through.
  */
-extern bool smam_restoring_dump(void);
+extern bool smam_restoring_dump(Relation rel);
 
 /* A one-dimensional array of n elements of a type, with NULLs (delivery.c). */
 extern Datum smam_make_array(Datum *elems, bool *nulls, int n, Oid type);

@@ -105,11 +105,11 @@ CREATE FUNCTION smam.url_problem(url text) RETURNS text
 COMMENT ON FUNCTION smam.url_problem(text) IS
   'Why smam.normalize_url() would refuse this URL, or NULL when it would not';
 
-CREATE FUNCTION smam.restoring_dump() RETURNS boolean
+CREATE FUNCTION smam.restoring_dump(rel regclass) RETURNS boolean
   LANGUAGE c VOLATILE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'smam_restoring_dump_sql';
-COMMENT ON FUNCTION smam.restoring_dump() IS
-  'True while pg_dump''s script restores smam''s data (a superuser, row_security off, a top-level COPY): guards let restored rows in';
+COMMENT ON FUNCTION smam.restoring_dump(regclass) IS
+  'True while pg_dump''s script restores rows into the table: a superuser session acting as itself (no SECURITY DEFINER function on the stack), row_security off, the client''s statement a COPY FROM into this table. Guards let restored rows in';
 
 CREATE FUNCTION smam.catalogue_guard() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'smam_catalogue_guard';
@@ -164,3 +164,36 @@ END
 $$;
 COMMENT ON FUNCTION smam.require_office(smam.office, bigint, text, text) IS
   'Refuse (42501) unless the acting role holds the office now; the detail names the requirement';
+
+-- Authorization before state: does the acting role see the objects of a
+-- department (a government-wide office, an office in that department, or a
+-- superuser)? A NULL department (no such object) is seen by nobody.
+CREATE FUNCTION smam.sees_department(department bigint) RETURNS boolean
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT department IS NOT NULL
+       AND (smam.sees_all() OR department = ANY (smam.my_departments())
+            OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = smam.acting_role()), false))
+  $$;
+COMMENT ON FUNCTION smam.sees_department(bigint) IS
+  'Does the acting role see the objects of the department (government-wide office, an office in it, superuser)?';
+
+-- The first thing a SECURITY DEFINER function does with an object it is
+-- given: refuse, alike for an object that does not exist and for one of a
+-- department the caller does not see, so that the refusal says nothing
+-- about other departments' objects.
+CREATE FUNCTION smam.require_visible(object text, id bigint, department bigint) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF NOT smam.sees_department(department) THEN
+    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist or is not visible to you', object, coalesce(id::text, 'NULL')),
+      'The objects of a department are visible to the holders of its offices and of government-wide offices.',
+      format('Check the %s''s number; you see those of the departments in which you hold an office.', object));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.require_visible(text, bigint, bigint) IS
+  'Refuse (42704 "does not exist or is not visible to you") unless the object exists and the acting role sees its department';

@@ -7,6 +7,9 @@ CREATE TABLE smam.department (
   id                   bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.department_id_seq'),
   name_en              text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(name_en)) OPERATOR(pg_catalog.>) 0),
   name_fr              text CHECK (pg_catalog.length(pg_catalog.btrim(name_fr)) OPERATOR(pg_catalog.>) 0),
+  -- Names are published (the index, its feeds): bounded, as canada.ca's are.
+  CONSTRAINT department_name_en_length CHECK (pg_catalog.length(name_en) OPERATOR(pg_catalog.<=) 300),
+  CONSTRAINT department_name_fr_length CHECK (pg_catalog.length(name_fr) OPERATOR(pg_catalog.<=) 300),
   gc_org_id            integer UNIQUE CHECK (gc_org_id OPERATOR(pg_catalog.>) 0),
   application          smam.application NOT NULL DEFAULT 'subject',
   agent_of_parliament  boolean NOT NULL DEFAULT false,
@@ -68,6 +71,12 @@ BEGIN
     PERFORM smam.refuse('22023', '2.1', 'a department needs its English name',
       'Section 2.1 applies the Standard to departments by name.',
       'Give the department''s English name, and its French name if it has one.');
+  END IF;
+  IF length(btrim(name_en)) > 300 OR length(btrim(name_fr)) > 300 THEN
+    PERFORM smam.refuse('22001', '6.2.4', 'a department''s name is at most 300 characters',
+      format('The name given has %s characters; names are published in the index of official accounts.',
+             greatest(length(btrim(name_en)), length(btrim(name_fr)))),
+      'Give the department''s name as it is published.');
   END IF;
   existing := coalesce(smam.find_department(name_en), smam.find_department(name_fr),
                        (SELECT d.id FROM smam.department d WHERE d.gc_org_id = add_department.gc_org_id));

@@ -159,11 +159,15 @@ DECLARE
   a smam.appointment;
   who name := smam.acting_role();
 BEGIN
-  SELECT * INTO a FROM smam.appointment x WHERE x.id = appointment FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('appointment %s does not exist', appointment), NULL,
-      'List appointments in smam.appointment.');
+  SELECT * INTO a FROM smam.appointment x WHERE x.id = appointment;
+  IF NOT FOUND OR NOT (a.principal = who OR smam.sees_all()
+                       OR coalesce(a.department_id = ANY (smam.my_departments()), false)
+                       OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = who), false)) THEN
+    PERFORM smam.refuse('42704', NULL, format('appointment %s does not exist or is not visible to you', appointment),
+      'Appointments are visible to their holder, to the holders of offices in their department and of government-wide offices.',
+      'List the appointments you see in smam.appointment.');
   END IF;
+  SELECT * INTO a FROM smam.appointment x WHERE x.id = appointment FOR UPDATE;
   IF NOT (smam.holds_office(who, 'administrator', NULL)
           OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who)
           OR (a.office = 'designate' AND EXISTS (

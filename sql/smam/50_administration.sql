@@ -64,7 +64,7 @@ COMMENT ON FUNCTION smam.record_effective_date(text, date, text) IS
   'Administrator: record the effective date the Secretary communicated for a requirement (section 1.2); the latest counts';
 
 -- The catalogue as an analyst reads it.
-CREATE VIEW smam.requirement_catalogue AS
+CREATE VIEW smam.requirement_catalogue WITH (security_barrier = true) AS
   SELECT r.code, r.section, r.parent_code, r.kind, r.responsible, r.text,
          smam.effective_date(r.code) AS effective_on,
          r.not_for_agents_of_parliament,

@@ -33,6 +33,10 @@ CREATE TABLE smam.account (
   stage_note         text,
   plan_attached_at   timestamptz,
   CHECK (name_en IS NOT NULL OR name_fr IS NOT NULL),
+  -- What the index publishes is bounded (smam.account_text_problem).
+  CONSTRAINT account_name_en_length CHECK (pg_catalog.length(name_en) OPERATOR(pg_catalog.<=) 200),
+  CONSTRAINT account_name_fr_length CHECK (pg_catalog.length(name_fr) OPERATOR(pg_catalog.<=) 200),
+  CONSTRAINT account_url_length CHECK (pg_catalog.length(url) OPERATOR(pg_catalog.<=) 2048),
   CHECK (NOT onboarded OR onboarded_reason IS NOT NULL)
 );
 ALTER SEQUENCE smam.account_id_seq OWNED BY smam.account.id;
@@ -50,6 +54,20 @@ COMMENT ON COLUMN smam.account.plan_attached_at IS
   'When an implementation plan was attached to the account after planning (smam.attach_implementation_plan); NULL when the plan dates from planning, or there is none';
 COMMENT ON COLUMN smam.account.onboarded IS
   'Entered through smam.onboard_account: existed before smam, straight into implementation';
+
+-- What is wrong with an account's published names, or NULL: the index and
+-- its feeds publish them, so each is at most 200 characters.
+CREATE FUNCTION smam.account_names_problem(name_en text, name_fr text) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT CASE WHEN length(btrim(name_en)) > 200
+                THEN format('The English name has %s characters; the index publishes at most 200.', length(btrim(name_en)))
+                WHEN length(btrim(name_fr)) > 200
+                THEN format('The French name has %s characters; the index publishes at most 200.', length(btrim(name_fr))) END
+  $$;
+COMMENT ON FUNCTION smam.account_names_problem(text, text) IS
+  'Why an account''s names cannot be published (each at most 200 characters), or NULL';
 
 -- The onboarding path (src/lifecycle.c): checks the acting role again, arms
 -- a backend-local flag that the lifecycle trigger consumes on the one INSERT
@@ -102,6 +120,10 @@ BEGIN
   IF coalesce(btrim(name_en), '') = '' AND coalesce(btrim(name_fr), '') = '' THEN
     PERFORM smam.refuse('22023', NULL, 'an account needs a name', NULL,
       'Give the account''s name in English, in French, or both.');
+  END IF;
+  IF smam.account_names_problem(name_en, name_fr) IS NOT NULL THEN
+    PERFORM smam.refuse('22001', '6.2.4', 'an account''s name is at most 200 characters',
+      smam.account_names_problem(name_en, name_fr), 'Give the account''s name as the index is to show it.');
   END IF;
   c := smam.check_account_url(url, platform);
   IF c.problem IS NOT NULL THEN

@@ -141,7 +141,7 @@ CREATE FUNCTION smam.plan_platform_changed() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
-  IF smam.restoring_dump() THEN
+  IF smam.restoring_dump(TG_RELID) THEN
     RETURN NULL;  -- a restore brings the plans back with their revisions
   END IF;
   -- A change of the PIAs is a change of the plan: bump its content so that
@@ -253,10 +253,7 @@ BEGIN
     PERFORM smam.refuse('22023', NULL, format('"%s" is not revised this way', subject), NULL,
       'Revise a strategy or an implementation_plan.');
   END IF;
-  IF dept IS NULL THEN
-    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
-      format('List them in smam.%s.', subject));
-  END IF;
+  PERFORM smam.require_visible(replace(subject, '_', ' '), id, dept);
   IF NOT element = ANY (elements) THEN
     PERFORM smam.refuse('22023', NULL, format('"%s" is not an element of a %s', element, replace(subject, '_', ' ')),
       format('The elements are: %s.', array_to_string(elements, ', ')), 'Name one of them.');
@@ -284,11 +281,14 @@ CREATE FUNCTION smam.decide(subject text, id bigint, status smam.approval_status
   AS $$
 DECLARE
   n bigint;
+  dept bigint;
 BEGIN
   IF subject NOT IN ('strategy', 'implementation_plan') THEN
     PERFORM smam.refuse('22023', NULL, format('"%s" is not approved this way', subject), NULL,
       'Approve a strategy or an implementation_plan; review a submission with smam.review_submission().');
   END IF;
+  EXECUTE format('SELECT department_id FROM smam.%I WHERE id = $1', subject) INTO dept USING id;
+  PERFORM smam.require_visible(replace(subject, '_', ' '), id, dept);
   EXECUTE format('UPDATE smam.%I SET status = $1, decision_note = $2 WHERE id = $3', subject)
     USING status, note, id;
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -351,10 +351,7 @@ DECLARE
   code text := smam.platform_of(platform);
 BEGIN
   SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = plan;
-  IF dept IS NULL THEN
-    PERFORM smam.refuse('42704', NULL, format('implementation plan %s does not exist', plan), NULL,
-      'List them in smam.implementation_plan.');
-  END IF;
+  PERFORM smam.require_visible('implementation plan', plan, dept);
   PERFORM smam.require_department_writer(dept, '6.1.2', 'record a privacy impact assessment');
   IF code IS NULL THEN
     PERFORM smam.refuse('23503', '6.2.3', format('"%s" is not a known platform', platform), NULL,

@@ -54,10 +54,7 @@ DECLARE
   new_id bigint;
 BEGIN
   SELECT * INTO a FROM smam.account x WHERE x.id = account;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL,
-      'List accounts in smam.account.');
-  END IF;
+  PERFORM smam.require_visible('account', account, a.department_id);
   IF NOT smam.holds_office(who, 'head_of_communications', a.department_id) THEN
     PERFORM smam.refuse('42501', '6.1.3', format('role "%s" may not make a submission for account %s', who, account),
       format('Submissions to the entity come from the head of communications or a designate of department %s, in office now.',
@@ -98,6 +95,8 @@ CREATE FUNCTION smam.review_submission(submission bigint, accept boolean, reason
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
+  PERFORM smam.require_visible('submission', submission,
+                               (SELECT s.department_id FROM smam.submission s WHERE s.id = submission));
   IF accept IS NULL THEN
     PERFORM smam.refuse('22023', '6.2.1', 'a review accepts or rejects', NULL, 'Pass true to accept, false to reject.');
   END IF;

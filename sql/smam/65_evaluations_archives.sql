@@ -62,9 +62,7 @@ DECLARE
   new_id bigint;
 BEGIN
   SELECT * INTO a FROM smam.account x WHERE x.id = account;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
-  END IF;
+  PERFORM smam.require_visible('account', account, a.department_id);
   PERFORM smam.require_office('entity_official', NULL, '6.2.2', 'record the archive of an account');
   IF a.stage <> 'disposition' THEN
     PERFORM smam.refuse('55000', '6.2.2', format('account %s is in %s, not in disposition', account, a.stage), NULL,

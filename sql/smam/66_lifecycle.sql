@@ -71,6 +71,10 @@ BEGIN
     PERFORM smam.refuse('22023', NULL, 'an account needs a name', NULL,
       'Give the account''s name in English, in French, or both.');
   END IF;
+  IF smam.account_names_problem(name_en, name_fr) IS NOT NULL THEN
+    PERFORM smam.refuse('22001', '6.2.4', 'an account''s name is at most 200 characters',
+      smam.account_names_problem(name_en, name_fr), 'Give the account''s name as the index is to show it.');
+  END IF;
   c := smam.check_account_url(url, platform);
   IF c.problem IS NOT NULL THEN
     PERFORM smam.refuse('22023', '6.2.4', format('invalid account URL "%s"', url), c.problem,
@@ -100,10 +104,8 @@ CREATE FUNCTION smam.transition(account bigint, to_stage smam.stage, note text D
 DECLARE
   now_stage smam.stage;
 BEGIN
+  PERFORM smam.require_visible('account', account, (SELECT a.department_id FROM smam.account a WHERE a.id = account));
   SELECT a.stage INTO now_stage FROM smam.account a WHERE a.id = account FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
-  END IF;
   IF to_stage IS NULL THEN
     PERFORM smam.refuse('22023', '6.1.2', 'a move needs the stage to move to', NULL,
       'Give one of planning, creation, configuration, implementation, evaluation, disposition, disposed.');
@@ -123,10 +125,12 @@ CREATE FUNCTION smam.configure_account(account bigint, configuration jsonb)
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
-  UPDATE smam.account a SET configuration = configure_account.configuration WHERE a.id = account;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
+  PERFORM smam.require_visible('account', account, (SELECT a.department_id FROM smam.account a WHERE a.id = account));
+  IF configuration IS NULL OR pg_catalog.jsonb_typeof(configuration) <> 'object' THEN
+    PERFORM smam.refuse('22023', '6.1.5', 'a configuration is a JSON object', NULL,
+      'Pass the configuration as a JSON object, such as {"avatar": "fip:flag", "display_name": "..."}.');
   END IF;
+  UPDATE smam.account a SET configuration = configure_account.configuration WHERE a.id = account;
 END
 $$;
 COMMENT ON FUNCTION smam.configure_account(bigint, jsonb) IS
@@ -147,10 +151,8 @@ DECLARE
   a smam.account;
   new_id bigint;
 BEGIN
+  PERFORM smam.require_visible('account', account, (SELECT x.department_id FROM smam.account x WHERE x.id = account));
   SELECT * INTO a FROM smam.account x WHERE x.id = account FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
-  END IF;
   PERFORM smam.require_office('head_of_communications', a.department_id, '6.1.2', 'evaluate an account');
   IF a.stage <> 'implementation' THEN
     PERFORM smam.refuse('55000', '6.1.2', format('account %s is in %s, not in implementation', account, a.stage), NULL,
@@ -173,10 +175,8 @@ DECLARE
   a smam.account;
   e bigint;
 BEGIN
+  PERFORM smam.require_visible('account', account, (SELECT x.department_id FROM smam.account x WHERE x.id = account));
   SELECT * INTO a FROM smam.account x WHERE x.id = account FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
-  END IF;
   PERFORM smam.require_office('head_of_communications', a.department_id, '6.1.2', 'complete an evaluation');
   SELECT v.id INTO e FROM smam.evaluation v WHERE v.account_id = account AND v.completed_at IS NULL;
   IF e IS NULL THEN
@@ -210,10 +210,8 @@ CREATE FUNCTION smam.attach_implementation_plan(account bigint, plan bigint)
 DECLARE
   a smam.account;
 BEGIN
+  PERFORM smam.require_visible('account', account, (SELECT x.department_id FROM smam.account x WHERE x.id = account));
   SELECT * INTO a FROM smam.account x WHERE x.id = account FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('42704', NULL, format('account %s does not exist', account), NULL, 'List accounts in smam.account.');
-  END IF;
   IF a.stage = 'planning' THEN
     PERFORM smam.refuse('55000', '6.1.2', format('account %s is in planning', account),
       'A planned account takes its plan in planning (smam.plan_account, or an update of plan_id); the move to creation checks it.',

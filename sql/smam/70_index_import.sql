@@ -186,7 +186,7 @@ COMMENT ON COLUMN smam.index_import_row.names_in IS
   'Language of the row''s names: fr for the French feed (or a CSV row whose language is spelled in French), else en';
 COMMENT ON COLUMN smam.index_import_row.notes IS 'What normalization did to the row (platform alias, language spelling, URL, department match)';
 
-CREATE VIEW smam.index_reject AS
+CREATE VIEW smam.index_reject WITH (security_barrier = true) AS
   SELECT r.import_id, r.row_number, r.line_number, r.raw, r.reason
     FROM smam.index_import_row r
    WHERE r.outcome OPERATOR(pg_catalog.=) 'rejected';
@@ -278,6 +278,12 @@ BEGIN
     END IF;
     IF coalesce(btrim(r.account_name), '') = '' THEN
       r.outcome := 'rejected'; r.reason := 'The account has no name.';
+    ELSIF length(btrim(r.account_name)) > 200 THEN
+      r.outcome := 'rejected';
+      r.reason := format('The account''s name has %s characters; the index publishes at most 200.', length(btrim(r.account_name)));
+    ELSIF length(btrim(r.department_given)) > 300 THEN
+      r.outcome := 'rejected';
+      r.reason := format('The department''s name has %s characters; the index publishes at most 300.', length(btrim(r.department_given)));
     ELSIF r.platform IS NULL THEN
       r.outcome := 'rejected';
       r.reason := format('"%s" is not a known platform (smam.platform, smam.platform_alias).', coalesce(r.platform_given, ''));

@@ -3,7 +3,7 @@
 -- feed in English and French, a JSON document for APIs, and the record of
 -- each publication (time, hash, what was listed).
 
-CREATE VIEW smam.public_index AS
+CREATE VIEW smam.public_index WITH (security_barrier = true) AS
   SELECT d.name_en                          AS department_en,
          coalesce(d.name_fr, d.name_en)     AS department_fr,
          a.name_en                          AS account_en,

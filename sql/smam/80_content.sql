@@ -299,10 +299,7 @@ DECLARE
   new_id bigint;
 BEGIN
   SELECT * INTO item FROM smam.content_item c WHERE c.id = content_item;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('content item %s does not exist', content_item), NULL,
-      'Add it with smam.add_content_item().');
-  END IF;
+  PERFORM smam.require_visible('content item', content_item, item.department_id);
   PERFORM smam.require_department_member(item.department_id, 'write posts');
   IF accounts IS NULL OR cardinality(accounts) = 0 THEN
     PERFORM smam.refuse('22023', NULL, 'a post needs at least one account', NULL,
@@ -339,10 +336,8 @@ CREATE FUNCTION smam.edit_post(post bigint, text_en text DEFAULT NULL, text_fr t
 DECLARE
   p smam.post;
 BEGIN
+  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('post %s does not exist', post), NULL, NULL);
-  END IF;
   PERFORM smam.require_department_member(p.department_id, 'edit posts');
   UPDATE smam.post x
      SET text_en = CASE WHEN edit_post.text_en IS NULL THEN x.text_en ELSE nullif(btrim(edit_post.text_en), '') END,
@@ -361,10 +356,8 @@ CREATE FUNCTION smam.submit_post(post bigint) RETURNS void
 DECLARE
   p smam.post;
 BEGIN
+  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('post %s does not exist', post), NULL, NULL);
-  END IF;
   PERFORM smam.require_department_member(p.department_id, 'submit posts');
   IF p.status <> 'draft' THEN
     PERFORM smam.refuse('55000', '6.1.4', format('post %s is %s, not a draft', post, p.status), NULL,
@@ -384,10 +377,8 @@ DECLARE
   tiers integer;
   next_tier integer;
 BEGIN
+  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('post %s does not exist', post), NULL, NULL);
-  END IF;
   IF p.status <> 'submitted' THEN
     PERFORM smam.refuse('55000', '6.1.4', format('post %s is %s, not awaiting approval', post, p.status), NULL,
       CASE WHEN p.status = 'draft' THEN 'Submit it first with smam.submit_post().' ELSE NULL END);
@@ -450,10 +441,8 @@ DECLARE
   p smam.post;
   n integer;
 BEGIN
+  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('post %s does not exist', post), NULL, NULL);
-  END IF;
   PERFORM smam.require_department_member(p.department_id, 'cancel posts');
   IF reason IS NULL OR btrim(reason) = '' THEN
     PERFORM smam.refuse('22023', NULL, 'cancelling a post needs a reason', NULL, 'Say why, for the record.');

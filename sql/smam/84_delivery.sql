@@ -68,7 +68,7 @@ COMMENT ON TABLE smam.delivery_attempt IS
 -- Is the account managed in the tool (6.1.4): an enabled connector for its
 -- platform, and credentials that have not expired and were not refused on
 -- the last settled delivery?
-CREATE VIEW smam.account_tool_status AS
+CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
   SELECT a.id AS account_id, a.department_id, a.platform, a.stage,
          (k.platform IS NOT NULL) AS has_connector,
          (c.account_id IS NOT NULL AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
@@ -129,10 +129,8 @@ DECLARE
   bad record;
   n integer;
 BEGIN
+  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('post %s does not exist', post), NULL, NULL);
-  END IF;
   PERFORM smam.require_department_member(p.department_id, 'schedule posts');
   IF p.status <> 'approved' THEN
     PERFORM smam.refuse('55000', '6.1.4', format('post %s is %s, not approved', post, p.status),

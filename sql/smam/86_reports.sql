@@ -30,7 +30,7 @@ COMMENT ON FUNCTION smam.check_account_urls() IS
   'Check the page of every live account, many at once; record outcomes in smam.account_url_check; returns the number of findings (gone or redirected)';
 
 -- The latest check of each live account, where it is a finding.
-CREATE VIEW smam.account_url_finding AS
+CREATE VIEW smam.account_url_finding WITH (security_barrier = true) AS
   SELECT c.account_id, c.department_id, a.platform, a.url AS account_url, c.checked_at, c.outcome,
          c.http_status, c.location,
          CASE c.outcome WHEN 'gone' THEN pg_catalog.format('the account''s page answers %s: the account is gone', c.http_status)

@@ -212,7 +212,7 @@ COMMENT ON FUNCTION smam.set_service_standard(text, interval) IS
 -- ---- Findings ----
 -- Which rules smam computes, and for which party. A rule smam cannot
 -- compute from its data is "not assessed", never "met".
-CREATE VIEW smam.compliance_rule AS
+CREATE VIEW smam.compliance_rule WITH (security_barrier = true) AS
   SELECT v.requirement, v.party, v.assessed, v.rule
     FROM (VALUES
       ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date'),
@@ -581,7 +581,7 @@ COMMENT ON FUNCTION smam.compliance_findings_stream(timestamptz) IS
 
 -- OFFSET 0 keeps the subquery whole: the function runs once per row, and
 -- each column is read from the row it returned.
-CREATE VIEW smam.compliance_findings AS
+CREATE VIEW smam.compliance_findings WITH (security_barrier = true) AS
   SELECT (s.f).requirement, (s.f).department_id, (s.f).department_en, (s.f).party, (s.f).object_type,
          (s.f).object_id, (s.f).object_label, (s.f).problem, (s.f).since, (s.f).finding_key
     FROM (SELECT smam.compliance_findings_stream(pg_catalog.now()) AS f OFFSET 0) s;
@@ -647,7 +647,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
 COMMENT ON FUNCTION smam.compliance_by_department_as_of(timestamptz) IS
   'Each department''s status on each requirement at a moment (and the entity''s and TBS''s); departments see their own';
 
-CREATE VIEW smam.compliance_by_department AS
+CREATE VIEW smam.compliance_by_department WITH (security_barrier = true) AS
   SELECT * FROM smam.compliance_by_department_as_of(pg_catalog.now());
 COMMENT ON VIEW smam.compliance_by_department IS
   'Per department and requirement of 6.1, 7.1.2 and 8.1 (and per requirement of 6.2, 7.3 for the entity, 7.2.3 for TBS, department NULL): met, not met, not applicable, not assessed';
@@ -684,7 +684,7 @@ CREATE FUNCTION smam.compliance_summary_as_of(at timestamptz)
 COMMENT ON FUNCTION smam.compliance_summary_as_of(timestamptz) IS
   'The whole government''s status on each requirement at a moment (within what the asking role may see)';
 
-CREATE VIEW smam.compliance_summary AS
+CREATE VIEW smam.compliance_summary WITH (security_barrier = true) AS
   SELECT * FROM smam.compliance_summary_as_of(pg_catalog.now());
 COMMENT ON VIEW smam.compliance_summary IS
   'Per requirement, for the whole government: status, parties met / not met / not applicable, findings; for 6.2.4 the last publication and the changes not yet published';
@@ -721,11 +721,13 @@ DECLARE
   digest jsonb;
   new_id bigint;
 BEGIN
-  SELECT * INTO q FROM smam.report_request x WHERE x.id = request FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', '7.1.2', format('report request %s does not exist', request), NULL,
-      'List requests in smam.report_request.');
+  SELECT * INTO q FROM smam.report_request x WHERE x.id = request;
+  IF NOT FOUND OR NOT (smam.sees_all() OR coalesce(q.department_id = ANY (smam.my_departments()), false)) THEN
+    PERFORM smam.refuse('42704', '7.1.2', format('report request %s does not exist or is not visible to you', request),
+      'A report request is visible to the offices of its department and to government-wide offices.',
+      'List the requests you see in smam.report_request.');
   END IF;
+  SELECT * INTO q FROM smam.report_request x WHERE x.id = request FOR UPDATE;
   IF q.department_id IS NOT NULL THEN
     PERFORM smam.require_office('deputy_head', q.department_id, '7.1.2', 'submit a compliance report');
   ELSE
@@ -772,9 +774,10 @@ DECLARE
   finds jsonb;
 BEGIN
   SELECT * INTO c FROM smam.compliance_report x WHERE x.id = report;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', '7.1.2', format('report %s does not exist', report), NULL,
-      'List reports in smam.compliance_report.');
+  IF NOT FOUND OR NOT (smam.reads_all_compliance() OR coalesce(c.department_id = ANY (smam.my_departments()), false)) THEN
+    PERFORM smam.refuse('42704', '7.1.2', format('report %s does not exist or is not visible to you', report),
+      'A frozen report is visible to the offices of its department, to government-wide offices and to analysts.',
+      'List the reports you see in smam.compliance_report.');
   END IF;
   -- Until the function returns: its SET clause restores the setting.
   PERFORM pg_catalog.set_config('smam.report_time_zone', c.time_zone, true);
@@ -831,11 +834,9 @@ DECLARE
   c smam.corrective_action;
   new_id bigint;
 BEGIN
+  SELECT * INTO c FROM smam.corrective_action x WHERE x.id = action;
+  PERFORM smam.require_visible('corrective action', action, c.department_id);
   SELECT * INTO c FROM smam.corrective_action x WHERE x.id = action FOR UPDATE;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', '8.1', format('corrective action %s does not exist', action), NULL,
-      'List the department''s corrective actions in smam.corrective_action.');
-  END IF;
   PERFORM smam.require_office('deputy_head', c.department_id, '8.1', 'record corrective measures');
   IF c.completed_at IS NOT NULL THEN
     PERFORM smam.refuse('55000', '8.1', format('corrective action %s is already completed', action),

@@ -100,10 +100,16 @@ CREATE TABLE smam.audit_checkpoint (
   rows_archived   bigint NOT NULL,
   archived_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
   archived_by     name NOT NULL,
-  note            text NOT NULL
+  note            text NOT NULL,
+  export_sha256   text NOT NULL CHECK (export_sha256 OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$'),
+  min_age         interval NOT NULL
 );
 COMMENT ON TABLE smam.audit_checkpoint IS
   'Checkpoints of the chain: the last archived seal''s position and hash, from which verification continues';
+COMMENT ON COLUMN smam.audit_checkpoint.export_sha256 IS
+  'SHA-256 of the export of the archived period (smam.audit_export), as the administrator hashed the file kept elsewhere; checked against the period before it was removed';
+COMMENT ON COLUMN smam.audit_checkpoint.min_age IS
+  'smam.audit_archive_min_age when the period was archived: its last seal was at least this old';
 
 CREATE FUNCTION smam.audit() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'smam_audit';
@@ -178,14 +184,45 @@ CREATE FUNCTION smam.audit_digest(OUT seq bigint, OUT hash text, OUT sealed_at t
 COMMENT ON FUNCTION smam.audit_digest() IS
   'The head of the audit chain (position, hash); keep the digest text elsewhere and check it later with smam.verify_audit_log(digest)';
 
-CREATE FUNCTION smam.archive_audit_log(through_seq bigint, note text,
+-- The export of a period, before it is archived: one JSON line per seal,
+-- followed by one per row of its transaction, in chain order, written the
+-- same in every session (UTC, ISO dates, hex bytea). Saved to a file with
+-- psql -At, its SHA-256 (sha256sum) is what smam.archive_audit_log asks for.
+CREATE FUNCTION smam.audit_export(through_seq bigint) RETURNS SETOF text
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET bytea_output = 'hex' SET extra_float_digits = 1
+  SET enable_hashjoin = off SET enable_mergejoin = off
+  AS $$
+BEGIN
+  PERFORM smam.require_office('administrator', NULL, '7.1.1', 'export the audit log');
+  IF through_seq IS NULL THEN
+    PERFORM smam.refuse('22023', NULL, 'exporting the audit log needs a position', NULL,
+      'Give the position of the last seal to export, from smam.audit_seal.');
+  END IF;
+  RETURN QUERY
+    SELECT x.line FROM (
+      SELECT s.seq, 0 AS ordinal, pg_catalog.jsonb_build_object('seal', pg_catalog.to_jsonb(s))::text AS line
+        FROM smam.audit_seal s WHERE s.seq <= through_seq
+      UNION ALL
+      SELECT s.seq, l.ordinal, pg_catalog.jsonb_build_object('row', pg_catalog.to_jsonb(l))::text
+        FROM smam.audit_seal s JOIN smam.audit_log l ON l.txn = s.txn
+       WHERE s.seq <= through_seq) x
+     ORDER BY x.seq, x.ordinal;
+END
+$$;
+COMMENT ON FUNCTION smam.audit_export(bigint) IS
+  'Administrator: the period up to a position as JSON lines (a seal, then its rows), to keep elsewhere before smam.archive_audit_log';
+
+CREATE FUNCTION smam.archive_audit_log(through_seq bigint, export_sha256 text, note text,
     OUT seq bigint, OUT seals_archived bigint, OUT rows_archived bigint)
   RETURNS record LANGUAGE c VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   SET enable_hashjoin = off SET enable_mergejoin = off
   AS 'MODULE_PATHNAME', 'smam_archive_audit_log';
-COMMENT ON FUNCTION smam.archive_audit_log(bigint, text) IS
-  'Administrator: after exporting them, remove the seals up to a position and their rows, leaving a checkpoint that carries the chain';
+COMMENT ON FUNCTION smam.archive_audit_log(bigint, text, text) IS
+  'Administrator: once the period is exported (smam.audit_export, its SHA-256 given) and older than smam.audit_archive_min_age, remove the seals up to a position and their rows, leaving a checkpoint that carries the chain';
 
 -- The auditor's view: who, when, holding which office, what, old -> new.
 -- Rows of transactions not yet committed have no position.
@@ -262,7 +299,8 @@ GRANT SELECT ON smam.audit_log, smam.audit_seal, smam.audit_checkpoint,
   smam.audit_trail, smam.audit_change TO smam_admin, smam_entity, smam_department, smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.verify_audit_log(), smam.verify_audit_log(text), smam.audit_digest(),
   smam.history(regclass, text) TO smam_admin, smam_entity, smam_department, smam_tbs;
-GRANT EXECUTE ON FUNCTION smam.archive_audit_log(bigint, text), smam.audit_hash_check() TO smam_admin;
+GRANT EXECUTE ON FUNCTION smam.archive_audit_log(bigint, text, text), smam.audit_export(bigint),
+  smam.audit_hash_check() TO smam_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_seal', '');

@@ -11,8 +11,9 @@
 #   - smam.audit_digest() (mean latency);
 #   - one transaction's 100,000 rows found by tx_time (BRIN; mean latency);
 # then the sizes, verify_audit_log() over the whole log (rows per second),
-# and smam.archive_audit_log() of the older half (an export would be taken
-# first; the bench times the removal) with verification of what remains.
+# and smam.archive_audit_log() of the older half (exported first with
+# smam.audit_export(); the archive hashes the period again to check the
+# export, and that is timed with the removal) with verification of what remains.
 set -euo pipefail
 DB=bench_audit_growth
 TARGET=${SMAM_BENCH_AUDIT_ROWS:-10000000}
@@ -126,8 +127,9 @@ echo "verify_audit_log, rows per second: $(awk -v r="$checked" -v t="$ms" 'BEGIN
 # The seal at which half the rows are behind.
 half=$(psql_db -c "SELECT seq FROM (SELECT seq, sum(rows) OVER (ORDER BY seq) AS upto FROM smam.audit_seal) s
                     WHERE upto >= (SELECT sum(rows) / 2 FROM smam.audit_seal) ORDER BY seq LIMIT 1")
-read -r seals archived ms < <(psql_db -F ' ' -c '\timing on' \
-  -c "SET ROLE bench_growth_admin; SELECT seals_archived, rows_archived FROM smam.archive_audit_log($half, 'exported by the benchmark')" \
+export_sha=$(psql_db -c "SET ROLE bench_growth_admin" -c "SELECT x FROM smam.audit_export($half) x" | sha256sum | cut -c1-64)
+read -r seals archived ms < <(psql_db -F ' ' -c 'SET smam.audit_archive_min_age = 0' -c '\timing on' \
+  -c "SET ROLE bench_growth_admin; SELECT seals_archived, rows_archived FROM smam.archive_audit_log($half, '$export_sha', 'exported by the benchmark')" \
   | sed 's/^Time: \([0-9.]*\) ms.*/\1/' | tr '\n' ' ') || true
 echo "archive_audit_log of the older half: $seals seals, $archived rows, ms $ms"
 read -r holds checked ms < <(psql_db -F ' ' -c '\timing on' -c "SELECT holds, rows_checked FROM smam.verify_audit_log()" \

@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::SHA qw(sha256_hex);
 
 my $node = PostgreSQL::Test::Cluster->new('audit_chain');
 $node->init;
@@ -145,7 +146,8 @@ is(tampered(q{DELETE FROM smam.audit_log l USING smam.audit_seal s WHERE s.txn =
 ($rc, $out, $err) = $node->psql('postgres', q{BEGIN; SET session_replication_role = replica;
     UPDATE smam.audit_log SET office = 'forged' WHERE txn = (SELECT txn FROM smam.audit_seal WHERE seq = 1);
     SET session_replication_role = origin;
-    SELECT smam.archive_audit_log(3, 'exported to nowhere'); ROLLBACK;});
+    SET smam.audit_archive_min_age = 0;
+    SELECT smam.archive_audit_log(3, repeat('0', 64), 'exported to nowhere'); ROLLBACK;});
 like($err, qr/the audit log does not verify, so no period of it can be archived/, 'a broken log cannot be archived');
 is(sql('SELECT holds, seals_checked FROM smam.verify_audit_log()'), 't|11', 'after the rollbacks, the log holds again');
 
@@ -175,8 +177,29 @@ is(sql('SELECT count(*), (SELECT digest FROM smam.audit_digest()) FROM smam.audi
 # ---- archiving an exported period behind a checkpoint ----
 my ($d3) = sql(q{SELECT 'smam-audit-v1:3:' || encode(hash, 'hex') FROM smam.audit_seal WHERE seq = 3});
 my ($d_before) = sql('SELECT digest FROM smam.audit_digest()');
-is(sql(q{SET ROLE c_admin; SELECT seq, seals_archived, rows_archived FROM smam.archive_audit_log(4, 'exported to audit-period-1.csv')}),
-   '4|4|8', 'an administrator archives the first four seals');
+# The export, saved as docs/audit.md says (psql -At: each line and a newline), in odd settings.
+my $export = $node->safe_psql('postgres', q{SET TimeZone = 'Pacific/Kiritimati'; SET DateStyle = 'SQL, DMY';
+  SET bytea_output = 'escape'; SET ROLE c_admin; SELECT x FROM smam.audit_export(4) x}) . "\n";
+like($export, qr/\A\{"seal": \{.*"seq": 1,/, 'the export begins with the first seal, as JSON');
+is(scalar(() = $export =~ /^\{"row": /mg), 8, 'the export holds the eight rows of the first four seals');
+my $export_sha = sha256_hex($export);
+($rc, $out, $err) = $node->psql('postgres', qq{SET ROLE c_admin; SELECT * FROM smam.archive_audit_log(4, '$export_sha', 'exported')});
+like($err, qr/ERROR:  position 4 is too recent to be archived\nDETAIL:  Its seal dates from .*; the log keeps every period for 365 days \(smam.audit_archive_min_age\).*\nHINT:  /s,
+     'a period younger than smam.audit_archive_min_age (365 days by default) stays');
+($rc, $out, $err) = $node->psql('postgres', q{SET ROLE c_admin; SET smam.audit_archive_min_age = 0});
+like($err, qr/permission denied to set parameter "smam.audit_archive_min_age"/, 'an administrator cannot shorten the minimum age');
+($rc, $out, $err) = $node->psql('postgres', q{SET smam.audit_archive_min_age = 0; SET ROLE c_admin;
+  SELECT * FROM smam.archive_audit_log(4, NULL, 'exported to audit-period-1.jsonl')});
+like($err, qr/ERROR:  archiving the audit log needs the SHA-256 of its export\n.*requirement 7.1.1.*HINT:  Export positions 1 to 4 with smam.audit_export\(4\)/s,
+     'archiving without the export\'s hash is refused');
+($rc, $out, $err) = $node->psql('postgres', q{SET smam.audit_archive_min_age = 0; SET ROLE c_admin;
+  SELECT * FROM smam.archive_audit_log(3, '} . $export_sha . q{', 'exported to audit-period-1.jsonl')});
+like($err, qr/ERROR:  the export's SHA-256 does not match positions 1 to 3\nDETAIL:  The export of that period hashes to [0-9a-f]{64}, not $export_sha/,
+     'the hash of another period\'s export is refused');
+is(sql('SELECT count(*) FROM smam.audit_seal'), '11', 'the refusals archived nothing');
+is(sql(qq{SET smam.audit_archive_min_age = 0; SET ROLE c_admin;
+          SELECT seq, seals_archived, rows_archived FROM smam.archive_audit_log(4, upper('$export_sha'), 'exported to audit-period-1.jsonl')}),
+   '4|4|8', 'an administrator archives the first four seals, exported and hashed');
 is(sql('SELECT count(*), min(seq) FROM smam.audit_seal'), '7|5', 'the archived seals are gone');
 is(sql('SELECT holds, seals_checked FROM smam.verify_audit_log()'), 't|7', 'what remains verifies from the checkpoint');
 is(sql("SELECT holds FROM smam.verify_audit_log('$d_before')"), 't', 'a digest taken before the archive still verifies');
@@ -185,8 +208,9 @@ is(sql("SELECT holds IS NULL, problem FROM smam.verify_audit_log('$d3')"),
    'a digest inside the archived period cannot be checked, and says so');
 sql(q{UPDATE smam.department SET application = 'voluntary' WHERE name_en = 'Chain Department 5'});
 is(sql('SELECT holds, seq FROM smam.verify_audit_log()'), 't|12', 'the chain continues after the checkpoint');
-is(sql(q{SELECT archived_by, note FROM smam.audit_checkpoint}), 'c_admin|exported to audit-period-1.csv',
-   'the checkpoint says who archived and where the export is');
+is(sql(q{SELECT archived_by, note, export_sha256, min_age FROM smam.audit_checkpoint}),
+   "c_admin|exported to audit-period-1.jsonl|$export_sha|00:00:00",
+   'the checkpoint says who archived, where the export is, its hash and the minimum age then');
 
 # ---- a seal slipped in with triggers off: the server's cached head is stale ----
 # The server keeps the head of the chain in shared memory. A seal inserted

@@ -158,7 +158,9 @@ RESET ROLE;
 SET ROLE c_reviewer;
 SELECT smam.review_submission((SELECT id FROM sub2), true, 'ok');
 RESET ROLE;
+SET ROLE c_head;
 UPDATE smam.account SET name_en = 'Examples renamed' WHERE id = (SELECT x FROM acc);
+RESET ROLE;
 SELECT is((SELECT problem FROM smam.compliance_findings WHERE requirement = '6.2.4'),
   format('The index published %s lists account %s with details that have changed since.', to_char(now() AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS') || ' America/Toronto', (SELECT x FROM acc)),
   'a change not yet republished is a finding');
@@ -283,8 +285,8 @@ SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id 
 SELECT is((SELECT status FROM smam.compliance_by_department WHERE department_id = -1 AND requirement = '6.1.2'),
   'met', 'while 6.1 does');
 SET ROLE c_deputy;
-SELECT throws_ok($$ SELECT smam.submit_report((SELECT b FROM rq)) $$, '42501', NULL,
-  'another department''s deputy head cannot answer the request');
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT b FROM rq)) $$, '42704', NULL,
+  'another department''s deputy head cannot answer the request (nor sees it)');
 SELECT lives_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, 'the deputy head answers');
 SELECT throws_ok($$ SELECT smam.submit_report((SELECT a FROM rq)) $$, '23505', NULL, 'a request is answered once');
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
@@ -336,11 +338,11 @@ RESET ROLE;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days') WHERE requirement = '7.3.1'),
   'not met', 'an overdue activity report is the entity''s finding (7.3.1)');
 SET ROLE c_deputy;
-SELECT throws_ok($$ SELECT smam.submit_report((SELECT id FROM rqe)) $$, '42501', NULL, 'a deputy head does not answer for the entity');
+SELECT throws_ok($$ SELECT smam.submit_report((SELECT id FROM rqe)) $$, '42704', NULL, 'a deputy head does not answer for the entity (nor sees its request)');
 RESET ROLE;
 SET ROLE c_entity;
 SELECT lives_ok($$ SELECT smam.submit_report((SELECT id FROM rqe), 'Activities as requested') $$, 'the entity answers');
-SELECT throws_ok($$ SELECT smam.submit_report(999999) $$, '23503', 'report request 999999 does not exist', 'an unknown request is refused');
+SELECT throws_ok($$ SELECT smam.submit_report(999999) $$, '42704', 'report request 999999 does not exist or is not visible to you', 'an unknown request is refused');
 SELECT throws_ok($$ SELECT smam.set_service_standard('lunch', '1 hour') $$, '22023', NULL, 'an unknown service standard is refused');
 SELECT throws_ok($$ SELECT smam.set_service_standard('evaluation', '-1 day') $$, '22023', NULL, 'and a duration that is not positive');
 RESET ROLE;
@@ -349,7 +351,7 @@ SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interv
 SELECT is((SELECT count(DISTINCT e ->> 'department_id') FROM smam.compliance_report r, jsonb_array_elements(r.by_requirement) e
             WHERE r.department_id IS NULL), (SELECT count(*) FROM smam.department),
   'the entity''s report freezes the picture of every department');
-SELECT throws_ok($$ SELECT * FROM smam.reproduce_report(999999) $$, '23503', 'report 999999 does not exist', 'an unknown report cannot be reproduced');
+SELECT throws_ok($$ SELECT * FROM smam.reproduce_report(999999) $$, '42704', 'report 999999 does not exist or is not visible to you', 'an unknown report cannot be reproduced');
 
 -- ---- 8.1, 7.2.2, 8.2: corrective action ----
 SET ROLE c_tbs;
@@ -367,8 +369,8 @@ GRANT SELECT ON ca TO PUBLIC;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
             WHERE department_id = (SELECT a FROM d) AND requirement = '8.1'), 'not met', 'an overdue corrective action is a finding (8.1)');
 SET ROLE c_other;
-SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'done') $$, '42501', NULL,
-  'another department''s deputy head records no measure');
+SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'done') $$, '42704', NULL,
+  'another department''s deputy head records no measure (nor sees the action)');
 RESET ROLE;
 SET ROLE c_deputy;
 SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), ' ') $$, '22023', NULL, 'a measure says what was done');

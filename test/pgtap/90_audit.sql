@@ -243,14 +243,14 @@ SELECT throws_ok($$SELECT * FROM smam.verify_audit_log('not a digest')$$, '22P02
                  'invalid audit digest "not a digest"', 'a malformed digest is refused');
 SELECT throws_ok($$SELECT * FROM smam.verify_audit_log('smam-audit-v1:3:zz')$$, '22P02',
                  'invalid audit digest "smam-audit-v1:3:zz"', 'a digest with a bad hash is refused');
-SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(1, '  ')$$, '22023',
+SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(1, NULL, '  ')$$, '22023',
                  'archiving the audit log needs a note', 'archiving without a note is refused');
 SET ROLE audit_admin;
-SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(5, 'exported to file x')$$, '22023',
+SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(5, NULL, 'exported to file x')$$, '22023',
                  'position 5 cannot be archived', 'archiving beyond the chain is refused');
 RESET ROLE;
 SET ROLE audit_staff;
-SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(1, 'x')$$, '42501', NULL,
+SELECT throws_ok($$SELECT * FROM smam.archive_audit_log(1, NULL, 'x')$$, '42501', NULL,
                  'a department role cannot archive the log');
 RESET ROLE;
 

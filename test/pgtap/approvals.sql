@@ -19,10 +19,10 @@ SELECT is(tap.act('t_staff', format($$SELECT smam.revise('strategy', %s, 'lesson
 SELECT is(version, 2, 'an edit makes a new version') FROM smam.strategy WHERE id = :s;
 SELECT is(tap.act('t_staff', format('SELECT smam.approve_strategy(%s)', :s)), '42501 6.1.1',
   'staff do not approve a strategy');
-SELECT is(tap.act('t_other', format('SELECT smam.approve_strategy(%s)', :s)), '42501 6.1.1',
-  'the head of another department does not approve it');
-SELECT is(tap.act('t_old', format('SELECT smam.approve_strategy(%s)', :s)), '42501 6.1.1',
-  'a head whose appointment has expired does not approve it');
+SELECT is(tap.act('t_other', format('SELECT smam.approve_strategy(%s)', :s)), '42704',
+  'the head of another department does not approve it (nor learns of it: it does not exist for them)');
+SELECT is(tap.act('t_old', format('SELECT smam.approve_strategy(%s)', :s)), '42704',
+  'a head whose appointment has expired does not approve it (holding no office, they see none)');
 SELECT is(tap.act('t_entity', format('SELECT smam.approve_strategy(%s)', :s)), '42501',
   'the entity has no grant to approve a department''s strategy');
 SELECT is(tap.act('t_head', format($$SELECT smam.revise('strategy', %s, 'governance', 'Head approves')$$, :s)), 'ok',
@@ -179,7 +179,7 @@ SELECT tap.val('t_admin', format($$SELECT smam.register_principal('t_past', 'Pas
 INSERT INTO smam.appointment (principal, office, department_id, valid_from, valid_until, delegated_by)
 SELECT 't_past', 'designate', department_id, valid_from + interval '1 day', valid_until, id
   FROM smam.appointment WHERE principal = 't_old';
-SELECT is(tap.act('t_past', format('SELECT smam.approve_plan(%s)', :p3)), '42501 6.1.2',
-  'a designation that has ended approves nothing');
+SELECT is(tap.act('t_past', format('SELECT smam.approve_plan(%s)', :p3)), '42704',
+  'a designation that has ended approves nothing (nor sees the plan)');
 SELECT * FROM finish();
 ROLLBACK;

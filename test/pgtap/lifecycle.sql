@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(98);
+SELECT plan(100);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -80,8 +80,10 @@ SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_
   'in configuration, only the entity changes the configuration');
 SELECT is(tap.act('t_entity', format($$SELECT smam.configure_account(%s, tap.good_config())$$, :a)), 'ok',
   'the entity configures the account');
-SELECT is(tap.act('t_old', format($$SELECT smam.transition(%s, 'implementation')$$, :a)), '42501 6.1.2',
-  'configuration -> implementation: a head whose appointment expired is refused');
+SELECT is(tap.act('t_old', format($$SELECT smam.transition(%s, 'implementation')$$, :a)), '42704',
+  'configuration -> implementation: a head whose appointment expired is refused (the account is not visible to them)');
+SELECT is(tap.act('t_old', format($$UPDATE smam.account SET stage = 'implementation' WHERE id = %s$$, :a)), 'ok',
+  '... and a plain UPDATE of theirs finds no row (row-level security)');
 SELECT is(tap.act('t_designate', format($$SELECT smam.transition(%s, 'implementation', 'live')$$, :a)), 'ok',
   'configuration -> implementation: allowed to a designate within the delegation');
 SELECT is(office::text, 'designate', 'the history records the office as designate')
@@ -139,8 +141,10 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'disposed')$$,
   'disposition -> disposed: allowed with the archive record');
 SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'planning')$$, :a)), '55000 6.1.2',
   'a disposed account moves no more');
-SELECT is(tap.act('postgres', format($$UPDATE smam.account SET purpose = 'still here' WHERE id = %s$$, :a)), '55000 6.1.2',
+SELECT is(tap.act('t_entity', format($$UPDATE smam.account SET purpose = 'still here' WHERE id = %s$$, :a)), '55000 6.1.2',
   'nor takes an edit, not even of a column the rules do not read');
+SELECT is(tap.act('postgres', format($$UPDATE smam.account SET purpose = 'still here' WHERE id = %s$$, :a)), '42501 6.1.2',
+  'a superuser holding no office changes no account at all: authorization comes first');
 
 -- ---- evaluation -> disposition ----
 SELECT tap.at_stage(:d1, 'AcctTwo', 'evaluation') AS b \gset

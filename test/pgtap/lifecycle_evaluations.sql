@@ -44,7 +44,7 @@ SELECT tap.val('t_head', format($$SELECT smam.start_evaluation(%s, 'open one')$$
 SELECT is(tap.refusal('postgres', format($$UPDATE smam.evaluation SET findings = 'mine' WHERE id = %s$$, :ev)),
   '42501 6.1.2 +hint', 'evaluation: the owner without the office does not record findings on an open one');
 SELECT is(tap.refusal('t_other', format($$SELECT smam.start_evaluation(%s)$$, :live)),
-  '42501 6.1.2 +hint', 'evaluation: another department''s head of communications does not evaluate the account');
+  '42704 +hint', 'evaluation: another department''s head of communications does not evaluate the account (nor sees it)');
 
 -- ---- the owner, appointed ----
 SELECT tap.val('t_admin', $$SELECT smam.register_principal('postgres', 'Owner', 'owner@example.gc.ca')$$) IS NOT NULL AS owner_registered;

@@ -7,7 +7,7 @@
 -- that clears (now, and not as of before).
 BEGIN;
 \ir _setup.psql
-SELECT plan(42);
+SELECT plan(43);
 
 -- A second department's own staff, so that it has an approved plan of its own.
 \o /dev/null
@@ -50,10 +50,10 @@ SELECT is(tap.act('t_staff', format('SELECT smam.attach_implementation_plan(%s, 
   'department staff may not attach a plan');
 SELECT matches(tap.message('t_staff', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)),
   'may not attach an implementation plan to account', '... the message says what was refused');
-SELECT is(tap.act('t_other', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42501 6.1.2',
-  'the head of communications of another department may not attach a plan');
-SELECT is(tap.act('t_old', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42501 6.1.2',
-  'a head of communications whose term is over may not attach a plan');
+SELECT is(tap.act('t_other', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42704',
+  'the head of communications of another department may not attach a plan (the account is not visible to them)');
+SELECT is(tap.act('t_old', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42704',
+  'a head of communications whose term is over may not attach a plan (holding no office, they see no account)');
 SELECT is(tap.act('t_entity', format('UPDATE smam.account SET plan_id = %s WHERE id = %s', :p1, :a)), '42501 6.1.2',
   'the entity''s plain UPDATE of plan_id is refused by the trigger: not its office');
 SELECT throws_ok(format('SET ROLE t_entity; SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1), '42501', NULL,
@@ -83,7 +83,7 @@ SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(98765
   'an account that does not exist is refused');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :planned, :p1)), '55000 6.1.2',
   'a planned account takes its plan in planning, not by attachment');
-SELECT is(tap.act('t_head', format($$UPDATE smam.account SET plan_id = %s, stage = 'disposition' WHERE id = %s$$, :p1, :a)),
+SELECT is(tap.act('t_head', format($$UPDATE smam.account SET plan_id = %s, stage = 'evaluation' WHERE id = %s$$, :p1, :a)),
   '55000 6.1.2', 'attaching and moving in one UPDATE is refused');
 SELECT is(tap.act('t_head', format($$UPDATE smam.account SET plan_id = %s, url = 'https://x.com/Elsewhere' WHERE id = %s$$, :p1, :a)),
   '55000 6.1.2', 'attaching and changing the address in one UPDATE is refused');
@@ -123,8 +123,12 @@ SELECT is(tap.act('t_head', format('UPDATE smam.account SET plan_id = %s WHERE i
   'a plain UPDATE replacing the attached plan is refused by the trigger');
 SELECT is(tap.act('t_head', format('UPDATE smam.account SET plan_id = NULL WHERE id = %s', :a)), '55000 6.1.2',
   'a plain UPDATE removing the attached plan is refused by the trigger');
-SELECT throws_ok(format('UPDATE smam.account SET plan_attached_at = NULL WHERE id = %s', :a), '55000', NULL,
-  'smam sets plan_attached_at: even the table''s owner cannot change it');
+GRANT UPDATE (plan_attached_at) ON smam.account TO t_head;
+SELECT is(tap.act('t_head', format('UPDATE smam.account SET plan_attached_at = NULL WHERE id = %s', :a)), '55000',
+  'smam sets plan_attached_at: not even a head of communications granted the column can change it');
+REVOKE UPDATE (plan_attached_at) ON smam.account FROM t_head;
+SELECT throws_ok(format('UPDATE smam.account SET plan_attached_at = NULL WHERE id = %s', :a), '42501', NULL,
+  '... nor the table''s owner, who holds no office');
 
 -- ---- accounts being disposed of, and disposed ----
 SELECT tap.accepted(:fb, 'disposition') AS sub \gset
