@@ -38,9 +38,12 @@ my $harness = TAP::Harness->new({
     },
 });
 
-# -w: over TCP a missing password fails here, instead of psql asking for one.
-system($psql, '-X', '-q', '-w', '-d', 'postgres', '-c', qq{CREATE DATABASE "$dbname"}) == 0
-    or die "could not create database $dbname\n";
+# The pgTAP files' database. -w: over TCP a missing password fails here,
+# instead of psql asking for one.
+if (grep { /\.sql$/ } @files) {
+    system($psql, '-X', '-q', '-w', '-d', 'postgres', '-c', qq{CREATE DATABASE "$dbname"}) == 0
+        or die "could not create database $dbname\n";
+}
 
 my $agg = $harness->runtests(map { [ $_, $alias{$_} ] } @files);
 my ($passed, $failed) = (0, 0);
