@@ -83,19 +83,37 @@ smam_free_port() {
   perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport, "\n"'
 }
 
-# Start a cluster in $SMAM_RUN/data; sets PGHOST, PGPORT, PGUSER.
+# Start a cluster in $SMAM_RUN/data; sets PGHOST, PGPORT, PGUSER and
+# PGPASSFILE. It takes connections two ways: on its Unix socket with trust
+# (pg_regress, the first TAP pass, the demo and the benchmarks), and on
+# 127.0.0.1 with scram-sha-256 only, as an application connects (the TCP
+# pass). The postgres role's password is random and lives only in
+# $SMAM_RUN/pgpass (mode 0600, owned by the cluster's OS user).
 smam_start_cluster() {
-  local data=$SMAM_RUN/data
+  local data=$SMAM_RUN/data passfile=$SMAM_RUN/pgpass password
   PGPORT=$(smam_free_port)
   PGHOST=$SMAM_RUN/sock
   PGUSER=postgres
   mkdir -p "$PGHOST" && chown "$SMAM_OS_USER" "$PGHOST" 2>/dev/null || true
-  as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$SMAM_RUN/initdb.log" 2>&1 \
-    || { cat "$SMAM_RUN/initdb.log" >&2; return 1; }
+  password=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+  [ ${#password} -eq 32 ] || { echo "could not make a password" >&2; return 1; }
+  (umask 077 && printf '%s\n' "$password" >"$SMAM_RUN/pwfile" \
+     && printf '127.0.0.1:%s:*:postgres:%s\n' "$PGPORT" "$password" >"$passfile") || return 1
+  chown "$SMAM_OS_USER" "$SMAM_RUN/pwfile" "$passfile" 2>/dev/null || true
+  as_owner "$PGBIN/initdb" -D "$data" -U postgres --pwfile="$SMAM_RUN/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$SMAM_RUN/initdb.log" 2>&1 \
+    || { rm -f "$SMAM_RUN/pwfile"; cat "$SMAM_RUN/initdb.log" >&2; return 1; }
+  rm -f "$SMAM_RUN/pwfile"
+  # No trust over TCP, no replication, no IPv6: the socket, and 127.0.0.1 with a password.
+  cat >"$data/pg_hba.conf" <<HBA
+local all all trust
+host  all all 127.0.0.1/32 scram-sha-256
+HBA
   cat >>"$data/postgresql.conf" <<CONF
 port = $PGPORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PGHOST'
+password_encryption = 'scram-sha-256'
 shared_preload_libraries = 'smam'
 fsync = off
 full_page_writes = off
@@ -105,8 +123,9 @@ log_min_messages = warning
 CONF
   as_owner "$PGBIN/pg_ctl" -D "$data" -l "$SMAM_RUN/server.log" -w -t 60 start >/dev/null \
     || { cat "$SMAM_RUN/server.log" >&2; return 1; }
-  export PGHOST PGPORT PGUSER
-  say "PostgreSQL $PG_MAJOR on port $PGPORT, socket $PGHOST"
+  PGPASSFILE=$passfile
+  export PGHOST PGPORT PGUSER PGPASSFILE
+  say "PostgreSQL $PG_MAJOR on port $PGPORT, socket $PGHOST; 127.0.0.1:$PGPORT with scram-sha-256"
 }
 
 smam_stop_cluster() {

@@ -27,6 +27,7 @@ cat <<MSG
 
 The demo cluster is still running (data in $SMAM_RUN/data).
 Connect:  $PGBIN/psql -h $PGHOST -p $PGPORT -U postgres -d $SMAM_DEMO_DB
+Over TCP: $as${PGBIN}/psql "host=127.0.0.1 port=$PGPORT user=postgres dbname=$SMAM_DEMO_DB passfile=$PGPASSFILE"
 Stop it:  $as$PGBIN/pg_ctl -D $SMAM_RUN/data stop && rm -rf $SMAM_RUN
 MSG
 exit $status

@@ -6,8 +6,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('nopreload');
+my $node = SmamTest->new('nopreload');
 $node->init;
 $node->start;
 

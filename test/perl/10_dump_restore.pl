@@ -6,8 +6,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
+my $node = SmamTest->new('dump');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'smam'\n");
 $node->start;

@@ -27,8 +27,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run ();
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('attacks');
+my $node = SmamTest->new('attacks');
 $node->init;
 $node->append_conf('postgresql.conf', <<'CONF');
 shared_preload_libraries = 'smam'

@@ -7,8 +7,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('report_zone');
+my $node = SmamTest->new('report_zone');
 $node->init;
 $node->append_conf('postgresql.conf', "smam.time_zone = 'Pacific/Kiritimati'\n");
 $node->start;

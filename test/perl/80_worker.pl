@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 use Time::HiRes qw(time sleep);
 
 my $src = $ENV{SMAM_SRC} // '.';
@@ -31,7 +32,7 @@ sub requests {       # key => [paths and bodies received]
     return \%by_key;
 }
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
+my $node = SmamTest->new('primary');
 $node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'smam'
@@ -277,7 +278,7 @@ like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || de
 
 # ---- a streaming standby: readable, its worker idle until promoted ----
 $node->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
+my $standby = SmamTest->new('standby');
 $standby->init_from_backup($node, 'b', has_streaming => 1);
 $standby->start;
 my $p5 = do { local $publish_at = "now() + interval '6 s'"; publish('Later', 'Plus tard', 'okone') };

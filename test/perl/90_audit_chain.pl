@@ -13,8 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Digest::SHA qw(sha256_hex);
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('audit_chain');
+my $node = SmamTest->new('audit_chain');
 $node->init;
 $node->append_conf('postgresql.conf', "max_connections = 30\ntimezone = 'UTC'\nshared_preload_libraries = 'smam'\n");
 $node->start;

@@ -12,8 +12,9 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('audit_concurrency');
+my $node = SmamTest->new('audit_concurrency');
 $node->init;
 $node->append_conf('postgresql.conf', "max_connections = 40\nshared_preload_libraries = 'smam'\n");
 $node->start;

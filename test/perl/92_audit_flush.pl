@@ -11,8 +11,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('flush_primary');
+my $primary = SmamTest->new('flush_primary');
 $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf', "shared_preload_libraries = 'smam'\nsynchronous_commit = on\n");
 $primary->start;
@@ -23,7 +24,7 @@ $primary->safe_psql('postgres', q{
   SELECT smam.appoint('f_admin', 'administrator', NULL, '2020-01-01');
 });
 $primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('flush_standby');
+my $standby = SmamTest->new('flush_standby');
 $standby->init_from_backup($primary, 'b', has_streaming => 1);
 $standby->start;
 $primary->append_conf('postgresql.conf', "synchronous_standby_names = 'flush_standby'\n");

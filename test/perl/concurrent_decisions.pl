@@ -13,8 +13,9 @@ BEGIN { mkdir $ENV{TESTDIR} if $ENV{TESTDIR} && !-d $ENV{TESTDIR}; }
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SmamTest;
 
-my $node = PostgreSQL::Test::Cluster->new('decisions');
+my $node = SmamTest->new('decisions');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'smam'\nmax_connections = 10\n");
 $node->start;
