@@ -45,7 +45,7 @@ smam_net_text(const char *s, size_t len)
 		unsigned char c = (unsigned char) s[i];
 		int l;
 
-		if (c >= 0x20 && c < 0x7F && c != '\\')
+		if (c >= 0x20 && c < 0x7F)
 		{
 			appendStringInfoChar(&out, (char) c);
 			i++;
