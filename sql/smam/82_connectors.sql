@@ -337,3 +337,6 @@ END
 $$;
 COMMENT ON FUNCTION smam.confirm_credential(bigint) IS
   'Head of communications: let the account''s suspended credentials go to the origin its platform''s connector now has';
+
+GRANT EXECUTE ON FUNCTION smam.confirm_credential(bigint), smam.url_origin(text) TO smam_admin, smam_department;
+GRANT EXECUTE ON FUNCTION smam.address_problem(text, text[]) TO smam_admin;
