@@ -251,7 +251,7 @@ static bool
 is_metadata(int family, const unsigned char *a)
 {
 	static const unsigned char v4[4] = {169, 254, 169, 254};
-	static const unsigned char v6[16] = {0xfd, 0, 0, 0xec, 0x2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2, 0x54};
+	static const unsigned char v6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
 
 	return family == AF_INET ? memcmp(a, v4, 4) == 0 : memcmp(a, v6, 16) == 0;
 }
@@ -286,10 +286,17 @@ address_ok(int family, const unsigned char *a, const Network *nets, int n, char 
 		inet_ntop(AF_INET, v4, inner_text, sizeof(inner_text));
 		inner = special_range(AF_INET, v4, &unused);
 	}
-	if (is_metadata(family, a) || (v4 != NULL && is_metadata(AF_INET, v4)))
+	if (is_metadata(family, a))
 	{
 		snprintf(why, len, "address %s is a cloud metadata service, which smam never contacts",
 				 text);
+		return false;
+	}
+	if (v4 != NULL && is_metadata(AF_INET, v4))
+	{
+		snprintf(why, len,
+				 "address %s carries %s, a cloud metadata service, which smam never contacts", text,
+				 inner_text);
 		return false;
 	}
 	if (range == NULL && inner == NULL)
