@@ -201,18 +201,24 @@ COMMENT ON FUNCTION smam.schedule_post(bigint) IS
 CREATE FUNCTION smam.settle_posts(posts bigint[]) RETURNS void
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  -- Run by the publishing worker: every name qualified besides the pin.
   AS $$
     UPDATE smam.post p
-       SET status = CASE WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'dead')
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                                         AND d.status OPERATOR(pg_catalog.=) 'dead'::smam.delivery_status)
                          THEN 'failed'::smam.post_status
-                         WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'delivered')
+                         WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                                         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status)
                          THEN 'published'::smam.post_status
                          ELSE 'cancelled'::smam.post_status END,
-           settled_at = now(),
+           settled_at = pg_catalog.now(),
            cancelled_reason = coalesce(p.cancelled_reason,
-             (SELECT min(d.cancelled_reason) FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'cancelled'))
-     WHERE p.id = ANY (posts) AND p.status = 'scheduled'
-       AND NOT EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status IN ('pending', 'sending'))
+             (SELECT pg_catalog.min(d.cancelled_reason) FROM smam.delivery d
+               WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                 AND d.status OPERATOR(pg_catalog.=) 'cancelled'::smam.delivery_status))
+     WHERE p.id OPERATOR(pg_catalog.=) ANY (posts) AND p.status OPERATOR(pg_catalog.=) 'scheduled'::smam.post_status
+       AND NOT EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                          AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'sending']::smam.delivery_status[]))
   $$;
 
 -- An account leaving the live stages takes its pending deliveries with it.
