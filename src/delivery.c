@@ -87,7 +87,7 @@ smam_delivery_init(void)
 	"         settled_at = CASE WHEN lost.exhausted THEN pg_catalog.now() END,"                    \
 	"         claimed_at = NULL, claimed_pid = NULL, claimed_by_start = NULL,"                     \
 	"         last_error = CASE WHEN lost.exhausted"                                               \
-	"           THEN pg_catalog.format('gave up after %s attempts (smam.retry_limit): the sender "  \
+	"           THEN pg_catalog.format('gave up after %s attempts (smam.retry_limit): the sender " \
 	"of the last one stopped before recording its outcome', d.attempts)"                           \
 	"           ELSE 'its sender stopped before recording the outcome; it is sent again under "    \
 	"the same idempotency key' END,"                                                               \
@@ -518,10 +518,10 @@ build_request(HeapTuple tup, TupleDesc desc, Claim *it, SmamHttpRequest *r)
 		r->headers[r->nheaders++] = smam_fill_template(htpl[h], vals, 12, SMAM_ESC_HEADER);
 	r->headers[r->nheaders++] = psprintf("%s: %s", SPI_getvalue(tup, desc, C_IDEM_HEADER), key);
 	if (body_tpl != NULL)
-		r->headers[r->nheaders++] =
-			pstrdup(strcmp(format, "json") == 0	  ? "Content-Type: application/json"
-					: strcmp(format, "form") == 0 ? "Content-Type: application/x-www-form-urlencoded"
-												  : "Content-Type: text/plain; charset=utf-8");
+		r->headers[r->nheaders++] = pstrdup(
+			strcmp(format, "json") == 0	  ? "Content-Type: application/json"
+			: strcmp(format, "form") == 0 ? "Content-Type: application/x-www-form-urlencoded"
+										  : "Content-Type: text/plain; charset=utf-8");
 }
 
 /* Read the claim's rows into items and requests (in the batch's memory). */
@@ -601,8 +601,9 @@ record(bool worker, int n, Claim *items, SmamHttpRequest *reqs)
 		  *remotes = palloc(sizeof(Datum) * n);
 	bool *n_status = palloc0(n), *n_err = palloc0(n), *n_retry = palloc0(n),
 		 *n_post_id = palloc0(n), *n_remote = palloc0(n);
-	Oid types[9] = {INT8ARRAYOID, TEXTARRAYOID,		   INT4ARRAYOID, TEXTARRAYOID,		  TEXTARRAYOID,
-					TIMESTAMPTZARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
+	Oid types[9] = {INT8ARRAYOID, TEXTARRAYOID,		   INT4ARRAYOID,
+					TEXTARRAYOID, TEXTARRAYOID,		   TIMESTAMPTZARRAYOID,
+					TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
 	Datum args[9];
 	bool isnull;
 	int settled = 0;

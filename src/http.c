@@ -251,7 +251,8 @@ static bool
 is_metadata(int family, const unsigned char *a)
 {
 	static const unsigned char v4[4] = {169, 254, 169, 254};
-	static const unsigned char v6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+	static const unsigned char v6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0,	  0,
+										 0,	   0, 0,	0,	  0, 0, 0x02, 0x54};
 
 	return family == AF_INET ? memcmp(a, v4, 4) == 0 : memcmp(a, v6, 16) == 0;
 }
@@ -986,9 +987,10 @@ smam_address_problem_sql(PG_FUNCTION_ARGS)
 	else if (inet_pton(AF_INET6, address, a) == 1)
 		family = AF_INET6;
 	else
-		smam_refuse(ERRCODE_INVALID_TEXT_REPRESENTATION, NULL,
-					smam_format("\"%s\" is not an IP address", address), NULL,
-					"Give an IPv4 address such as 192.0.2.1 or an IPv6 address such as 2001:db8::1.");
+		smam_refuse(
+			ERRCODE_INVALID_TEXT_REPRESENTATION, NULL,
+			smam_format("\"%s\" is not an IP address", address), NULL,
+			"Give an IPv4 address such as 192.0.2.1 or an IPv6 address such as 2001:db8::1.");
 	if (!PG_ARGISNULL(1))
 	{
 		Datum *elems;

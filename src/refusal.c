@@ -35,9 +35,8 @@ smam_format(const char *fmt, ...)
 	return buf.data;
 }
 
-static void
-refuse(bool hide_statement, int sqlstate, const char *requirement, const char *message,
-	   const char *detail, const char *hint) pg_attribute_noreturn();
+static void refuse(bool hide_statement, int sqlstate, const char *requirement, const char *message,
+				   const char *detail, const char *hint) pg_attribute_noreturn();
 
 void
 smam_refuse(int sqlstate, const char *requirement, const char *message, const char *detail,
@@ -51,8 +50,8 @@ smam_refuse(int sqlstate, const char *requirement, const char *message, const ch
  * (log_min_error_statement): for acts whose arguments are secrets.
  */
 void
-smam_refuse_quietly(int sqlstate, const char *requirement, const char *message,
-					const char *detail, const char *hint)
+smam_refuse_quietly(int sqlstate, const char *requirement, const char *message, const char *detail,
+					const char *hint)
 {
 	refuse(true, sqlstate, requirement, message, detail, hint);
 }
@@ -99,8 +98,7 @@ refuse_sql(FunctionCallInfo fcinfo, bool hide_statement)
 {
 	int sqlstate = sqlstate_arg(fcinfo);
 
-	refuse(hide_statement, sqlstate,
-		   PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+	refuse(hide_statement, sqlstate, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 		   text_to_cstring(PG_GETARG_TEXT_PP(2)),
 		   PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
 		   PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));

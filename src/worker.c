@@ -312,11 +312,12 @@ refuse_raised_rights(void)
 	raised = superuser() || has_bypassrls_privilege(GetUserId());
 	CommitTransactionCommand();
 	if (raised)
-		ereport(FATAL,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\" is a superuser or bypasses row-level security", SMAM_WORKER_ROLE),
-				 errdetail("smam's publishing worker runs with only the rights publishing needs."),
-				 errhint("ALTER ROLE %s NOSUPERUSER NOBYPASSRLS;", SMAM_WORKER_ROLE)));
+		ereport(
+			FATAL,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("role \"%s\" is a superuser or bypasses row-level security", SMAM_WORKER_ROLE),
+			 errdetail("smam's publishing worker runs with only the rights publishing needs."),
+			 errhint("ALTER ROLE %s NOSUPERUSER NOBYPASSRLS;", SMAM_WORKER_ROLE)));
 }
 
 void
