@@ -19,10 +19,11 @@
  * LOGIN (InitializeSessionUserId; BGWORKER_BYPASS_ROLELOGINCHECK came in
  * 17), so smam_worker has LOGIN and no password; docs/publishing.md shows
  * the pg_hba.conf line that refuses it to clients (a background worker
- * does not go through pg_hba.conf). Before
- * its first query the worker pins search_path to "pg_catalog, pg_temp" and
- * the settings that change what SQL means, for its whole life: a
- * database's settings (ALTER DATABASE ... SET) cannot reach its queries.
+ * does not go through pg_hba.conf). The worker refuses to run if the role
+ * was made a superuser or given BYPASSRLS. Before its first query it pins
+ * search_path to "pg_catalog, pg_temp" and the settings that change what
+ * SQL means, for its whole life: a database's settings (ALTER DATABASE
+ * ... SET) cannot reach its queries.
  *
  * SIGHUP reloads the settings; SIGTERM stops it cleanly between two steps
  * or inside the network loop; after a crash the postmaster starts it again

@@ -155,6 +155,24 @@ my ($rc, $out, $err) = $node->psql('owned', 'SELECT 1', extra_params => ['-U', '
 isnt($rc, 0, 'a client cannot log in as smam_worker (the pg_hba.conf line in docs/publishing.md)');
 like($err, qr/pg_hba\.conf rejects connection/, '... pg_hba.conf rejects it, the worker still connects');
 
+# ---- a worker's role made superuser: the worker refuses to run ----
+$node->safe_psql('postgres', 'ALTER ROLE smam_worker SUPERUSER');
+my $offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'");
+my $refused = 0;
+for (1 .. 100) {
+    last if ($refused = substr(slurp_file($node->logfile), $offset) =~ /FATAL:  role "smam_worker" is a superuser or bypasses row-level security/);
+    sleep 0.1;
+}
+ok($refused, 'a worker whose role was made superuser refuses to run (FATAL)');
+$node->safe_psql('postgres', 'ALTER ROLE smam_worker NOSUPERUSER');
+my $back = 0;
+for (1 .. 100) {
+    last if ($back = db("SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type OPERATOR(pg_catalog.=) 'smam publishing worker'") eq '1');
+    sleep 0.1;
+}
+ok($back, '... and runs again once it is not');
+
 # ---- smam.dispatch(), called by an administrator ----
 my $p2 = publish("pg_catalog.now() OPERATOR(pg_catalog.+) '1 hour'::pg_catalog.interval", 'okowner_fr', 'okowner_bi');
 is(db("BEGIN;
