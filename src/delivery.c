@@ -79,6 +79,7 @@ smam_delivery_init(void)
 	"  SELECT d.id, d.claimed_at, d.attempts OPERATOR(pg_catalog.>=) $1 AS exhausted"              \
 	"    FROM smam.delivery d"                                                                     \
 	"   WHERE d.status OPERATOR(pg_catalog.=) 'sending'::smam.delivery_status"                     \
+	"     AND d.claimed_at IS NOT NULL" /* an index condition under the worker's RLS */            \
 	"     AND NOT coalesce(smam.sender_alive(d.claimed_pid, d.claimed_by_start), false)"           \
 	"   FOR UPDATE OF d SKIP LOCKED),"                                                             \
 	" back AS ("                                                                                   \
