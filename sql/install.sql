@@ -3,7 +3,8 @@
 CREATE EXTENSION smam;
 SELECT extname, extversion, extrelocatable, n.nspname
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'smam';
--- the group roles exist, cannot log in, and nothing is granted to PUBLIC
+-- the group roles exist and cannot log in (the worker's role can: PostgreSQL 15
+-- starts a background worker only as a login role), nothing is granted to PUBLIC
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'smam\_%' ORDER BY 1;
 SELECT count(*) AS public_function_grants
   FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a

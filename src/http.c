@@ -96,6 +96,11 @@ smam_http_init(void)
 
 /* ---- addresses ---- */
 
+/*
+ * A network as "address" or "address/bits", in full: the bits are decimal
+ * digits within the family's width, nothing follows them. Anything else
+ * (10.0.0.0/8x, /33, /-1, / 8) is not a network.
+ */
 static bool
 parse_network(const char *text, Network *net)
 {
@@ -103,7 +108,8 @@ parse_network(const char *text, Network *net)
 	char *slash;
 	int maxbits;
 
-	strlcpy(buf, text, sizeof(buf));
+	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
+		return false;
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash = '\0';
@@ -119,8 +125,22 @@ parse_network(const char *text, Network *net)
 	}
 	else
 		return false;
-	net->bits = slash ? atoi(slash + 1) : maxbits;
-	return net->bits >= 0 && net->bits <= maxbits;
+	net->bits = maxbits;
+	if (slash)
+	{
+		const char *digits = slash + 1;
+		char *end;
+		long bits;
+
+		if (*digits < '0' || *digits > '9')
+			return false;
+		errno = 0;
+		bits = strtol(digits, &end, 10);
+		if (errno != 0 || *end != '\0' || bits < 0 || bits > maxbits)
+			return false;
+		net->bits = (int) bits;
+	}
+	return true;
 }
 
 static bool
@@ -136,47 +156,163 @@ prefix_match(const unsigned char *a, const unsigned char *b, int bits)
 }
 
 /*
- * The special range an address is in (loopback, private, link-local, ...),
- * or NULL for an ordinary public address.
+ * Special ranges: a table of prefixes and what they are, from IANA's IPv4
+ * and IPv6 special-purpose address registries. An IPv4 address outside
+ * them is public; an IPv6 address is public only in global unicast
+ * (2000::/3) outside them, or where it carries an IPv4 address that is
+ * judged in turn (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16).
+ */
+typedef struct SpecialRange
+{
+	unsigned char prefix[16];
+	int bits;
+	const char *what;
+} SpecialRange;
+
+static const SpecialRange v4_special[] = {
+	{{0}, 8, "unspecified (\"this network\")"},
+	{{10}, 8, "private"},
+	{{100, 64}, 10, "shared (carrier-grade NAT)"},
+	{{127}, 8, "loopback"},
+	{{169, 254}, 16, "link-local"},
+	{{172, 16}, 12, "private"},
+	{{192, 0, 0}, 24, "IETF protocol assignments"},
+	{{192, 0, 2}, 24, "documentation"},
+	{{192, 88, 99}, 24, "6to4 relay anycast (deprecated)"},
+	{{192, 168}, 16, "private"},
+	{{198, 18}, 15, "benchmarking"},
+	{{198, 51, 100}, 24, "documentation"},
+	{{203, 0, 113}, 24, "documentation"},
+	{{224}, 4, "multicast"},
+	{{240}, 4, "reserved"},
+};
+
+static const SpecialRange v6_special[] = {
+	{{0x20, 0x01, 0x0d, 0xb8}, 32, "documentation"},
+	{{0x20, 0x01}, 23, "IETF protocol assignments (Teredo, benchmarking, ORCHID)"},
+	{{0x3f, 0xff}, 20, "documentation"},
+};
+
+static const char *
+in_table(const SpecialRange *t, int n, const unsigned char *a)
+{
+	for (int i = 0; i < n; i++)
+		if (prefix_match(t[i].prefix, a, t[i].bits))
+			return t[i].what;
+	return NULL;
+}
+
+/*
+ * The special range an address is in, or NULL for a globally routable one.
+ * *embedded is set to the IPv4 address an IPv6 one carries (mapped, NAT64,
+ * 6to4), to be judged as well; NULL when it carries none.
  */
 static const char *
-special_range(int family, const unsigned char *a)
+special_range(int family, const unsigned char *a, const unsigned char **embedded)
 {
-	if (family == AF_INET)
-	{
-		if (a[0] == 127)
-			return "loopback";
-		if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xF0) == 16) || (a[0] == 192 && a[1] == 168))
-			return "private";
-		if (a[0] == 169 && a[1] == 254)
-			return "link-local";
-		if (a[0] == 100 && (a[1] & 0xC0) == 64)
-			return "shared (carrier-grade NAT)";
-		if (a[0] == 0)
-			return "unspecified";
-		if (a[0] >= 224)
-			return "multicast or reserved";
-		return NULL;
-	}
-	else
-	{
-		static const unsigned char zero[16] = {0};
-		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+	static const unsigned char zero[16] = {0};
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+	static const unsigned char nat64[12] = {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
 
-		if (memcmp(a, zero, 15) == 0 && (a[15] == 1))
-			return "loopback";
-		if (memcmp(a, zero, 16) == 0)
-			return "unspecified";
-		if (memcmp(a, mapped, 12) == 0)
-			return special_range(AF_INET, a + 12);
-		if ((a[0] & 0xFE) == 0xFC)
-			return "private";
-		if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80)
-			return "link-local";
-		if (a[0] == 0xFF)
-			return "multicast or reserved";
+	*embedded = NULL;
+	if (family == AF_INET)
+		return in_table(v4_special, lengthof(v4_special), a);
+	if (memcmp(a, zero, 15) == 0 && a[15] == 1)
+		return "loopback";
+	if (memcmp(a, zero, 16) == 0)
+		return "unspecified";
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
+	{
+		*embedded = a + 12;
 		return NULL;
 	}
+	if (memcmp(a, zero, 12) == 0)
+		return "IPv4-compatible (deprecated)";
+	if ((a[0] & 0xFE) == 0xFC)
+		return "private";
+	if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80)
+		return "link-local";
+	if (a[0] == 0xFE && (a[1] & 0xC0) == 0xC0)
+		return "site-local (deprecated)";
+	if (a[0] == 0xFF)
+		return "multicast";
+	if (a[0] == 0x20 && a[1] == 0x02)
+	{
+		*embedded = a + 2;
+		return NULL;
+	}
+	if ((a[0] & 0xE0) != 0x20)
+		return "reserved (not global unicast: NAT64 local use, SIIT, discard-only, ...)";
+	return in_table(v6_special, lengthof(v6_special), a);
+}
+
+/* The cloud metadata services: never contacted, whatever is allowed. */
+static bool
+is_metadata(int family, const unsigned char *a)
+{
+	static const unsigned char v4[4] = {169, 254, 169, 254};
+	static const unsigned char v6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0,	  0,
+										 0,	   0, 0,	0,	  0, 0, 0x02, 0x54};
+
+	return family == AF_INET ? memcmp(a, v4, 4) == 0 : memcmp(a, v6, 16) == 0;
+}
+
+static bool
+covered(const Network *nets, int n, int family, const unsigned char *a)
+{
+	for (int i = 0; i < n; i++)
+		if (nets[i].family == family && prefix_match(nets[i].addr, a, nets[i].bits))
+			return true;
+	return false;
+}
+
+/*
+ * Why the address may not be used with these networks allowed, written
+ * into why (false), or true when it may. No palloc, no ereport: it runs
+ * inside curl callbacks.
+ */
+static bool
+address_ok(int family, const unsigned char *a, const Network *nets, int n, char *why, size_t len)
+{
+	const unsigned char *v4 = NULL;
+	const char *range = special_range(family, a, &v4);
+	const char *inner = NULL;
+	const unsigned char *unused;
+	char text[INET6_ADDRSTRLEN];
+	char inner_text[INET_ADDRSTRLEN] = "";
+
+	inet_ntop(family, a, text, sizeof(text));
+	if (v4 != NULL)
+	{
+		inet_ntop(AF_INET, v4, inner_text, sizeof(inner_text));
+		inner = special_range(AF_INET, v4, &unused);
+	}
+	if (is_metadata(family, a))
+	{
+		snprintf(why, len, "address %s is a cloud metadata service, which smam never contacts",
+				 text);
+		return false;
+	}
+	if (v4 != NULL && is_metadata(AF_INET, v4))
+	{
+		snprintf(why, len,
+				 "address %s carries %s, a cloud metadata service, which smam never contacts", text,
+				 inner_text);
+		return false;
+	}
+	if (range == NULL && inner == NULL)
+		return true;
+	if (covered(nets, n, family, a) || (v4 != NULL && covered(nets, n, AF_INET, v4)))
+		return true;
+	if (range != NULL)
+		snprintf(why, len, "address %s is in a %s range, which the connector does not allow", text,
+				 range);
+	else
+		snprintf(why, len,
+				 "address %s carries %s, which is in a %s range, which the connector does not "
+				 "allow",
+				 text, inner_text, inner);
+	return false;
 }
 
 /*
@@ -186,19 +322,7 @@ special_range(int family, const unsigned char *a)
 static bool
 address_allowed(Priv *p, int family, const unsigned char *a)
 {
-	const char *range = special_range(family, a);
-	char text[INET6_ADDRSTRLEN];
-
-	if (range == NULL)
-		return true;
-	for (int i = 0; i < p->nnetworks; i++)
-		if (p->networks[i].family == family &&
-			prefix_match(p->networks[i].addr, a, p->networks[i].bits))
-			return true;
-	inet_ntop(family, a, text, sizeof(text));
-	snprintf(p->refused, sizeof(p->refused),
-			 "address %s is in a %s range, which the connector does not allow", text, range);
-	return false;
+	return address_ok(family, a, p->networks, p->nnetworks, p->refused, sizeof(p->refused));
 }
 
 static curl_socket_t
@@ -624,7 +748,7 @@ finish(Priv *p)
 	char *ip = NULL;
 
 	if (curl_easy_getinfo(p->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0])
-		r->remote_ip = pstrdup(ip);
+		r->remote_ip = smam_net_cstring(ip);
 	if (p->too_large)
 		p->result = CURLE_FILESIZE_EXCEEDED;
 	if (p->result == CURLE_OK)
@@ -634,7 +758,7 @@ finish(Priv *p)
 		r->error = NULL;
 		r->response = p->buf ? pnstrdup(p->buf, p->len) : pstrdup("");
 		r->response_len = p->len;
-		r->location = p->location ? pstrdup(p->location) : NULL;
+		r->location = smam_net_cstring(p->location);
 		r->retry_after = p->retry_after;
 		map_status(r);
 	}
@@ -643,6 +767,8 @@ finish(Priv *p)
 		r->status = 0;
 		map_failure(p, p->result);
 	}
+	/* Messages quote curl and the peer: keep only what the database can store. */
+	r->error = smam_net_cstring(r->error);
 }
 
 static void
@@ -713,6 +839,7 @@ smam_http_perform(SmamHttpRequest *reqs, int n)
 				p->done = true;
 				continue;
 			}
+			/* A network that does not parse allows nothing. */
 			p->networks = palloc0(sizeof(Network) * Max(1, r->nallowed_networks));
 			for (int k = 0; k < r->nallowed_networks; k++)
 				if (parse_network(r->allowed_networks[k], &p->networks[p->nnetworks]))
@@ -798,4 +925,98 @@ smam_http_url_problem_sql(PG_FUNCTION_ARGS)
 	if (problem == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(problem));
+}
+
+char *
+smam_http_url_origin(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	char *result = NULL;
+
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+		(pg_strcasecmp(scheme, "http") == 0 || pg_strcasecmp(scheme, "https") == 0))
+	{
+		result = psprintf("%s://%s:%s", scheme, host, port);
+		for (char *c = result; *c; c++)
+			*c = pg_ascii_tolower((unsigned char) *c);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(smam_url_origin_sql);
+
+/* smam.url_origin(url text) RETURNS text: scheme://host:port, or NULL. */
+Datum
+smam_url_origin_sql(PG_FUNCTION_ARGS)
+{
+	char *origin = smam_http_url_origin(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	if (origin == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(origin));
+}
+
+PG_FUNCTION_INFO_V1(smam_address_problem_sql);
+
+/*
+ * smam.address_problem(address text, allowed_networks text[] DEFAULT '{}')
+ * RETURNS text: why smam's HTTP client would refuse to connect to the
+ * address with those networks allowed, or NULL. A network that is not one
+ * is refused (22023).
+ */
+Datum
+smam_address_problem_sql(PG_FUNCTION_ARGS)
+{
+	char *address = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	unsigned char a[16];
+	int family;
+	Network *nets = NULL;
+	int n = 0;
+	char why[256];
+
+	if (inet_pton(AF_INET, address, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, address, a) == 1)
+		family = AF_INET6;
+	else
+		smam_refuse(
+			ERRCODE_INVALID_TEXT_REPRESENTATION, NULL,
+			smam_format("\"%s\" is not an IP address", address), NULL,
+			"Give an IPv4 address such as 192.0.2.1 or an IPv6 address such as 2001:db8::1.");
+	if (!PG_ARGISNULL(1))
+	{
+		Datum *elems;
+		bool *nulls;
+		int count;
+
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &elems,
+						  &nulls, &count);
+		nets = palloc0(sizeof(Network) * Max(count, 1));
+		for (int i = 0; i < count; i++)
+		{
+			char *net;
+
+			if (nulls[i])
+				continue;
+			net = TextDatumGetCString(elems[i]);
+			if (!parse_network(net, &nets[n]))
+				smam_refuse(ERRCODE_INVALID_TEXT_REPRESENTATION, "6.2.5",
+							smam_format("\"%s\" is not a network", net),
+							"A network is an address, or an address, a slash and the number of "
+							"bits of its prefix (0 to 32 for IPv4, 0 to 128 for IPv6).",
+							"Write it as 10.0.0.0/8 or fd00::/8.");
+			n++;
+		}
+	}
+	if (address_ok(family, a, nets, n, why, sizeof(why)))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(why));
 }

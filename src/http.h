@@ -80,6 +80,36 @@ typedef struct SmamValue
 
 extern char *smam_fill_template(const char *tpl, const SmamValue *vals, int nvals, SmamEscape esc);
 
+/*
+ * The origin (scheme://host:port, lower case, the default port written) of
+ * a URL, or NULL when it is no http(s) URL (http.c). A credential is bound
+ * to the origin it was given for.
+ */
+extern char *smam_http_url_origin(const char *url);
+
+/*
+ * What smam keeps of what the network sends (answer.c). smam_net_text()
+ * copies text received keeping only characters valid in the database's
+ * encoding, writing any other byte (NUL and controls included) as \xHH.
+ * The two readers of JSON answers return NULL when the answer could be
+ * read, else why not (with *sqlstate); nothing they return needs checking
+ * again.
+ */
+#define SMAM_JSON_MAX_DEPTH 64
+#define SMAM_POST_ID_MAX 128
+#define SMAM_METRIC_NAME_MAX 100
+
+extern char *smam_net_text(const char *s, size_t len);
+extern char *smam_net_cstring(const char *s);
+
+/* The platform's post id at path, in a 2xx answer (*id NULL: none). */
+extern char *smam_answer_post_id(const char *body, size_t len, char **path, int npath, char **id,
+								 int *sqlstate);
+
+/* The numbers of the object at path of a metrics answer (names, values). */
+extern char *smam_answer_metrics(const char *body, size_t len, char **path, int npath, int *n,
+								 char ***names, char ***values, int *sqlstate);
+
 /* Replace every occurrence of secret in text (palloc'd copy). */
 extern char *smam_scrub(const char *text, const char *secret);
 

@@ -94,6 +94,17 @@ smam_privilege_enter(SmamPrivilege *p, bool restricted)
 								 GUC_ACTION_SAVE, true, 0, false);
 }
 
+/*
+ * The same settings, for the rest of a background process's life (the
+ * publishing worker), above anything a database or role setting says.
+ */
+void
+smam_pin_session_settings(void)
+{
+	for (int i = 0; i < lengthof(pinned); i++)
+		SetConfigOption(pinned[i].name, pinned[i].value, PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 void
 smam_privilege_leave(SmamPrivilege *p)
 {

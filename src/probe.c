@@ -46,13 +46,36 @@ PG_FUNCTION_INFO_V1(smam_pull_metrics);
 	"OPERATOR(pg_catalog.=) a.id"                                                                  \
 	"         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status ORDER BY "     \
 	"d.settled_at DESC LIMIT 1),"                                                                  \
-	"       k.metrics_object_path::pg_catalog.text"                                                \
+	"       k.metrics_object_path, c.origin,"                                                      \
+	"       CASE WHEN c.suspended_at IS NOT NULL THEN c.suspended_reason END"                      \
 	"  FROM smam.account a"                                                                        \
 	"  JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled"        \
 	"                       AND k.metrics_path IS NOT NULL"                                        \
 	"  JOIN smam.account_credential c ON c.account_id OPERATOR(pg_catalog.=) a.id"                 \
 	"   AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"        \
 	" WHERE smam.account_is_live(a.stage) ORDER BY a.id"
+
+/*
+ * Record a pull: one row of smam.metric_pull per account ($1..$4), one row
+ * of smam.account_metric per number read ($5..$7), each judged in C
+ * beforehand (a name of at most SMAM_METRIC_NAME_MAX bytes, a finite number
+ * that numeric reads).
+ */
+#define PULL_RECORD_SQL                                                                            \
+	"WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"                \
+	"             pg_catalog.unnest($2::pg_catalog.int4[]), "                                      \
+	"pg_catalog.unnest($3::pg_catalog.text[]),"                                                    \
+	"             pg_catalog.unnest($4::pg_catalog.text[])) AS r(id, status, state, err)),"        \
+	" p AS (INSERT INTO smam.metric_pull (account_id, department_id, http_status, "                \
+	"sqlstate, error)"                                                                             \
+	"       SELECT r.id, a.department_id, r.status, r.state, r.err"                                \
+	"         FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id)"                     \
+	"INSERT INTO smam.account_metric (account_id, department_id, platform, metric, value)"         \
+	" SELECT a.id, a.department_id, a.platform, m.metric, m.value::pg_catalog.numeric"             \
+	"   FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.int8[]), "                                \
+	"pg_catalog.unnest($6::pg_catalog.text[]),"                                                    \
+	"        pg_catalog.unnest($7::pg_catalog.text[])) AS m(id, metric, value)"                    \
+	"   JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) m.id"
 
 static char **
 array_of(HeapTuple tup, TupleDesc desc, int col, int *n)
@@ -122,7 +145,7 @@ same_place(const char *url, const char *location, char **where)
 			b += 4;
 		same = strcmp(a, b) == 0 && strcmp(c, d) == 0;
 		if (curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
-			*where = pstrdup(full);
+			*where = smam_net_cstring(full);
 		curl_free(full);
 	}
 	curl_free(h1);
@@ -156,7 +179,7 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 	int findings = 0;
 
 	SPI_connect();
-	if (SPI_execute(LINK_SQL, true, 0) != SPI_OK_SELECT)
+	if (smam_spi_privileged(LINK_SQL, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the live accounts");
 	n = (int) SPI_processed;
 	reqs = palloc0(sizeof(SmamHttpRequest) * Max(n, 1));
@@ -249,7 +272,7 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 		args[4] = smam_make_array(a_outcome, NULL, n, TEXTOID);
 		args[5] = smam_make_array(a_state, n_state, n, TEXTOID);
 		args[6] = smam_make_array(a_err, n_err, n, TEXTOID);
-		if (SPI_execute_with_args(
+		if (smam_spi_privileged(
 				"INSERT INTO smam.account_url_check (account_id, department_id, url, http_status, "
 				"location, outcome, sqlstate, error)"
 				" SELECT r.id, a.department_id, r.url, r.status, r.loc, r.outcome, r.state, r.err"
@@ -269,31 +292,73 @@ smam_check_account_urls(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(findings);
 }
 
-static bool
-is_json_object(const char *body, size_t len)
-{
-	JsonLexContext *lex;
-
-	if (body == NULL || len == 0)
-		return false;
-	while (len > 0 && isspace((unsigned char) *body))
-	{
-		body++;
-		len--;
-	}
-	if (len == 0 || *body != '{')
-		return false;
-	lex = makeJsonLexContextCstringLen(unconstify(char *, body), (int) len, GetDatabaseEncoding(),
-									   false);
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
-}
-
 /*
  * smam.pull_metrics() RETURNS integer: read the metrics of every live
  * account that has a connector with a metrics path and credentials; the
  * numbers of each answer's top-level object go into smam.account_metric,
  * and every pull, answered or not, into smam.metric_pull. Returns the
  * number of accounts whose metrics were read.
+ */
+/* Why a pull is not sent with the account's credentials, or NULL. */
+static char *
+pull_refused(HeapTuple tup, TupleDesc desc, const char *url, int *sqlstate)
+{
+	char *origin = SPI_getvalue(tup, desc, 11);
+	char *suspended = SPI_getvalue(tup, desc, 12);
+	char *to = smam_http_url_origin(url);
+
+	*sqlstate = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+	if (suspended != NULL || origin == NULL)
+		return psprintf("the account's credentials are suspended until the department's head of "
+						"communications confirms them (smam.confirm_credential): %s",
+						suspended ? suspended : "they were never bound to a connector");
+	/* (No origin: no http(s) URL, which http.c refuses before any byte.) */
+	if (to != NULL && strcmp(to, origin) != 0)
+	{
+		*sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		return psprintf("the account's credentials were given for %s; this request would take "
+						"them to %s",
+						origin, to);
+	}
+	return NULL;
+}
+
+/* Growing arrays of the metrics read: account, name, value. */
+typedef struct Points
+{
+	int n;
+	int cap;
+	Datum *ids;
+	Datum *names;
+	Datum *values;
+} Points;
+
+static void
+add_points(Points *pts, int64 id, int n, char **names, char **values)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (pts->n == pts->cap)
+		{
+			pts->cap = Max(64, pts->cap * 2);
+			pts->ids = repalloc_huge(pts->ids, sizeof(Datum) * pts->cap);
+			pts->names = repalloc_huge(pts->names, sizeof(Datum) * pts->cap);
+			pts->values = repalloc_huge(pts->values, sizeof(Datum) * pts->cap);
+		}
+		pts->ids[pts->n] = Int64GetDatum(id);
+		pts->names[pts->n] = CStringGetTextDatum(names[i]);
+		pts->values[pts->n++] = CStringGetTextDatum(values[i]);
+	}
+}
+
+/*
+ * smam.pull_metrics() RETURNS integer: read the metrics of every live
+ * account that has a connector with a metrics path and credentials; the
+ * numbers of each answer's object (at the connector's metrics_object_path)
+ * go into smam.account_metric, and every pull, answered or not, into
+ * smam.metric_pull. Each answer is read in C, alone: one that cannot be
+ * read fails that account's pull, with the reason. Returns the number of
+ * accounts whose metrics were read.
  */
 Datum
 smam_pull_metrics(PG_FUNCTION_ARGS)
@@ -302,17 +367,24 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 	int ok = 0;
 	SmamHttpRequest *reqs;
 	int64 *ids;
-	char **paths;
-	Datum *a_id, *a_body, *a_path, *a_status, *a_state, *a_err;
-	bool *n_body, *n_status, *n_state, *n_err;
+	char ***paths;
+	int *npaths;
+	char **refused;
+	int *refused_state;
+	Datum *a_id, *a_status, *a_state, *a_err;
+	bool *n_status, *n_state, *n_err;
+	Points pts = {0};
 
 	SPI_connect();
-	if (SPI_execute(METRICS_SQL, true, 0) != SPI_OK_SELECT)
+	if (smam_spi_privileged(METRICS_SQL, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the accounts to measure");
 	n = (int) SPI_processed;
 	reqs = palloc0(sizeof(SmamHttpRequest) * Max(n, 1));
 	ids = palloc(sizeof(int64) * Max(n, 1));
-	paths = palloc(sizeof(char *) * Max(n, 1));
+	paths = palloc(sizeof(char **) * Max(n, 1));
+	npaths = palloc0(sizeof(int) * Max(n, 1));
+	refused = palloc0(sizeof(char *) * Max(n, 1));
+	refused_state = palloc0(sizeof(int) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple tup = SPI_tuptable->vals[i];
@@ -326,14 +398,19 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 		vals[0] = (SmamValue){"handle", SPI_getvalue(tup, desc, 3)};
 		vals[1] = (SmamValue){"account_url", SPI_getvalue(tup, desc, 4)};
 		vals[2] = (SmamValue){"account_id", SPI_getvalue(tup, desc, 1)};
-		vals[3] = (SmamValue){"token", SPI_getvalue(tup, desc, 8)};
-		vals[4] = (SmamValue){"platform_post_id", SPI_getvalue(tup, desc, 9)};
-		paths[i] = SPI_getvalue(tup, desc, 10);
+		vals[3] = (SmamValue){"platform_post_id", SPI_getvalue(tup, desc, 9)};
+		vals[4] = (SmamValue){"token", NULL};
+		paths[i] = array_of(tup, desc, 10, &npaths[i]);
 		reqs[i].method = "GET";
 		reqs[i].url = smam_fill_template(SPI_getvalue(tup, desc, 2), vals, 5, SMAM_ESC_URL);
 		reqs[i].allowed_hosts = array_of(tup, desc, 5, &reqs[i].nallowed_hosts);
 		reqs[i].allowed_networks = array_of(tup, desc, 6, &reqs[i].nallowed_networks);
-		reqs[i].secret = vals[3].value;
+		reqs[i].secret = SPI_getvalue(tup, desc, 8);
+		refused[i] = pull_refused(tup, desc, reqs[i].url, &refused_state[i]);
+		if (refused[i] != NULL)
+			continue;
+		/* The secret fills header templates only. */
+		vals[4].value = reqs[i].secret;
 		htpl = array_of(tup, desc, 7, &nh);
 		reqs[i].headers = palloc(sizeof(char *) * Max(nh, 1));
 		for (int h = 0; h < nh; h++)
@@ -341,75 +418,73 @@ smam_pull_metrics(PG_FUNCTION_ARGS)
 				smam_fill_template(htpl[h], vals, 5, SMAM_ESC_HEADER);
 	}
 
-	smam_http_perform(reqs, n);
+	{
+		/* Only the pulls that may go; the others keep their reason. */
+		SmamHttpRequest *send = palloc0(sizeof(SmamHttpRequest) * Max(n, 1));
+		int *which = palloc(sizeof(int) * Max(n, 1));
+		int ns = 0;
+
+		for (int i = 0; i < n; i++)
+			if (refused[i] == NULL)
+			{
+				send[ns] = reqs[i];
+				which[ns++] = i;
+			}
+		smam_http_perform(send, ns);
+		for (int s = 0; s < ns; s++)
+			reqs[which[s]] = send[s];
+	}
 
 	a_id = palloc(sizeof(Datum) * Max(n, 1));
-	a_body = palloc(sizeof(Datum) * Max(n, 1));
-	a_path = palloc(sizeof(Datum) * Max(n, 1));
 	a_status = palloc(sizeof(Datum) * Max(n, 1));
 	a_state = palloc(sizeof(Datum) * Max(n, 1));
 	a_err = palloc(sizeof(Datum) * Max(n, 1));
-	n_body = palloc0(Max(n, 1));
 	n_status = palloc0(Max(n, 1));
 	n_state = palloc0(Max(n, 1));
 	n_err = palloc0(Max(n, 1));
+	pts.ids = palloc(sizeof(Datum));
+	pts.names = palloc(sizeof(Datum));
+	pts.values = palloc(sizeof(Datum));
 	for (int i = 0; i < n; i++)
 	{
 		SmamHttpRequest *r = &reqs[i];
-		bool good = r->sqlstate == 0 && is_json_object(r->response, r->response_len);
-		char *error = r->error;
+		char *error = refused[i] ? refused[i] : r->error;
+		int state = refused[i] ? refused_state[i] : r->sqlstate;
 
-		if (r->sqlstate == 0 && !good)
-			error = pstrdup("the answer is not a JSON object of metrics");
-		ok += good ? 1 : 0;
+		if (refused[i] == NULL && r->sqlstate == 0)
+		{
+			int count;
+			char **names, **values;
+
+			error = smam_answer_metrics(r->response, r->response_len, paths[i], npaths[i], &count,
+										&names, &values, &state);
+			if (error == NULL)
+			{
+				add_points(&pts, ids[i], count, names, values);
+				ok++;
+				state = 0;
+			}
+		}
 		a_id[i] = Int64GetDatum(ids[i]);
-		a_body[i] = text_or_null(good ? r->response : NULL, &n_body[i]);
-		a_path[i] = CStringGetTextDatum(paths[i]);
 		n_status[i] = r->status == 0;
 		a_status[i] = Int32GetDatum((int32) r->status);
-		a_state[i] = text_or_null(
-			r->sqlstate ? unpack_sql_state(r->sqlstate) : (good ? NULL : "22P02"), &n_state[i]);
+		a_state[i] = text_or_null(state ? unpack_sql_state(state) : NULL, &n_state[i]);
 		a_err[i] = text_or_null(error, &n_err[i]);
 	}
 	if (n > 0)
 	{
-		Oid types[6] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-						TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-		Datum args[6];
+		Oid types[7] = {INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+						INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum args[7];
 
 		args[0] = smam_make_array(a_id, NULL, n, INT8OID);
-		args[1] = smam_make_array(a_body, n_body, n, TEXTOID);
-		args[2] = smam_make_array(a_status, n_status, n, INT4OID);
-		args[3] = smam_make_array(a_state, n_state, n, TEXTOID);
-		args[4] = smam_make_array(a_err, n_err, n, TEXTOID);
-		args[5] = smam_make_array(a_path, NULL, n, TEXTOID);
-		if (SPI_execute_with_args(
-				"WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]),"
-				"             pg_catalog.unnest($2::pg_catalog.text[]), "
-				"pg_catalog.unnest($3::pg_catalog.int4[]),"
-				"             pg_catalog.unnest($4::pg_catalog.text[]), "
-				"pg_catalog.unnest($5::pg_catalog.text[]),"
-				"             pg_catalog.unnest($6::pg_catalog.text[]))"
-				"           AS r(id, body, status, state, err, path)),"
-				" p AS (INSERT INTO smam.metric_pull (account_id, department_id, http_status, "
-				"sqlstate, error)"
-				"       SELECT r.id, a.department_id, r.status, r.state, r.err"
-				"         FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id)"
-				"INSERT INTO smam.account_metric (account_id, department_id, platform, metric, "
-				"value)"
-				" SELECT a.id, a.department_id, a.platform, e.key, (e.value "
-				"OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.numeric"
-				"   FROM r JOIN smam.account a ON a.id OPERATOR(pg_catalog.=) r.id,"
-				"        pg_catalog.jsonb_each(CASE WHEN "
-				"pg_catalog.jsonb_typeof(r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) "
-				"r.path::pg_catalog.text[])"
-				"                                    OPERATOR(pg_catalog.=) 'object'"
-				"             THEN r.body::pg_catalog.jsonb OPERATOR(pg_catalog.#>) "
-				"r.path::pg_catalog.text[]"
-				"             ELSE '{}'::pg_catalog.jsonb END) e"
-				"  WHERE r.body IS NOT NULL"
-				"    AND pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'number'",
-				6, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		args[1] = smam_make_array(a_status, n_status, n, INT4OID);
+		args[2] = smam_make_array(a_state, n_state, n, TEXTOID);
+		args[3] = smam_make_array(a_err, n_err, n, TEXTOID);
+		args[4] = smam_make_array(pts.ids, NULL, pts.n, INT8OID);
+		args[5] = smam_make_array(pts.names, NULL, pts.n, TEXTOID);
+		args[6] = smam_make_array(pts.values, NULL, pts.n, TEXTOID);
+		if (smam_spi_privileged(PULL_RECORD_SQL, 7, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the metrics");
 	}
 	SPI_finish();

@@ -12,6 +12,7 @@
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(smam_refuse_sql);
+PG_FUNCTION_INFO_V1(smam_refuse_quietly_sql);
 
 char *
 smam_format(const char *fmt, ...)
@@ -34,9 +35,30 @@ smam_format(const char *fmt, ...)
 	return buf.data;
 }
 
+static void refuse(bool hide_statement, int sqlstate, const char *requirement, const char *message,
+				   const char *detail, const char *hint) pg_attribute_noreturn();
+
 void
 smam_refuse(int sqlstate, const char *requirement, const char *message, const char *detail,
 			const char *hint)
+{
+	refuse(false, sqlstate, requirement, message, detail, hint);
+}
+
+/*
+ * The same refusal, leaving the statement out of the server's log
+ * (log_min_error_statement): for acts whose arguments are secrets.
+ */
+void
+smam_refuse_quietly(int sqlstate, const char *requirement, const char *message, const char *detail,
+					const char *hint)
+{
+	refuse(true, sqlstate, requirement, message, detail, hint);
+}
+
+static void
+refuse(bool hide_statement, int sqlstate, const char *requirement, const char *message,
+	   const char *detail, const char *hint)
 {
 	char *full_detail;
 
@@ -53,19 +75,15 @@ smam_refuse(int sqlstate, const char *requirement, const char *message, const ch
 
 	ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
 					full_detail ? errdetail_internal("%s", full_detail) : 0,
-					hint ? errhint("%s", hint) : 0));
+					hint ? errhint("%s", hint) : 0, errhidestmt(hide_statement)));
 	pg_unreachable();
 }
 
-/*
- * smam.refuse(sqlstate text, requirement text, message text, detail text,
- *             hint text) RETURNS void
- */
-Datum
-smam_refuse_sql(PG_FUNCTION_ARGS)
+/* The SQLSTATE argument of smam.refuse(), checked. */
+static int
+sqlstate_arg(FunctionCallInfo fcinfo)
 {
 	char *state;
-	int sqlstate;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		elog(ERROR, "smam.refuse needs an SQLSTATE and a message");
@@ -81,11 +99,35 @@ smam_refuse_sql(PG_FUNCTION_ARGS)
 						errdetail("A refusal is an error; classes 00, 01 and 02 mean success, "
 								  "warning and no data."),
 						errhint("Give the SQLSTATE of the error, such as 42501 or 55000.")));
-	sqlstate = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+	return MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+}
 
-	smam_refuse(sqlstate, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
-				text_to_cstring(PG_GETARG_TEXT_PP(2)),
-				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
-				PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
+static void
+refuse_sql(FunctionCallInfo fcinfo, bool hide_statement)
+{
+	int sqlstate = sqlstate_arg(fcinfo);
+
+	refuse(hide_statement, sqlstate, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+		   text_to_cstring(PG_GETARG_TEXT_PP(2)),
+		   PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+		   PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
+}
+
+/*
+ * smam.refuse(sqlstate text, requirement text, message text, detail text,
+ *             hint text) RETURNS void
+ */
+Datum
+smam_refuse_sql(PG_FUNCTION_ARGS)
+{
+	refuse_sql(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/* smam.refuse_quietly(...): the same, the statement kept out of the log. */
+Datum
+smam_refuse_quietly_sql(PG_FUNCTION_ARGS)
+{
+	refuse_sql(fcinfo, true);
 	PG_RETURN_VOID();
 }

@@ -42,6 +42,10 @@ extern char *smam_moment_text(TimestampTz t);
 extern void smam_refuse(int sqlstate, const char *requirement, const char *message,
 						const char *detail, const char *hint) pg_attribute_noreturn();
 
+/* The same, leaving the statement out of the server's log (errhidestmt). */
+extern void smam_refuse_quietly(int sqlstate, const char *requirement, const char *message,
+								const char *detail, const char *hint) pg_attribute_noreturn();
+
 /* printf-style helper for building refusal texts. */
 extern char *smam_format(const char *fmt, ...) pg_attribute_printf(1, 2);
 
@@ -83,6 +87,9 @@ extern Oid	smam_owner(void);
 extern void smam_privilege_enter(SmamPrivilege *p, bool restricted);
 extern void smam_privilege_leave(SmamPrivilege *p);
 
+/* Those settings pinned for the rest of a background process's life. */
+extern void smam_pin_session_settings(void);
+
 /*
  * Run an SPI query with those rights (reads restricted), so that the
  * caller's row-level security does not hide the rows a rule depends on and
@@ -121,6 +128,7 @@ extern Datum smam_make_array(Datum *elems, bool *nulls, int n, Oid type);
 extern bool smam_in_extension_script(void);
 
 /* The platform management tool (delivery.c, worker.c, http.c). */
+#define SMAM_WORKER_ROLE "smam_worker"
 extern int smam_worker_batch_size;
 extern void smam_http_init(void);
 extern void smam_delivery_init(void);

@@ -12,6 +12,19 @@
  * while requests are on the network, where interrupts are answered at
  * least every 100 ms (http.c).
  *
+ * The worker connects as smam_worker, a role the extension creates for it
+ * alone: not a superuser, no BYPASSRLS, with the grants and row-level
+ * security policies publishing needs (credentials included) and nothing
+ * else. PostgreSQL 15 lets a background worker connect only as a role with
+ * LOGIN (InitializeSessionUserId; BGWORKER_BYPASS_ROLELOGINCHECK came in
+ * 17), so smam_worker has LOGIN and no password; docs/publishing.md shows
+ * the pg_hba.conf line that refuses it to clients (a background worker
+ * does not go through pg_hba.conf). The worker refuses to run if the role
+ * was made a superuser or given BYPASSRLS. Before its first query it pins
+ * search_path to "pg_catalog, pg_temp" and the settings that change what
+ * SQL means, for its whole life: a database's settings (ALTER DATABASE
+ * ... SET) cannot reach its queries.
+ *
  * SIGHUP reloads the settings; SIGTERM stops it cleanly between two steps
  * or inside the network loop; after a crash the postmaster starts it again
  * (bgw_restart_time), and deliveries it had claimed are taken up again by
@@ -37,6 +50,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/acl.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -103,14 +117,20 @@ xact_callback(XactEvent event, void *arg)
 		return;
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 	{
+		Latch *latches[SMAM_MAX_WORKERS];
+		int n = 0;
+
 		wake_at_commit = false;
 		if (shared == NULL)
 			return;
+		/* Copy the latches under the spinlock, set them after (as WalSndWakeup). */
 		SpinLockAcquire(&shared->mutex);
 		for (int i = 0; i < SMAM_MAX_WORKERS; i++)
 			if (shared->slots[i].latch != NULL && shared->slots[i].dbid == MyDatabaseId)
-				SetLatch(shared->slots[i].latch);
+				latches[n++] = shared->slots[i].latch;
 		SpinLockRelease(&shared->mutex);
+		for (int i = 0; i < n; i++)
+			SetLatch(latches[i]);
 	}
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		wake_at_commit = false;
@@ -265,6 +285,42 @@ sleep_ms(long ms)
 	ResetLatch(MyLatch);
 }
 
+/*
+ * For the worker's whole life, before its first query: the settings
+ * privileged.c pins for raised rights, and those that would make its
+ * short transactions fail or wait (a database's settings apply to it as to
+ * any session, at a lower priority than these).
+ */
+static void
+pin_settings(void)
+{
+	smam_pin_session_settings();
+	SetConfigOption("row_security", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/* The worker's role may not have been made a superuser or BYPASSRLS. */
+static void
+refuse_raised_rights(void)
+{
+	bool raised;
+
+	StartTransactionCommand();
+	raised = superuser() || has_bypassrls_privilege(GetUserId());
+	CommitTransactionCommand();
+	if (raised)
+		ereport(
+			FATAL,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("role \"%s\" is a superuser or bypasses row-level security", SMAM_WORKER_ROLE),
+			 errdetail("smam's publishing worker runs with only the rights publishing needs."),
+			 errhint("ALTER ROLE %s NOSUPERUSER NOBYPASSRLS;", SMAM_WORKER_ROLE)));
+}
+
 void
 smam_worker_main(Datum arg)
 {
@@ -278,11 +334,10 @@ smam_worker_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	/*
-	 * As the bootstrap superuser, which owns the extension: the only role
-	 * that reads the accounts' credentials.
-	 */
-	BackgroundWorkerInitializeConnection(db, NULL, 0);
+	/* As its own role (see the top of this file), its settings pinned. */
+	BackgroundWorkerInitializeConnection(db, SMAM_WORKER_ROLE, 0);
+	pin_settings();
+	refuse_raised_rights();
 	pgstat_report_appname("smam publishing worker");
 
 	if (shared != NULL && slot >= 0 && slot < SMAM_MAX_WORKERS)

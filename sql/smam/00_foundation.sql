@@ -22,7 +22,21 @@ BEGIN
 END
 $roles$;
 
-GRANT USAGE ON SCHEMA smam TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst, smam_public;
+-- The publishing worker's own role (src/worker.c): not a superuser, no
+-- BYPASSRLS, only the grants and policies publishing needs (84_delivery).
+-- LOGIN because PostgreSQL 15 starts a background worker only as a role
+-- that may log in; it has no password, and docs/publishing.md gives the
+-- pg_hba.conf line that refuses it to clients. Cluster-wide, as the others.
+DO $worker$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'smam_worker') THEN
+    CREATE ROLE smam_worker LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  END IF;
+END
+$worker$;
+
+GRANT USAGE ON SCHEMA smam TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst, smam_public,
+  smam_worker;
 
 -- The offices a principal can hold (section 6 and 7 of the Standard, plus
 -- smam's own administrator). Departmental offices are held for one
@@ -51,6 +65,26 @@ CREATE FUNCTION smam.refuse(sqlstate text, requirement text, message text,
   AS 'MODULE_PATHNAME', 'smam_refuse_sql';
 COMMENT ON FUNCTION smam.refuse(text, text, text, text, text) IS
   'Raise a refusal: SQLSTATE, message, detail naming the requirement enforced, hint';
+
+-- smam writes UTF-8 (the canada.ca feed, HTML entities, what platforms
+-- answer): it is installed in UTF8 databases only.
+DO $encoding$
+BEGIN
+  IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+    PERFORM smam.refuse('0A000', NULL,
+      pg_catalog.format('smam needs a UTF8 database; this one is %s', pg_catalog.getdatabaseencoding()),
+      'The index feed, its HTML escaping and the platforms'' answers are UTF-8; in another encoding smam would write text the database cannot read back.',
+      'Install smam in a database created with ENCODING ''UTF8'', e.g. CREATE DATABASE smam TEMPLATE template0 ENCODING ''UTF8'' LOCALE ''C.UTF-8''.');
+  END IF;
+END
+$encoding$;
+
+CREATE FUNCTION smam.refuse_quietly(sqlstate text, requirement text, message text,
+                                    detail text DEFAULT NULL, hint text DEFAULT NULL)
+  RETURNS void LANGUAGE c VOLATILE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_refuse_quietly_sql';
+COMMENT ON FUNCTION smam.refuse_quietly(text, text, text, text, text) IS
+  'smam.refuse(), the statement kept out of the server log: for refusals of calls whose arguments are secrets';
 
 CREATE FUNCTION smam.acting_role() RETURNS name
   LANGUAGE c STABLE PARALLEL SAFE

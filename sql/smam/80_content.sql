@@ -8,7 +8,7 @@
 CREATE FUNCTION smam.account_is_live(stage smam.stage) RETURNS boolean
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT stage IN ('implementation'::smam.stage, 'evaluation'::smam.stage) $$;
+  AS $$ SELECT stage OPERATOR(pg_catalog.=) ANY (ARRAY['implementation', 'evaluation']::smam.stage[]) $$;
 COMMENT ON FUNCTION smam.account_is_live(smam.stage) IS
   'Stages in which an account is in use and can be published to: implementation, evaluation';
 

@@ -9,6 +9,18 @@ CREATE FUNCTION smam.http_url_problem(url text, allowed_hosts text[]) RETURNS te
 COMMENT ON FUNCTION smam.http_url_problem(text, text[]) IS
   'Why smam''s HTTP client would refuse this URL for this allowlist (scheme, user info, host), or NULL';
 
+CREATE FUNCTION smam.url_origin(url text) RETURNS text
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_url_origin_sql';
+COMMENT ON FUNCTION smam.url_origin(text) IS
+  'The origin of an http(s) URL, scheme://host:port in lower case with the default port written; NULL for anything else';
+
+CREATE FUNCTION smam.address_problem(address text, allowed_networks text[] DEFAULT '{}') RETURNS text
+  LANGUAGE c IMMUTABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_address_problem_sql';
+COMMENT ON FUNCTION smam.address_problem(text, text[]) IS
+  'Why smam''s HTTP client would refuse to connect to this IP address with these networks allowed (special ranges, embedded IPv4, cloud metadata), or NULL';
+
 -- The placeholders a connector's templates may use.
 CREATE FUNCTION smam.template_placeholders() RETURNS text[]
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -50,7 +62,7 @@ COMMENT ON COLUMN smam.connector.metrics_object_path IS
 COMMENT ON COLUMN smam.connector.profile_url IS 'Where the link check looks for an account (template); NULL: the account''s own URL';
 COMMENT ON COLUMN smam.connector.allowed_hosts IS 'The only hosts requests may go to; ".example.com" allows its subdomains';
 COMMENT ON COLUMN smam.connector.allowed_networks IS
-  'Loopback, private or link-local ranges the administrator explicitly allows (normally none)';
+  'Special (loopback, private, link-local, ...) ranges a superuser explicitly allows (normally none); cloud metadata addresses never';
 
 CREATE FUNCTION smam.set_connector(platform text, base_url text, publish_path text,
                                    allowed_hosts text[] DEFAULT NULL,
@@ -102,6 +114,19 @@ BEGIN
         'Give an https URL on one of the allowed hosts.');
     END IF;
   END IF;
+  -- The secret goes to the platform in a header only: never in a URL (logs,
+  -- proxies, the Referer of a redirect) nor in a body a platform may echo.
+  IF coalesce(publish_path, '') || coalesce(body_template, '') || coalesce(metrics_path, '')
+     || coalesce(profile_url, '') LIKE '%{{token}}%' THEN
+    PERFORM smam.refuse('22023', '6.1.4', format('connector for %s refused: {{token}} outside a header template', code),
+      'An account''s credentials go to the platform in a header (Authorization), never in a URL, a path or a body.',
+      'Write ''Authorization: Bearer {{token}}'' in header_templates and take {{token}} out of the other templates.');
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(coalesce(header_templates, '{}')) h WHERE h ~ '[\r\n]') THEN
+    PERFORM smam.refuse('22023', NULL, format('connector for %s refused: a header template holds a line break', code),
+      'A line break in a header would start another header or the body of the request.',
+      'Give each header as one line "Name: value".');
+  END IF;
   FOREACH tpl IN ARRAY ARRAY[publish_path, body_template, metrics_path, profile_url] || coalesce(header_templates, '{}') LOOP
     SELECT string_agg(m[1], ', ') INTO unknown
       FROM regexp_matches(coalesce(tpl, ''), '\{\{([^}]*)\}\}', 'g') m
@@ -115,10 +140,16 @@ BEGIN
     PERFORM smam.refuse('22023', NULL, 'a header template reads "Name: value"', NULL,
       'Write headers such as ''Authorization: Bearer {{token}}''.');
   END IF;
+  -- Opening a special range opens the internal network: a superuser's act.
+  IF coalesce(allowed_networks, '{}') <> '{}'
+     AND coalesce(allowed_networks, '{}') IS DISTINCT FROM (SELECT k.allowed_networks FROM smam.connector k WHERE k.platform = code)
+     AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = smam.acting_role()), false) THEN
+    PERFORM smam.refuse('42501', '6.2.5', format('role "%s" may not allow special address ranges', smam.acting_role()),
+      'A connector''s allowed_networks open loopback, private or link-local addresses to the tool''s requests; only a superuser sets them.',
+      'Ask a superuser to set allowed_networks, or leave them as they are.');
+  END IF;
   FOREACH net IN ARRAY coalesce(allowed_networks, '{}') LOOP
-    IF NOT (net <<= '127.0.0.0/8' OR net <<= '10.0.0.0/8' OR net <<= '172.16.0.0/12' OR net <<= '192.168.0.0/16'
-            OR net <<= '169.254.0.0/16' OR net <<= '100.64.0.0/10' OR net <<= '::1/128' OR net <<= 'fc00::/7'
-            OR net <<= 'fe80::/10') THEN
+    IF smam.address_problem(host(network(net))) IS NULL OR smam.address_problem(host(broadcast(net))) IS NULL THEN
       PERFORM smam.refuse('22023', '6.2.5', format('%s is not a loopback, private or link-local range', net),
         'Only special ranges need allowing; public addresses are allowed by the host allowlist.', NULL);
     END IF;
@@ -148,10 +179,32 @@ CREATE TABLE smam.account_credential (
   token_secret  text NOT NULL,
   expires_at    timestamptz,
   set_by        name NOT NULL DEFAULT smam.acting_role(),
-  set_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+  set_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  origin        text,
+  suspended_at  timestamptz,
+  suspended_reason text,
+  confirmed_by  name,
+  confirmed_at  timestamptz
 );
 COMMENT ON TABLE smam.account_credential IS
-  'The secret each account publishes with; readable only by the extension''s owner (the publishing worker), never shown in a view or an error';
+  'The secret each account publishes with; readable only by the extension''s owner and the publishing worker (smam_worker), never shown in a view or an error';
+COMMENT ON COLUMN smam.account_credential.origin IS
+  'The origin (scheme://host:port) of the connector the credential was given or confirmed for: it is sent nowhere else';
+COMMENT ON COLUMN smam.account_credential.suspended_at IS
+  'Set when the connector''s address, allowlist or allowed networks change: not used until smam.confirm_credential()';
+
+-- The origin a credential handed over now is for, and why it is suspended
+-- from the start (NULL: it is not).
+CREATE FUNCTION smam.credential_binding(account bigint, OUT origin text, OUT suspended_reason text)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT smam.url_origin(k.base_url),
+           CASE WHEN k.platform IS NULL THEN format('platform %s had no connector when the credentials were handed over', a.platform)
+                WHEN NOT k.enabled THEN format('the connector of platform %s was disabled when the credentials were handed over', a.platform) END
+      FROM smam.account a LEFT JOIN smam.connector k ON k.platform = a.platform
+     WHERE a.id = account
+  $$;
 
 CREATE FUNCTION smam.set_credential(account bigint, token text, expires_at timestamptz DEFAULT NULL)
   RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -160,29 +213,37 @@ CREATE FUNCTION smam.set_credential(account bigint, token text, expires_at times
 DECLARE
   who name := smam.acting_role();
   a smam.account;
+  b record;
 BEGIN
+  -- Refusals here never log the statement, which holds the token
+  -- (smam.refuse_quietly: errhidestmt).
   SELECT * INTO a FROM smam.account x WHERE x.id = account;
   IF NOT FOUND THEN
-    PERFORM smam.refuse('23503', NULL, format('account %s does not exist', account), NULL, NULL);
+    PERFORM smam.refuse_quietly('23503', NULL, format('account %s does not exist', account), NULL, NULL);
   END IF;
   IF NOT (smam.holds_office(who, 'head_of_communications', a.department_id)
           OR smam.holds_office(who, 'administrator', NULL)
           OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who)) THEN
-    PERFORM smam.refuse('42501', '6.1.4', format('role "%s" may not set the credentials of account %s', who, account),
+    PERFORM smam.refuse_quietly('42501', '6.1.4', format('role "%s" may not set the credentials of account %s', who, account),
       'The head of communications (or designate) of the account''s department, or an administrator, hands the tool an account''s credentials.',
       'Ask the department''s head of communications.');
   END IF;
   IF token IS NULL OR btrim(token) = '' THEN
-    PERFORM smam.refuse('22023', NULL, 'a credential cannot be empty', NULL,
+    PERFORM smam.refuse_quietly('22023', NULL, 'a credential cannot be empty', NULL,
       'To stop the tool from publishing, use smam.revoke_credential().');
   END IF;
   IF token ~ '[\r\n]' THEN
-    PERFORM smam.refuse('22023', NULL, 'a credential cannot contain a line break', NULL, NULL);
+    PERFORM smam.refuse_quietly('22023', NULL, 'a credential cannot contain a line break', NULL,
+      'Give the token on one line, as the platform issued it.');
   END IF;
-  INSERT INTO smam.account_credential AS c (account_id, token_secret, expires_at)
-  VALUES (account, token, expires_at)
+  -- Bound to the origin of the platform's connector now.
+  b := smam.credential_binding(account);
+  INSERT INTO smam.account_credential AS c (account_id, token_secret, expires_at, origin, suspended_at, suspended_reason)
+  VALUES (account, token, expires_at, b.origin, CASE WHEN b.suspended_reason IS NOT NULL THEN now() END, b.suspended_reason)
   ON CONFLICT (account_id) DO UPDATE SET token_secret = EXCLUDED.token_secret,
-    expires_at = EXCLUDED.expires_at, set_by = smam.acting_role(), set_at = now();
+    expires_at = EXCLUDED.expires_at, set_by = smam.acting_role(), set_at = now(),
+    origin = EXCLUDED.origin, suspended_at = EXCLUDED.suspended_at, suspended_reason = EXCLUDED.suspended_reason,
+    confirmed_by = NULL, confirmed_at = NULL;
 END
 $$;
 COMMENT ON FUNCTION smam.set_credential(bigint, text, timestamptz) IS
@@ -206,3 +267,76 @@ BEGIN
   RETURN FOUND;
 END
 $$;
+COMMENT ON FUNCTION smam.revoke_credential(bigint) IS
+  'Take an account''s credentials away from the tool (head of communications or administrator)';
+
+-- A connector's address, allowlist or allowed networks changed: the
+-- credentials of its platform's accounts were handed over for the old
+-- ones. They wait, unused, for the department's head of communications.
+CREATE FUNCTION smam.connector_rebind() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF smam.url_origin(OLD.base_url) IS NOT DISTINCT FROM smam.url_origin(NEW.base_url)
+     AND OLD.allowed_hosts IS NOT DISTINCT FROM NEW.allowed_hosts
+     AND OLD.allowed_networks IS NOT DISTINCT FROM NEW.allowed_networks THEN
+    RETURN NULL;
+  END IF;
+  UPDATE smam.account_credential c
+     SET suspended_at = now(),
+         suspended_reason = format('%s changed the connector of platform %s (%s, hosts %s, networks %s) on %s',
+                                   smam.acting_role(), NEW.platform, smam.url_origin(NEW.base_url),
+                                   NEW.allowed_hosts, NEW.allowed_networks, smam.moment_text(now()))
+   WHERE c.suspended_at IS NULL
+     AND c.account_id IN (SELECT a.id FROM smam.account a WHERE a.platform = NEW.platform);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER connector_rebind AFTER UPDATE ON smam.connector
+  FOR EACH ROW EXECUTE FUNCTION smam.connector_rebind();
+
+-- The head of communications confirms that the account's credentials may
+-- go where its platform's connector now points.
+CREATE FUNCTION smam.confirm_credential(account bigint) RETURNS boolean
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  who name := smam.acting_role();
+  a smam.account;
+  k smam.connector;
+  c smam.account_credential;
+BEGIN
+  SELECT * INTO a FROM smam.account x WHERE x.id = account;
+  IF NOT FOUND OR NOT (smam.holds_office(who, 'head_of_communications', a.department_id)
+                       OR coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who), false)) THEN
+    PERFORM smam.refuse('42501', '6.1.4', format('role "%s" may not confirm the credentials of account %s', who, account),
+      format('Account %s does not exist, or you do not hold the office that confirms its credentials: the head of communications (or designate) of its department.', account),
+      'Ask the department''s head of communications.');
+  END IF;
+  SELECT * INTO c FROM smam.account_credential x WHERE x.account_id = account FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM smam.refuse('55000', '6.1.4', format('account %s has no credentials to confirm', account), NULL,
+      'Hand the tool its credentials with smam.set_credential().');
+  END IF;
+  SELECT * INTO k FROM smam.connector x WHERE x.platform = a.platform;
+  IF NOT FOUND OR NOT k.enabled THEN
+    PERFORM smam.refuse('55000', '6.1.4', format('platform %s has no enabled connector to confirm the credentials for', a.platform), NULL,
+      'Ask an administrator to configure one with smam.set_connector().');
+  END IF;
+  IF c.suspended_at IS NULL AND c.origin IS NOT DISTINCT FROM smam.url_origin(k.base_url) THEN
+    RETURN false;
+  END IF;
+  UPDATE smam.account_credential x
+     SET origin = smam.url_origin(k.base_url), suspended_at = NULL, suspended_reason = NULL,
+         confirmed_by = who, confirmed_at = now()
+   WHERE x.account_id = account;
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION smam.confirm_credential(bigint) IS
+  'Head of communications: let the account''s suspended credentials go to the origin its platform''s connector now has';
+
+GRANT EXECUTE ON FUNCTION smam.confirm_credential(bigint), smam.url_origin(text) TO smam_admin, smam_department;
+GRANT EXECUTE ON FUNCTION smam.address_problem(text, text[]) TO smam_admin;

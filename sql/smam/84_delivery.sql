@@ -21,7 +21,7 @@ CREATE TABLE smam.delivery (
   claimed_pid       integer,
   claimed_by_start  timestamptz,
   http_status       integer,
-  platform_post_id  text,
+  platform_post_id  text CHECK (platform_post_id OPERATOR(pg_catalog.~) '^[!-~]{1,128}$'),
   last_error        text,
   last_sqlstate     text,
   cancelled_reason  text,
@@ -39,6 +39,8 @@ COMMENT ON TABLE smam.delivery IS
   'One row per post and account: its status, attempts, HTTP status, the platform''s post id or the last error';
 COMMENT ON COLUMN smam.delivery.idempotency_key IS
   'Sent with every attempt (header Idempotency-Key by default): a re-send after a crash or a retry is recognisable';
+COMMENT ON COLUMN smam.delivery.platform_post_id IS
+  'The platform''s id of the post, read from its answer at the connector''s post_id_path: 1 to 128 visible ASCII characters';
 COMMENT ON COLUMN smam.delivery.claimed_pid IS
   'Process sending it (with claimed_by_start, its start time); a claim whose process is gone is taken up again';
 
@@ -81,8 +83,10 @@ CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
           AND last.settled_at OPERATOR(pg_catalog.>) c.set_at) AS credentials_refused,
          (k.platform IS NOT NULL AND c.account_id IS NOT NULL
           AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+          AND c.suspended_at IS NULL AND c.origin IS NOT NULL
           AND NOT coalesce(last.http_status OPERATOR(pg_catalog.=) ANY (ARRAY[401, 403])
-                           AND last.settled_at OPERATOR(pg_catalog.>) c.set_at, false)) AS managed_in_tool
+                           AND last.settled_at OPERATOR(pg_catalog.>) c.set_at, false)) AS managed_in_tool,
+         (c.account_id IS NOT NULL AND (c.suspended_at IS NOT NULL OR c.origin IS NULL)) AS credentials_suspended
     FROM smam.account a
     LEFT JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled
     LEFT JOIN smam.account_credential c ON c.account_id OPERATOR(pg_catalog.=) a.id
@@ -96,7 +100,9 @@ CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
 COMMENT ON VIEW smam.account_tool_status IS
   '6.1.4: is each account managed in the platform management tool (working connector and credentials)? Never shows a secret';
 COMMENT ON COLUMN smam.account_tool_status.managed_in_tool IS
-  'An enabled connector for the platform, and credentials neither expired nor refused (401/403) since they were set';
+  'An enabled connector for the platform, and credentials neither expired, suspended nor refused (401/403) since they were set';
+COMMENT ON COLUMN smam.account_tool_status.credentials_suspended IS
+  'The connector changed since the credentials were handed over: they wait for smam.confirm_credential()';
 
 -- The same answer for one account, whoever asks (it reveals no secret, only
 -- whether the account is managed): for the compliance views of 6.1.4.
@@ -110,6 +116,7 @@ CREATE FUNCTION smam.managed_in_tool(account bigint) RETURNS boolean
         JOIN smam.account_credential c ON c.account_id = a.id
        WHERE a.id = account
          AND (c.expires_at IS NULL OR c.expires_at > now())
+         AND c.suspended_at IS NULL AND c.origin IS NOT NULL
          AND NOT coalesce((SELECT d.http_status IN (401, 403) AND d.settled_at > c.set_at
                              FROM smam.delivery d
                             WHERE d.account_id = a.id AND d.status IN ('delivered', 'dead')
@@ -153,7 +160,7 @@ BEGIN
              coalesce(smam.moment_text(item.available_until), 'forever')),
       'Publish within the item''s availability window.');
   END IF;
-  SELECT a.id, a.stage, s.has_connector, s.has_credentials, s.managed_in_tool INTO bad
+  SELECT a.id, a.stage, s.has_connector, s.has_credentials, s.managed_in_tool, s.credentials_suspended INTO bad
     FROM smam.post_target t JOIN smam.account a ON a.id = t.account_id
     JOIN smam.account_tool_status s ON s.account_id = a.id
    WHERE t.post_id = post AND (NOT smam.account_is_live(a.stage) OR NOT s.managed_in_tool)
@@ -166,8 +173,10 @@ BEGIN
     END IF;
     PERFORM smam.refuse('55000', '6.1.4', format('account %s is not managed in the platform management tool', bad.id),
       CASE WHEN NOT bad.has_connector THEN 'Its platform has no enabled connector.'
+           WHEN bad.credentials_suspended THEN 'Its credentials are suspended: its platform''s connector changed since they were handed over.'
            ELSE 'It has no valid credentials.' END,
       CASE WHEN NOT bad.has_connector THEN 'Ask an administrator to configure one with smam.set_connector().'
+           WHEN bad.credentials_suspended THEN 'The head of communications confirms them with smam.confirm_credential().'
            ELSE 'Hand the tool its credentials with smam.set_credential().' END);
   END IF;
   INSERT INTO smam.delivery (post_id, account_id, department_id, due_at, next_attempt_at)
@@ -190,18 +199,24 @@ COMMENT ON FUNCTION smam.schedule_post(bigint) IS
 CREATE FUNCTION smam.settle_posts(posts bigint[]) RETURNS void
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  -- Run by the publishing worker: every name qualified besides the pin.
   AS $$
     UPDATE smam.post p
-       SET status = CASE WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'dead')
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                                         AND d.status OPERATOR(pg_catalog.=) 'dead'::smam.delivery_status)
                          THEN 'failed'::smam.post_status
-                         WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'delivered')
+                         WHEN EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                                         AND d.status OPERATOR(pg_catalog.=) 'delivered'::smam.delivery_status)
                          THEN 'published'::smam.post_status
                          ELSE 'cancelled'::smam.post_status END,
-           settled_at = now(),
+           settled_at = pg_catalog.now(),
            cancelled_reason = coalesce(p.cancelled_reason,
-             (SELECT min(d.cancelled_reason) FROM smam.delivery d WHERE d.post_id = p.id AND d.status = 'cancelled'))
-     WHERE p.id = ANY (posts) AND p.status = 'scheduled'
-       AND NOT EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id = p.id AND d.status IN ('pending', 'sending'))
+             (SELECT pg_catalog.min(d.cancelled_reason) FROM smam.delivery d
+               WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                 AND d.status OPERATOR(pg_catalog.=) 'cancelled'::smam.delivery_status))
+     WHERE p.id OPERATOR(pg_catalog.=) ANY (posts) AND p.status OPERATOR(pg_catalog.=) 'scheduled'::smam.post_status
+       AND NOT EXISTS (SELECT 1 FROM smam.delivery d WHERE d.post_id OPERATOR(pg_catalog.=) p.id
+                          AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'sending']::smam.delivery_status[]))
   $$;
 
 -- An account leaving the live stages takes its pending deliveries with it.
@@ -249,3 +264,38 @@ CREATE FUNCTION smam.dispatch(max integer DEFAULT NULL) RETURNS integer
   AS 'MODULE_PATHNAME', 'smam_dispatch';
 COMMENT ON FUNCTION smam.dispatch(integer) IS
   'Send one batch of due deliveries (at most max, default smam.worker_batch_size) in this session; returns how many it settled';
+
+-- Is the process that claimed a delivery still running (its pid and start
+-- time)? Read in C from shared memory: pg_stat_activity hides another
+-- role's start time from the worker's role.
+CREATE FUNCTION smam.sender_alive(pid integer, started timestamptz) RETURNS boolean
+  LANGUAGE c VOLATILE STRICT
+  AS 'MODULE_PATHNAME', 'smam_sender_alive';
+COMMENT ON FUNCTION smam.sender_alive(integer, timestamptz) IS
+  'Is the process that claimed a delivery (pid, start time) still running?';
+
+-- ---- the publishing worker's role ----
+-- smam_worker (00_foundation) reads what sending needs, credentials
+-- included, and writes the outcomes: nothing else, through grants and
+-- row-level security policies of its own (no BYPASSRLS).
+GRANT SELECT ON smam.account, smam.post, smam.connector, smam.account_credential TO smam_worker;
+GRANT SELECT, UPDATE ON smam.delivery TO smam_worker;
+GRANT UPDATE (status, settled_at, cancelled_reason) ON smam.post TO smam_worker;
+GRANT INSERT ON smam.delivery_attempt TO smam_worker;
+GRANT USAGE ON SEQUENCE smam.delivery_attempt_id_seq TO smam_worker;
+GRANT EXECUTE ON FUNCTION smam.settle_posts(bigint[]), smam.sender_alive(integer, timestamptz),
+  smam.account_is_live(smam.stage) TO smam_worker;
+CREATE POLICY account_worker ON smam.account FOR SELECT TO smam_worker USING (true);
+CREATE POLICY post_worker_read ON smam.post FOR SELECT TO smam_worker USING (true);
+CREATE POLICY post_worker_settle ON smam.post FOR UPDATE TO smam_worker
+  USING (status OPERATOR(pg_catalog.=) 'scheduled'::smam.post_status) WITH CHECK (true);
+CREATE POLICY connector_worker ON smam.connector FOR SELECT TO smam_worker USING (true);
+CREATE POLICY account_credential_worker ON smam.account_credential FOR SELECT TO smam_worker USING (true);
+CREATE POLICY delivery_worker_read ON smam.delivery FOR SELECT TO smam_worker USING (true);
+-- USING (true): a qual of its own would keep the planner from the partial
+-- indexes on status (enum_eq is not leakproof, so under row-level security
+-- the queries' own "status = 'pending'" could not be an index condition).
+CREATE POLICY delivery_worker_send ON smam.delivery FOR UPDATE TO smam_worker
+  USING (true)
+  WITH CHECK (status OPERATOR(pg_catalog.<>) 'cancelled'::smam.delivery_status);
+CREATE POLICY delivery_attempt_worker ON smam.delivery_attempt FOR INSERT TO smam_worker WITH CHECK (true);

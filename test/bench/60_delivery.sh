@@ -64,6 +64,13 @@ INSERT INTO smam.content_item (department_id, title, text_en, text_fr) VALUES (1
 INSERT INTO smam.post (department_id, content_item_id, text_en, text_fr, status, scheduled_at)
   SELECT 1, 1, 'Bench message ' || g, 'Message de test ' || g, 'scheduled', now() FROM generate_series(1, ($N + 99) / 100) g;
 SQL
+# The worker connects as smam_worker, which CREATE EXTENSION has just made:
+# until then the postmaster retried every smam.worker_restart_delay. Wait for
+# it, so that the time measured is publishing, not that retry.
+for _ in $(seq 1 300); do
+  [ "$("${PSQL[@]}" -A -t -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'smam publishing worker'")" = 1 ] && break
+  sleep 0.1
+done
 # Enqueue in one transaction: its commit wakes the worker.
 "${PSQL[@]}" -d $DB -c "CREATE TABLE bench_start AS SELECT clock_timestamp() AS t0" -c "
   INSERT INTO smam.delivery (post_id, account_id, department_id, due_at, next_attempt_at)

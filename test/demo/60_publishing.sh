@@ -26,12 +26,13 @@ SELECT smam.appoint('demo_pub_staff', 'department_staff', :dept);
 SELECT smam.appoint('demo_pub_head', 'head_of_communications', :dept);
 SELECT smam.onboard_account(:dept, 'x', 'https://x.com/okdemo_en', 'Demonstrations', NULL, 'english', 'demo') AS en \gset
 SELECT smam.onboard_account(:dept, 'x', 'https://x.com/okdemo_fr', NULL, 'Démonstrations', 'french', 'demo') AS fr \gset
--- The administrator points the X connector at the stand-in, allowing loopback explicitly.
+RESET ROLE;
+-- The X connector points at the stand-in; allowing loopback (allowed_networks) is a
+-- superuser's act, so the superuser sets it here.
 SELECT smam.set_connector('x', 'http://127.0.0.1:$port', '/publish/{{handle}}',
   header_templates => ARRAY['Authorization: Bearer {{token}}'],
   body_template => '{"text": {{text}}}', post_id_path => '{data,id}',
   allowed_networks => '{127.0.0.1/32}');
-RESET ROLE;
 -- The head of communications hands the tool the accounts' credentials: write-only.
 SET ROLE demo_pub_head;
 SELECT smam.set_credential(:en, 'demo-token-en'), smam.set_credential(:fr, 'demo-token-fr');

@@ -13,9 +13,17 @@
 #   /publish/denied... 401
 #   /publish/big...    200 with a 2 MB body
 #   /publish/hop...    301 to another host
-#   /profile/gone...   404;  /profile/moved...  301 to another host;  else 200
+#   answers a platform should never give (each must fail only its own delivery):
+#   /publish/nul...    200 {"id":"a\u0000b"}     /publish/deep...   200, arrays 200,000 deep
+#   /publish/huge...   200 {"data":{"id": 1e1000000}}    /publish/latin...  200, a body in ISO-8859-1
+#   /publish/objid...  200 {"data":{"id":{"internal":"SECRET-INTERNAL"}}} (an internal service)
+#   /publish/longid... 200 with a 300-character id
+#   /publish/latinerr... 400, a body in ISO-8859-1
+#   /profile/gone...   404;  /profile/moved...  301 to another host;
+#   /profile/latinmoved... 301 to a Location in ISO-8859-1;  else 200
 #   /metrics/...       200 {"followers": 120, "impressions": 3400, "engagements": 87,
 #                           "data": {"public_metrics": {"followers_count": 5}}}
+#   /metrics/nul..., deep..., huge..., latinone...: the bad answers above, as metrics
 #
 # An https request (a TLS handshake) gets a plain-text answer, which fails
 # the client's TLS layer.
@@ -119,13 +127,25 @@ sub serve {
             elsif ($handle =~ /^hop/)    { respond($c, 301, "Location: http://127.0.0.2:$port_of_redirect/publish/$handle\r\n", '') }
             elsif ($handle =~ /^big/)    { respond($c, 200, '', '{"id":"' . ('x' x 2_000_000) . '"}') }
             elsif ($handle =~ /^flaky/ && !seen_before($key)) { respond($c, 500, '', '{"error":"first time"}') }
+            elsif ($handle =~ /^nul/)    { respond($c, 200, '', '{"id":"a\\u0000b"}') }
+            elsif ($handle =~ /^deep/)   { respond($c, 200, '', ('[' x 200_000) . (']' x 200_000)) }
+            elsif ($handle =~ /^huge/)   { respond($c, 200, '', '{"data":{"id": 1e1000000}}') }
+            elsif ($handle =~ /^latinerr/) { respond($c, 400, '', "{\"error\":\"caf\xe9 ferm\xe9\"}") }
+            elsif ($handle =~ /^latin/)  { respond($c, 200, '', "{\"id\":\"caf\xe9\"}") }
+            elsif ($handle =~ /^objid/)  { respond($c, 200, '', '{"data":{"id":{"internal":"SECRET-INTERNAL"}}}') }
+            elsif ($handle =~ /^longid/) { respond($c, 200, '', '{"data":{"id":"' . ('7' x 300) . '"}}') }
             else { respond($c, 200, '', '{"data":{"id":"post-' . count_requests() . '"},"id":"post-' . count_requests() . '"}') }
         }
         elsif ($kind eq 'profile') {
             if    ($handle =~ /^gone/)  { respond($c, 404, '', '') }
             elsif ($handle =~ /^moved/) { respond($c, 301, "Location: https://elsewhere.example/$handle\r\n", '') }
+            elsif ($handle =~ /^latinmoved/) { respond($c, 301, "Location: https://elsewhere.example/caf\xe9\r\n", "caf\xe9") }
             else { respond($c, 200, '', '{}') }
         }
+        elsif ($kind eq 'metrics' && $handle =~ /^nul/)   { respond($c, 200, '', '{"followers": 1, "n\\u0000": 2}') }
+        elsif ($kind eq 'metrics' && $handle =~ /^deep/)  { respond($c, 200, '', '{"a":' . ('[' x 200_000) . (']' x 200_000) . '}') }
+        elsif ($kind eq 'metrics' && $handle =~ /^huge/)  { respond($c, 200, '', '{"followers": 1e1000000}') }
+        elsif ($kind eq 'metrics' && $handle =~ /^latinone/) { respond($c, 200, '', "{\"caf\xe9\": 1}") }
         elsif ($kind eq 'metrics') {
             respond($c, 200, '', '{"followers": 120, "impressions": 3400, "engagements": 87, "data": {"public_metrics": {"followers_count": 5}}}');
         }

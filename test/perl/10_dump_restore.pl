@@ -16,8 +16,10 @@ $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql('src', 'CREATE EXTENSION smam');
 $node->safe_psql('src', 'DROP EXTENSION smam');
-is($node->safe_psql('src', "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'smam\\_%'"), '6',
-   'the group roles outlive DROP EXTENSION');
+is($node->safe_psql('src', "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'smam\\_%'"), '7',
+   'the group roles and the worker\'s role outlive DROP EXTENSION');
+is($node->safe_psql('src', "SELECT rolcanlogin::text || rolsuper || rolbypassrls FROM pg_roles WHERE rolname = 'smam_worker'"),
+   'truefalsefalse', 'the worker\'s role may log in (PostgreSQL 15 starts workers only so), is no superuser and bypasses no RLS');
 $node->safe_psql('src', 'CREATE EXTENSION smam');
 is($node->safe_psql('src', 'SELECT count(*) FROM smam.requirement'), '21', 'CREATE EXTENSION works again after DROP');
 

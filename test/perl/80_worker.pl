@@ -58,6 +58,8 @@ $node->safe_psql('postgres', qq{
   SELECT smam.register_principal('w_head', 'Head', 'wh\@example.gc.ca', 1);
   SELECT smam.appoint('w_staff', 'department_staff', 1, '2020-01-01');
   SELECT smam.appoint('w_head', 'head_of_communications', 1, '2020-01-01');
+  RESET ROLE;
+  -- allowed_networks (loopback here) are a superuser's to set
   SELECT smam.set_connector('x', 'http://127.0.0.1:$port', '/publish/{{handle}}',
     header_templates => ARRAY['Authorization: Bearer {{token}}'],
     body_template => '{"text": {{text}}, "account": {{account_id}}}', post_id_path => '{data,id}',

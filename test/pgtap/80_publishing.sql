@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(110);
+SELECT plan(113);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -63,8 +63,10 @@ SELECT * FROM pg_temp.refused($$SELECT smam.set_connector('x', 'https://user:pw@
   '22023', '6.2.5', '%user name or password%', 'a connector with credentials in its URL');
 SELECT * FROM pg_temp.refused($$SELECT smam.set_connector('x', 'https://api.x.com', '/2/{{nope}}')$$,
   '22023', NULL, '%unknown placeholder(s)%nope%', 'a template with an unknown placeholder');
+RESET ROLE;  -- allowed networks are a superuser's to set
 SELECT * FROM pg_temp.refused($$SELECT smam.set_connector('x', 'https://api.x.com', '/2/tweets', allowed_networks => '{8.8.8.0/24}')$$,
   '22023', '6.2.5', '%is not a loopback, private or link-local range%', 'allowing a public range as if it were special');
+SET ROLE p_admin;
 -- The real one, as the docs show it; then one the tests can use.
 SELECT lives_ok($$SELECT smam.set_connector('x', 'https://api.x.com', '/2/tweets',
     header_templates => ARRAY['Authorization: Bearer {{token}}'],
@@ -255,6 +257,7 @@ SET smam.retry_limit = 2;
 SET smam.http_connect_timeout = 2000;
 -- loopback without the administrator's leave
 UPDATE smam.connector SET base_url = 'http://127.0.0.1:9', allowed_hosts = '{127.0.0.1}', publish_path = '/publish/{{token}}';
+SELECT is(smam.confirm_credential(:en), true, 'the connector moved: the credentials wait for confirmation, and get it');
 SET ROLE p_admin;
 SELECT is(smam.dispatch(), 1, 'dispatch settles the one due delivery');
 RESET ROLE;
@@ -276,14 +279,20 @@ SET ROLE p_head; SELECT smam.approve_post(:p2); SELECT smam.schedule_post(:p2); 
 CREATE FUNCTION pg_temp.try(base text, hosts text[], nets cidr[]) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE smam.connector SET base_url = base, allowed_hosts = hosts, allowed_networks = nets, publish_path = '/publish';
+  -- as the head of communications would confirm them (ftp has no origin: keep the last)
+  UPDATE smam.account_credential SET origin = coalesce(smam.url_origin(base), origin), suspended_at = NULL;
   UPDATE smam.delivery SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE post_id = (SELECT max(id) FROM smam.post);
   PERFORM smam.dispatch();
   RETURN (SELECT status || ' ' || last_sqlstate || ' ' || last_error FROM smam.delivery WHERE post_id = (SELECT max(id) FROM smam.post));
 END $$;
 SELECT alike(pg_temp.try('http://10.1.2.3', '{10.1.2.3}', '{}'), 'dead 42501 %address 10.1.2.3 is in a private range%',
   'a private address is refused');
-SELECT alike(pg_temp.try('http://169.254.169.254', '{169.254.169.254}', '{}'), 'dead 42501 %address 169.254.169.254 is in a link-local range%',
-  'a link-local address (cloud metadata) is refused');
+SELECT alike(pg_temp.try('http://169.254.169.254', '{169.254.169.254}', '{}'), 'dead 42501 %address 169.254.169.254 is a cloud metadata service%',
+  'the cloud metadata address is refused');
+SELECT alike(pg_temp.try('http://169.254.169.254', '{169.254.169.254}', '{169.254.0.0/16}'), 'dead 42501 %address 169.254.169.254 is a cloud metadata service%',
+  'the cloud metadata address is refused even where link-local addresses are allowed');
+SELECT alike(pg_temp.try('http://169.254.1.2', '{169.254.1.2}', '{}'), 'dead 42501 %address 169.254.1.2 is in a link-local range%',
+  'a link-local address is refused');
 SELECT alike(pg_temp.try('http://[::1]:9', '{[::1],::1}', '{}'), 'dead 42501 %address ::1 is in a loopback range%',
   'IPv6 loopback is refused');
 SELECT alike(pg_temp.try('ftp://127.0.0.1', '{127.0.0.1}', '{127.0.0.1/32}'), 'dead 22023 %scheme "ftp" is not allowed%',
