@@ -218,8 +218,10 @@ BEGIN
   -- Refusals here never log the statement, which holds the token
   -- (smam.refuse_quietly: errhidestmt).
   SELECT * INTO a FROM smam.account x WHERE x.id = account;
-  IF NOT FOUND THEN
-    PERFORM smam.refuse_quietly('23503', NULL, format('account %s does not exist', account), NULL, NULL);
+  IF NOT smam.sees_department(a.department_id) THEN
+    PERFORM smam.refuse_quietly('42704', NULL, format('account %s does not exist or is not visible to you', account),
+      'The objects of a department are visible to the holders of its offices and of government-wide offices.',
+      'Check the account''s number; you see those of the departments in which you hold an office.');
   END IF;
   IF NOT (smam.holds_office(who, 'head_of_communications', a.department_id)
           OR smam.holds_office(who, 'administrator', NULL)
@@ -257,6 +259,7 @@ DECLARE
   who name := smam.acting_role();
   dept bigint := (SELECT a.department_id FROM smam.account a WHERE a.id = account);
 BEGIN
+  PERFORM smam.require_visible('account', account, dept);
   IF NOT (smam.holds_office(who, 'head_of_communications', dept)
           OR smam.holds_office(who, 'administrator', NULL)
           OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who)) THEN
