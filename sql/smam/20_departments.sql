@@ -49,7 +49,7 @@ CREATE FUNCTION smam.find_department(name_or_id text) RETURNS bigint
   AS $$
     SELECT d.id FROM smam.department d
      WHERE lower(btrim(name_or_id)) IN (lower(d.name_en), lower(d.name_fr))
-        OR (btrim(name_or_id) ~ '^[0-9]+(\.0+)?$'
+        OR (btrim(name_or_id) ~ E'^[0-9]+(\\.0+)?$'
             AND d.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric)
      ORDER BY d.id LIMIT 1
   $$;

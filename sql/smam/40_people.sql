@@ -5,7 +5,7 @@
 CREATE TABLE smam.principal (
   role_name      text PRIMARY KEY,
   display_name   text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(display_name)) OPERATOR(pg_catalog.>) 0),
-  email          text NOT NULL CHECK (email OPERATOR(pg_catalog.~) '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
+  email          text NOT NULL CHECK (email OPERATOR(pg_catalog.~) E'^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$'),
   department_id  bigint REFERENCES smam.department (id),
   active         boolean NOT NULL DEFAULT true,
   registered_by  name NOT NULL DEFAULT smam.acting_role(),
@@ -66,7 +66,7 @@ BEGIN
     PERFORM smam.refuse('23505', NULL, format('e-mail address "%s" belongs to another principal', email), NULL,
       'Each principal has an e-mail address of their own.');
   END IF;
-  IF email IS NULL OR email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' THEN
+  IF email IS NULL OR email !~ E'^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$' THEN
     PERFORM smam.refuse('22023', NULL, format('"%s" is not an e-mail address', email), NULL,
       'Give an address such as jane.doe@canada.ca.');
   END IF;

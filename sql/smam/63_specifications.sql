@@ -28,7 +28,7 @@ INSERT INTO smam.technical_specification (code, platform, rule, key, expected, d
    'The profile picture is a Government of Canada identifier of the Federal Identity Program (avatar "fip:..." or "gc:...")', true),
   ('identifiable_name', NULL, 'present', 'display_name', NULL,
    'The account''s display name identifies the department', true),
-  ('notice_link', NULL, 'matches', 'notice_url', '^https://([a-z0-9-]+\.)*(canada\.ca|gc\.ca)(/|$)',
+  ('notice_link', NULL, 'matches', 'notice_url', E'^https://([a-z0-9-]+\\.)*(canada\\.ca|gc\\.ca)(/|$)',
    'The profile links to the department''s social media notice (terms of use) on canada.ca or gc.ca', true),
   ('official_languages', NULL, 'official_languages', NULL, NULL,
    'Names and descriptions in the account''s official language(s): English and French for a bilingual account', true);

@@ -58,8 +58,8 @@ CREATE FUNCTION smam.department_name_key(name text) RETURNS text
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT nullif(regexp_replace(regexp_replace(regexp_replace(
-             lower(btrim(translate(name, U&'\00AD\2010\2011\2013\2019\2018\00A0', '----'''' '))),
-             '\s+', ' ', 'g'), '^the ', ''), ' ?\([^()]*\)$', ''), '')
+             lower(btrim(translate(name, E'\u00AD\u2010\u2011\u2013\u2019\u2018\u00A0', '----'''' '))),
+             E'\\s+', ' ', 'g'), '^the ', ''), E' ?\\([^()]*\\)$', ''), '')
   $$;
 COMMENT ON FUNCTION smam.department_name_key(text) IS
   'Comparison key of a department name: case, hyphens, apostrophes, spaces, "the", "(ABBR)" set aside';
@@ -271,7 +271,7 @@ BEGIN
     IF r.names_in IS NULL THEN
       r.names_in := CASE WHEN smam.spelled_in_french(r.language_given) THEN 'fr' ELSE 'en' END;
     END IF;
-    IF btrim(coalesce(r.gc_org_id_given, '')) ~ '^[0-9]+(\.0*)?$' THEN
+    IF btrim(coalesce(r.gc_org_id_given, '')) ~ E'^[0-9]+(\\.0*)?$' THEN
       r.gc_org_id := split_part(btrim(r.gc_org_id_given), '.', 1)::integer;
     ELSIF btrim(coalesce(r.gc_org_id_given, '')) <> '' THEN
       r.notes := r.notes || format('gc_orgID "%s" is not a number; set aside', r.gc_org_id_given);
@@ -464,7 +464,7 @@ BEGIN
                       format('listed in the canada.ca index%s; imported by import %s',
                              coalesce(' on ' || nullif(btrim(r.date_added_given), ''), ''), import),
                       NULL,
-                      CASE WHEN btrim(coalesce(r.date_added_given, '')) ~ '^\d{4}-\d{2}-\d{2}$'
+                      CASE WHEN btrim(coalesce(r.date_added_given, '')) ~ E'^\\d{4}-\\d{2}-\\d{2}$'
                            THEN btrim(r.date_added_given)::date END);
           r.outcome := 'created';
           r.account_id := new_id;
@@ -628,11 +628,11 @@ BEGIN
          CASE WHEN ok THEN btrim(smam.html_unescape(e.v ->> 0)) END,
          CASE WHEN ok THEN btrim(smam.html_unescape(e.v ->> 1)) END,
          CASE WHEN ok THEN regexp_replace(btrim(smam.html_unescape(e.v ->> 2)),
-                                          '^(Department|Ministère|Organization|Organisation)\s*:\s*', '', 'i') END,
-         CASE WHEN ok THEN regexp_replace(btrim(smam.html_unescape(e.v ->> 3)), '^(Language|Langue)\s*:\s*', '', 'i') END,
+                                          E'^(Department|Ministère|Organization|Organisation)\\s*:\\s*', '', 'i') END,
+         CASE WHEN ok THEN regexp_replace(btrim(smam.html_unescape(e.v ->> 3)), E'^(Language|Langue)\\s*:\\s*', '', 'i') END,
          CASE WHEN ok THEN btrim(smam.html_unescape(coalesce(
-                substring(e.v ->> 4 FROM '(?i)href\s*=\s*"([^"]*)"'),
-                substring(e.v ->> 4 FROM '(?i)href\s*=\s*''([^'']*)'''),
+                substring(e.v ->> 4 FROM E'(?i)href\\s*=\\s*"([^"]*)"'),
+                substring(e.v ->> 4 FROM E'(?i)href\\s*=\\s*''([^'']*)'''),
                 e.v ->> 4))) END,
          lang,
          CASE WHEN NOT ok THEN 'rejected' END,

@@ -122,14 +122,14 @@ BEGIN
       'An account''s credentials go to the platform in a header (Authorization), never in a URL, a path or a body.',
       'Write ''Authorization: Bearer {{token}}'' in header_templates and take {{token}} out of the other templates.');
   END IF;
-  IF EXISTS (SELECT 1 FROM unnest(coalesce(header_templates, '{}')) h WHERE h ~ '[\r\n]') THEN
+  IF EXISTS (SELECT 1 FROM unnest(coalesce(header_templates, '{}')) h WHERE h ~ E'[\\r\\n]') THEN
     PERFORM smam.refuse('22023', NULL, format('connector for %s refused: a header template holds a line break', code),
       'A line break in a header would start another header or the body of the request.',
       'Give each header as one line "Name: value".');
   END IF;
   FOREACH tpl IN ARRAY ARRAY[publish_path, body_template, metrics_path, profile_url] || coalesce(header_templates, '{}') LOOP
     SELECT string_agg(m[1], ', ') INTO unknown
-      FROM regexp_matches(coalesce(tpl, ''), '\{\{([^}]*)\}\}', 'g') m
+      FROM regexp_matches(coalesce(tpl, ''), E'\\{\\{([^}]*)\\}\\}', 'g') m
      WHERE NOT (m[1] = ANY (smam.template_placeholders()));
     IF unknown IS NOT NULL THEN
       PERFORM smam.refuse('22023', NULL, format('unknown placeholder(s) in the connector for %s: %s', code, unknown),
@@ -234,7 +234,7 @@ BEGIN
     PERFORM smam.refuse_quietly('22023', NULL, 'a credential cannot be empty', NULL,
       'To stop the tool from publishing, use smam.revoke_credential().');
   END IF;
-  IF token ~ '[\r\n]' THEN
+  IF token ~ E'[\\r\\n]' THEN
     PERFORM smam.refuse_quietly('22023', NULL, 'a credential cannot contain a line break', NULL,
       'Give the token on one line, as the platform issued it.');
   END IF;
