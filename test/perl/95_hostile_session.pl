@@ -53,6 +53,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
+use SmamTest;
+use Digest::SHA ();
 
 my $started = time;
 
@@ -71,7 +73,7 @@ my $closed = do {    # a port nobody listens on
     my $p = $s->sockport; close $s; $p;
 };
 
-my $node = PostgreSQL::Test::Cluster->new('hostile');
+my $node = SmamTest->new('hostile');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'smam'
@@ -465,6 +467,9 @@ su(q{
   SELECT smam.register_principal('h_admin', 'Admin', 'admin@example.gc.ca');
   SELECT smam.appoint('h_admin', 'administrator', NULL, '2020-01-01');
 });
+# Each attacker connects as itself with its password (over TCP in make test's
+# second pass, where no connection is trusted).
+$node->set_password($_) for @attackers;
 my %id;
 $id{D1} = as('h_admin', "SELECT smam.add_department('Department One', 'Ministère Un')");
 $id{D2} = as('h_admin', "SELECT smam.add_department('Department Two', 'Ministère Deux')");
@@ -509,7 +514,8 @@ as('h_staff', "SELECT smam.plan_pia($id{P2}, 'x')");
 as('h_other', "SELECT smam.approve_plan($id{P2})");
 as('h_reviewer', q{SELECT count(smam.record_platform_review('x', k, smam.today() - 10, 'accepted', smam.today() + 355, 'review'))
                      FROM unnest(enum_range(NULL::smam.platform_review_kind)) k});
-as('h_admin', qq{
+# allowed_networks (loopback here) are a superuser's to set.
+su(qq{
   SELECT smam.set_connector('x', 'http://127.0.0.1:$port', '/publish/{{handle}}',
     header_templates => ARRAY['Authorization: Bearer {{token}}'], body_template => '{"text": {{text}}}',
     post_id_path => '{id}', metrics_path => '/metrics/{{handle}}',
@@ -695,9 +701,12 @@ my %probe = (
   'smam.approve_post(bigint)' => [q{SELECT smam.approve_post(<<POST_sub>>)}, 1],
   'smam.cancel_post(bigint,text)' => [q{SELECT smam.cancel_post(<<POST_future>>, 'probe')}, 1],
   'smam.set_connector(text,text,text,text[],text,text[],text,text,text[],text,text,cidr[],boolean,text[])' =>
-    ["SELECT smam.set_connector('youtube', 'http://127.0.0.1:$closed', '/publish/{{handle}}', allowed_networks => '{127.0.0.1/32}')"],
+    ["SELECT smam.set_connector('youtube', 'http://127.0.0.1:$closed', '/publish/{{handle}}')"],
   'smam.set_credential(bigint,text,timestamp with time zone)' => [q{SELECT smam.set_credential(<<A_live>>, 'tok-probe')}],
   'smam.revoke_credential(bigint)' => [q{SELECT smam.revoke_credential(<<A_live2>>)}, 1],
+  'smam.confirm_credential(bigint)' => [q{SELECT smam.confirm_credential(<<A_live>>)}, 1],
+  # the trigger function smam.connector_rebind() is reached by a connector's change of origin
+  'smam.connector_rebind()' => ["SELECT smam.set_connector('x', 'http://127.0.0.1:$closed', '/publish/{{handle}}')"],
   'smam.managed_in_tool(bigint)' => [q{SELECT smam.managed_in_tool(<<A_live>>)}, 1],
   'smam.schedule_post(bigint)' => [q{SELECT smam.schedule_post(<<POST_appr>>)}, 1],
   # the trigger function smam.account_left_live() is reached by a live account leaving
@@ -728,7 +737,8 @@ my %probe = (
   'smam.verify_audit_log()' => [q{SELECT holds FROM smam.verify_audit_log()}, 1],
   'smam.verify_audit_log(text)' => [q{SELECT holds FROM smam.verify_audit_log((SELECT d.digest FROM smam.audit_digest() d))}, 1],
   'smam.audit_digest()' => [q{SELECT pg_catalog.left(digest, 14) FROM smam.audit_digest()}, 1],
-  'smam.archive_audit_log(bigint,text)' => [q{SELECT seals_archived > 0 FROM smam.archive_audit_log(1, 'probe')}, 1],
+  'smam.archive_audit_log(bigint,text,text)' => [q{SELECT seals_archived > 0 FROM smam.archive_audit_log(1, repeat('0', 64), 'probe')}, 1],
+  'smam.audit_export(bigint)' => [q{SELECT count(*) > 0 FROM smam.audit_export(1)}, 1],
 );
 # Not SECURITY DEFINER, but takes the owner's rights inside (src/compliance.c).
 my %probe_extra = (
@@ -879,7 +889,7 @@ my @acts = (
   ['a40', 'h_head', q{SELECT smam.schedule_post(<<POST_appr>>)}, ['delivery', 'post']],
   ['a41', 'h_staff', q{SELECT smam.cancel_post(<<POST_draft>>, 'not needed')}, ['post']],
   ['a42', 'h_head', q{SELECT smam.set_publishing_policy(<<D1>>, 1, '{"1": ["head_of_communications"]}')}, ['publishing_policy', 'approval_tier']],
-  ['a43', 'h_admin', "SELECT smam.set_connector('youtube', 'http://127.0.0.1:$closed', '/publish/{{handle}}', allowed_networks => '{127.0.0.1/32}')",
+  ['a43', 'h_admin', "SELECT smam.set_connector('youtube', 'http://127.0.0.1:$closed', '/publish/{{handle}}')",
    ['connector']],
   ['a44', 'h_head', q{SELECT smam.set_credential(<<A_live>>, 'tok-rotated')}, ['account_credential']],
   ['a45', 'h_admin', q{SELECT smam.revoke_credential(<<A_live2>>)}, ['account_credential']],
@@ -987,7 +997,8 @@ SELECT pg_catalog.count(*) FROM smam.account_tool_status
     my ($out, $err) = run($hostile{h_other}, fill(q{SELECT smam.configure_account(<<A_plan4>>, '{"avatar": "fip:taken"}');}), 'o01');
     # HOLE (issue 15, 6): the lifecycle guard checks nobody for a planned
     # account's configuration, and configure_account() runs as the owner.
-    like(outcome($out, $err), qr/^ERROR 42501/, 'h_other may not configure another department\'s planned account');
+    like(outcome($out, $err), qr/^ERROR 42704: account \d+ does not exist or is not visible to you/,
+         'h_other may not configure another department\'s planned account, nor learn it exists');
     is(su("SELECT configuration::text FROM smam.account WHERE id = $id{A_plan4}"), $before, '... and its configuration is unchanged');
 
     # Refusals to a head of another department that tell what they may not see.
@@ -1130,7 +1141,7 @@ my %trigger = (
   'smam.post' => {post_edit_guard => 'a39', smam_audit => 'a36', smam_audit_truncate => 'refused'},
   'smam.post_target' => {smam_audit => 'a36', smam_audit_truncate => 'refused'},
   'smam.post_approval' => {smam_audit => 'a38', smam_audit_truncate => 'refused'},
-  'smam.connector' => {smam_audit => 'a43', smam_audit_truncate => 'refused'},
+  'smam.connector' => {smam_audit => 'a43', smam_audit_truncate => 'refused', connector_rebind => 'a43'},
   'smam.account_credential' => {smam_audit => 'a44', smam_audit_truncate => 'refused'},
   'smam.delivery' => {delivery_wake => 'a40', smam_audit => 'a40', smam_audit_truncate => 'refused'},
   # attempts are written by whoever sends what a40 scheduled: the worker, or smam.dispatch() (a48)
@@ -1170,7 +1181,18 @@ is_deeply([sort @catalog_triggers], [sort map { my $t = $_; map { "$t $_" } keys
 # guards and the chain's head follow.
 {
     my $seen = @canary_seen;
-    my ($out, $err) = run($hostile{h_admin}, "SELECT seals_archived > 0 FROM smam.archive_audit_log($seal0, 'exported to the archive');", 'archive');
+    # The log keeps a year before anything leaves it; a superuser shortens
+    # that for the test (a superuser-only setting), which the session reloads.
+    su("ALTER SYSTEM SET smam.audit_archive_min_age = 0; SELECT pg_reload_conf()");
+    for (1 .. 50)
+    {
+        last if (run($hostile{h_admin}, 'SHOW smam.audit_archive_min_age', 'archive'))[0] =~ /^0/;
+        sleep 0.1;
+    }
+    # The export, as the administrator saves it (psql -At: every line and a newline).
+    my ($export) = run($hostile{h_admin}, "SELECT x FROM smam.audit_export($seal0) x;", 'archive');
+    my $sha = Digest::SHA::sha256_hex("$export\n");
+    my ($out, $err) = run($hostile{h_admin}, "SELECT seals_archived > 0 FROM smam.archive_audit_log($seal0, '$sha', 'exported to the archive');", 'archive');
     is(outcome($out, $err, 1), 'OK t', 'the administrator archives the log up to the end of the set-up, in a hostile session');
     is(su('SELECT holds FROM smam.verify_audit_log()'), 't', 'the audit log still verifies after the archive');
     is(join('; ', map { "$_->[0]: $_->[1]" } @canary_seen[$seen .. $#canary_seen]), '', 'and nothing planted ran with raised rights since');
