@@ -74,6 +74,8 @@ static bool onboarding_armed = false;
 /* Armed only inside smam_write_record(), for one INSERT into a record. */
 static bool record_armed = false;
 
+static void last_edit_forget(void);
+
 /* ---- shared helpers ---- */
 
 void
@@ -152,6 +154,7 @@ smam_lifecycle_relcache_inval(Oid relid)
 {
 	known_desc = NULL;
 	nknown = 0;
+	last_edit_forget();
 }
 
 static int
@@ -512,7 +515,7 @@ specification_problems(HeapTuple tup, TupleDesc desc, const char *platform)
 	}
 	return query_text("SELECT pg_catalog.string_agg(c.specification OPERATOR(pg_catalog.||) ': '"
 					  "         OPERATOR(pg_catalog.||) c.problem, ' ' ORDER BY c.specification)"
-					  "  FROM smam.check_configuration($1, $2::jsonb, $3::smam.official_language, $4, $5) c",
+					  "  FROM smam.check_configuration($1, $2::pg_catalog.jsonb, $3::smam.official_language, $4, $5) c",
 					  5, types, values, nulls);
 }
 
@@ -881,10 +884,44 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
  * authorized instead by the office that makes it (require_mover()).
  * Everyone else is refused without a word about the account's state.
  */
+/*
+ * The last answer, for the statement that changes many rows of one
+ * department as one role. Any relcache invalidation forgets it
+ * (smam_lifecycle_relcache_inval): the audit trigger sends one for
+ * smam.appointment and smam.principal whenever either changes, which this
+ * backend receives before its next statement takes its locks, and at the
+ * next command for its own changes.
+ */
+static struct
+{
+	bool		valid;
+	Oid			role;
+	int64		dept;
+	TimestampTz at;
+	bool		editor;
+}			last_edit;
+
+static void
+last_edit_forget(void)
+{
+	last_edit.valid = false;
+}
+
 static void
 authorize_edit(int64 account, int64 dept, const char *who, TimestampTz at)
 {
-	if (smam_account_editor_office(who, dept, at) == NULL)
+	Oid			role = smam_acting_role();
+
+	if (!(last_edit.valid && last_edit.role == role && last_edit.dept == dept && last_edit.at == at))
+	{
+		last_edit.valid = false;
+		last_edit.editor = smam_account_editor_office(who, dept, at) != NULL;
+		last_edit.role = role;
+		last_edit.dept = dept;
+		last_edit.at = at;
+		last_edit.valid = true;
+	}
+	if (!last_edit.editor)
 		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
 					smam_format("role \"%s\" may not change account %lld", who, (long long) account),
 					"An account is changed by the staff, the head of communications or a designate of its department, or by the entity's designated senior official, holding the office at the moment of the change.",

@@ -44,8 +44,9 @@
 #    must equal the list below) was reached. The publishing worker claims
 #    deliveries throughout, under the database owner's search_path.
 #
-# Assertions that fail on the code of d507173 and 72160f4 name the hole in
-# a comment marked HOLE; they are left failing on purpose (no TODO).
+# Assertions that failed on the code of d507173 and 72160f4 name the hole
+# they found in a comment marked "HOLE (fixed)": each holds now, and fails
+# again if the hole comes back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -343,6 +344,7 @@ $node->safe_psql('postgres', qq{
   CREATE ROLE h_dbowner LOGIN;
   CREATE DATABASE hostile OWNER h_dbowner;
 });
+$node->set_password('h_dbowner');
 # The test's own superuser sessions set their search_path first thing: the
 # database owner's setting would otherwise put public first for them too.
 # (Not ALTER ROLE ... IN DATABASE: the publishing worker connects as that
@@ -406,7 +408,7 @@ ALTER DATABASE owned SET array_nulls = off;}, 'planting (database owner, before 
     die "the database owner's plants failed: $e" if $e =~ /ERROR/;
     $owner->quit;
     my ($rc, $out, $err) = $node->psql('owned', 'CREATE EXTENSION smam');
-    # HOLE: the extension script runs in the installing session's
+    # HOLE (fixed): the extension script runs in the installing session's
     # standard_conforming_strings; with it off, the expression indexes on
     # smam.department call smam.department_name_key(), whose U&'...' is
     # then an error (sql/smam/70_index_import.sql), and the script's own
@@ -469,7 +471,7 @@ su(q{
 });
 # Each attacker connects as itself with its password (over TCP in make test's
 # second pass, where no connection is trusted).
-$node->set_password($_) for @attackers;
+$node->set_password($_) for grep { $_ ne 'h_dbowner' } @attackers;
 my %id;
 $id{D1} = as('h_admin', "SELECT smam.add_department('Department One', 'Ministère Un')");
 $id{D2} = as('h_admin', "SELECT smam.add_department('Department Two', 'Ministère Deux')");
@@ -795,7 +797,7 @@ for my $key (sort(keys %probe), sort(keys %probe_extra)) {
     my @diff = map { "  $_: benign [$b{$_}]\n  $_: hostile [$h{$_}]" } grep { $b{$_} ne $h{$_} } @attackers;
     push @diff, map { "  $_: benign [$bare{$_}]\n  $_: hostile, as COPY [$c{$_}]" }
                 grep { defined $c{$_} && $bare{$_} ne $c{$_} } @attackers;
-    # HOLE (when this fails): a hostile setting changes what the function
+    # HOLE (fixed; when this fails): a hostile setting changes what the function
     # does or says; the diagnostics name the role and both outcomes. Today:
     # add_department, the direct UPDATE of smam.department, import_index and
     # import_index_feed fail with standard_conforming_strings off, because
@@ -931,7 +933,7 @@ for my $a (@acts) {
         . "$sql;\nCOMMIT;";
     my ($ho, $he) = run($hostile{$role}, $hq, "act $tag as $role");
     my ($b, $h) = (outcome($bo, $be, $value), outcome($ho, $he, $value));
-    # HOLE (when this fails): the hostile session (its settings, or COPY
+    # HOLE (fixed; when this fails): the hostile session (its settings, or COPY
     # with row_security off) changes what the act does. Today: a01, a02, a32
     # and a33 (standard_conforming_strings off, as in the sweep); c05, whose
     # INSERT of an account under another department's plan the lifecycle
@@ -942,7 +944,7 @@ for my $a (@acts) {
     ($id{$tag}) = $ho =~ /^([^\n]*)/ if $act_ok{$tag};
     next unless $act_ok{$tag};
     for my $t (@$writes) {
-        # HOLE (copy acts): smam_restoring_dump() (src/restore.c) believes any
+        # HOLE (fixed, copy acts): smam_restoring_dump() (src/restore.c) believes any
         # top-level COPY with row_security off inside a SECURITY DEFINER
         # function owned by a superuser is a restore, and smam.audit() then
         # writes nothing.
@@ -975,7 +977,7 @@ SELECT 'leaked ' OPERATOR(pg_catalog.||) pg_catalog.count(*) FROM (SELECT v FROM
                               "leak $view as $role");
         my ($leaked) = $out =~ /leaked (\d+)/;
         my ($shown) = run($hostile{$role}, 'SELECT pg_catalog.count(*) FROM pg_temp.shown');
-        # HOLE (issue 15, 10): the owner-rights views public_index,
+        # HOLE (fixed, issue 15, 10): the owner-rights views public_index,
         # account_tool_status and account_url_finding are neither
         # security_barrier nor security_invoker: a cheap function of the
         # caller's is evaluated before their own filter and sees the rows
@@ -986,7 +988,7 @@ SELECT 'leaked ' OPERATOR(pg_catalog.||) pg_catalog.count(*) FROM (SELECT v FROM
     my ($out, $err) = run($hostile{h_other}, fill(q{
 SELECT pg_catalog.count(*) FROM smam.account_tool_status
  WHERE 1 OPERATOR(pg_catalog./) (account_id OPERATOR(pg_catalog.-) <<A_live>>) OPERATOR(pg_catalog.>) 0;}), 'error oracle');
-    # HOLE: the same views, through an error: the caller's division runs on
+    # HOLE (fixed): the same views, through an error: the caller's division runs on
     # another department's row.
     unlike($err, qr/division by zero/, 'h_other: a division by zero in a filter on account_tool_status does not reveal another department\'s account');
 }
@@ -995,7 +997,7 @@ SELECT pg_catalog.count(*) FROM smam.account_tool_status
     # configure_account on another department's planned account.
     my $before = su("SELECT configuration::text FROM smam.account WHERE id = $id{A_plan4}");
     my ($out, $err) = run($hostile{h_other}, fill(q{SELECT smam.configure_account(<<A_plan4>>, '{"avatar": "fip:taken"}');}), 'o01');
-    # HOLE (issue 15, 6): the lifecycle guard checks nobody for a planned
+    # HOLE (fixed, issue 15, 6): the lifecycle guard checks nobody for a planned
     # account's configuration, and configure_account() runs as the owner.
     like(outcome($out, $err), qr/^ERROR 42704: account \d+ does not exist or is not visible to you/,
          'h_other may not configure another department\'s planned account, nor learn it exists');
@@ -1017,7 +1019,7 @@ SELECT pg_catalog.count(*) FROM smam.account_tool_status
         my ($tag, $sql, $secret, $what) = @$t;
         my ($o, $e) = run($hostile{h_other}, "BEGIN;\n" . fill($sql) . ";\nROLLBACK;", $tag);
         my $said = $o . ' ' . outcome($o, $e);
-        # HOLE (issue 15, 11): SECURITY DEFINER functions report another
+        # HOLE (fixed, issue 15, 11): SECURITY DEFINER functions report another
         # department's state before checking who asks.
         unlike($said, $secret, "$tag: h_other is refused without being told $what ($sql)" =~ s/<<\w+>>/n/gr);
     }
@@ -1050,7 +1052,7 @@ for my $role (qw(h_analyst h_tbs)) {
     my ($out, $err) = run($hostile{$role}, "BEGIN;\nSET LOCAL application_name = 'hostile:cursor';\n"
                           . "SELECT pg_catalog.count(*), pg_catalog.bool_and(pg_temp.hijack()) FROM smam.compliance_findings;\nCOMMIT;",
                           "cursor game as $role");
-    # HOLE: src/compliance.c keeps the name of its SPI cursor and looks it up
+    # HOLE (fixed): src/compliance.c keeps the name of its SPI cursor and looks it up
     # again before each batch (SPI_cursor_find), fetching with the owner's
     # rights; the caller closes it and declares its own under that name.
     ok($err =~ /ERROR/ || $out eq "$benign_count{$role}|t",
@@ -1059,19 +1061,19 @@ for my $role (qw(h_analyst h_tbs)) {
 }
 
 # ---- 4. what must hold ----
-# HOLE (issue 15, 3): the cursor game's warnings (src/compliance.c).
+# HOLE (fixed, issue 15, 3): the cursor game's warnings (src/compliance.c).
 is(join('; ', map { "$_->[0]: $_->[1]" } @canary_seen), '', 'no planted object ran with raised rights in a session (warnings of evil())');
-# HOLE (issue 15, 3 and 5): the cursor game; and the publishing worker,
+# HOLE (fixed, issue 15, 3 and 5): the cursor game; and the publishing worker,
 # which runs CLAIM_SQL (src/delivery.c) as the bootstrap superuser under the
 # database's search_path, where the simple CASE on a.official_language
 # takes its = from the database owner's public.=(anyenum, anyenum).
 is(su(q{SELECT coalesce(string_agg(tag || ' ran as ' || ran_as || ' for ' || session_role, '; ' ORDER BY at), '') FROM canary.hit}), '',
    'the canary table is empty: nothing planted ran as its owner');
 is(su('SELECT is_called FROM canary.hit_seq'), 'f', 'the canary sequence was never advanced, not even in a rolled back transaction');
-# HOLE: as the two above (h_analyst and h_tbs by the cursor game, h_dbowner by the worker).
+# HOLE (fixed): as the two above (h_analyst and h_tbs by the cursor game, h_dbowner by the worker).
 is(su(q{SELECT coalesce(string_agg(rolname, ', ' ORDER BY rolname), '') FROM pg_roles WHERE rolsuper AND rolname LIKE 'h\_%'}), '',
    'no attacker became a superuser');
-# HOLE: h_analyst and h_tbs by the cursor game, h_dbowner by the worker.
+# HOLE (fixed): h_analyst and h_tbs by the cursor game, h_dbowner by the worker.
 for my $role (@attackers) {
     is(su("SELECT coalesce(string_agg(roleid::regrole::text, ',' ORDER BY roleid::regrole::text), '') FROM pg_auth_members WHERE member = '$role'::regrole"),
        $member_of{$role}, $member_of{$role} ? "$role is a member of $member_of{$role} and of no other role" : "$role is a member of no role");
@@ -1098,7 +1100,7 @@ is(su('SELECT holds FROM smam.verify_audit_log()'), 't', 'the audit log verifies
                       WHERE l.table_name = '$table' AND l.operation = 'INSERT' AND l.row_key = $key) $shipped");
         push @missing, "$table: $n" if $n ne '';
     }
-    # HOLE (issue 15, 4): the rows the COPY acts wrote have no audit row.
+    # HOLE (fixed, issue 15, 4): the rows the COPY acts wrote have no audit row.
     is(join('; ', @missing), '', 'every row of every audited table has its INSERT in the audit log');
 }
 
@@ -1172,7 +1174,7 @@ is_deeply([sort @catalog_triggers], [sort map { my $t = $_; map { "$t $_" } keys
         next if $by !~ /^a\d/;
         push @quiet, "$t ($by)" if su("SELECT count(*) FROM smam.audit_log WHERE table_name = '$t' AND txn > $txn0") eq '0';
     }
-    # HOLE (a consequence): department and the import's tables, whose acts
+    # HOLE (fixed, a consequence): department and the import's tables, whose acts
     # (a01, a02, a32) fail with standard_conforming_strings off.
     is(join(', ', @quiet), '', 'every table whose triggers an act reaches was changed in the hostile sessions');
 }
