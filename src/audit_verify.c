@@ -478,8 +478,8 @@ export_sha256(int64 through, char *hex)
 	Portal portal;
 
 	smam_hash_begin(&h, "");
-	portal = SPI_cursor_open_with_args(NULL, "SELECT x FROM smam.audit_export($1) x", 1, types, args,
-									   NULL, true, 0);
+	portal = SPI_cursor_open_with_args(NULL, "SELECT x FROM smam.audit_export($1) x", 1, types,
+									   args, NULL, true, 0);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);
@@ -574,8 +574,8 @@ smam_archive_audit_log(PG_FUNCTION_ARGS)
 							   1, types, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading seal %lld failed", (long long) through);
-	sealed_at =
-		DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	sealed_at = DatumGetTimestampTz(
+		SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (sealed_at > GetCurrentTransactionStartTimestamp() -
 						(TimestampTz) audit_archive_min_age * USECS_PER_MINUTE)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
@@ -596,7 +596,8 @@ smam_archive_audit_log(PG_FUNCTION_ARGS)
 					smam_format("Export positions %lld to %lld with smam.audit_export(%lld) "
 								"(docs/audit.md), and give the 64 hexadecimal digits of the "
 								"file's SHA-256.",
-								(long long) (v.start + 1), (long long) through, (long long) through));
+								(long long) (v.start + 1), (long long) through,
+								(long long) through));
 	for (char *c = given; *c; c++)
 		*c = pg_ascii_tolower((unsigned char) *c);
 	export_sha256(through, computed);

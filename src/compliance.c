@@ -70,11 +70,11 @@ typedef struct StreamCursor
 
 typedef struct FindingsStream
 {
-	StreamCursor *cursor; /* NULL once closed */
-	Oid owner;				  /* compliance_findings_as_of's owner and */
-	ArrayType *config;		  /* SET clauses (NULL for none), which it takes */
-	TupleDesc desc;			  /* the function's result, blessed */
-	MemoryContext batch_cxt;  /* the rows of the current batch */
+	StreamCursor *cursor;	 /* NULL once closed */
+	Oid owner;				 /* compliance_findings_as_of's owner and */
+	ArrayType *config;		 /* SET clauses (NULL for none), which it takes */
+	TupleDesc desc;			 /* the function's result, blessed */
+	MemoryContext batch_cxt; /* the rows of the current batch */
 	HeapTuple *rows;
 	uint64 n, next;
 	bool last_batch; /* the cursor has no more rows */
@@ -136,7 +136,8 @@ take_rights(FindingsStream *st, StreamRights *r)
 {
 	smam_privilege_enter(&r->priv, true);
 	if (r->priv.owner != st->owner)
-		elog(ERROR, "smam: smam.compliance_findings_as_of is not owned by the owner of smam's tables");
+		elog(ERROR,
+			 "smam: smam.compliance_findings_as_of is not owned by the owner of smam's tables");
 	if (st->config != NULL)
 		ProcessGUCArray(st->config, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
 						GUC_ACTION_SAVE);

@@ -279,25 +279,29 @@ holds_office(const char *role, const char *office, bool dept_null, int64 dept, T
 static void
 check_may_ask(const char *role, bool dept_null, int64 dept)
 {
-	Oid acting = smam_acting_role();
-	char *who = GetUserNameFromId(acting, false);
-	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	char *who;
 	HeldOffice *held;
 	int n;
 
-	if (strcmp(role, who) == 0 || superuser() || GetUserId() == smam_owner())
+	/* superuser() answers for the current user: the owner inside smam's functions */
+	if (superuser())
 		return;
-	n = offices_in_force(who, at, &held);
+	who = GetUserNameFromId(smam_acting_role(), false);
+	if (strcmp(role, who) == 0 || GetUserId() == smam_owner())
+		return;
+	n = offices_in_force(who, GetCurrentTransactionStartTimestamp(), &held);
 	for (int i = 0; i < n; i++)
 		if (!office_is_departmental(held[i].office) ||
 			(!dept_null && !held[i].dept_null && held[i].dept == dept))
 			return;
-	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
-				smam_format("role \"%s\" may not ask who holds offices %s", who,
-							dept_null ? "of the whole government"
-									  : smam_format("of department %lld", (long long) dept)),
-				"The offices of a department are visible to its own office holders and to the holders of government-wide offices (entity, TBS, administrator), as smam.appointment is.",
-				"Ask about your own offices, or about a department in which you hold an office.");
+	smam_refuse(
+		ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
+		smam_format("role \"%s\" may not ask who holds offices %s", who,
+					dept_null ? "of the whole government"
+							  : smam_format("of department %lld", (long long) dept)),
+		"The offices of a department are visible to its own office holders and to the holders of "
+		"government-wide offices (entity, TBS, administrator), as smam.appointment is.",
+		"Ask about your own offices, or about a department in which you hold an office.");
 }
 
 /*
@@ -321,7 +325,8 @@ smam_holds_office(PG_FUNCTION_ARGS)
 	getTypeOutputInfo(office_type, &outfunc, &isvarlena);
 	office = OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1));
 	at = PG_ARGISNULL(3) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(3);
-	check_may_ask(NameStr(*PG_GETARG_NAME(0)), PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
+	check_may_ask(NameStr(*PG_GETARG_NAME(0)), PG_ARGISNULL(2),
+				  PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
 
 	PG_RETURN_BOOL(holds_office(NameStr(*PG_GETARG_NAME(0)), office, PG_ARGISNULL(2),
 								PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2), at));
@@ -551,10 +556,10 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 						"Name the appointment of the head of communications who delegates.");
 
 		args[0] = Int64GetDatum(delegated_by);
-		rc = smam_spi_privileged(
-			"SELECT a.principal, a.office::pg_catalog.text, a.department_id, a.valid_from, a.valid_until"
-			"  FROM smam.appointment a WHERE a.id OPERATOR(pg_catalog.=) $1",
-			1, types, args, NULL, false, 1);
+		rc = smam_spi_privileged("SELECT a.principal, a.office::pg_catalog.text, a.department_id, "
+								 "a.valid_from, a.valid_until"
+								 "  FROM smam.appointment a WHERE a.id OPERATOR(pg_catalog.=) $1",
+								 1, types, args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "delegator lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
@@ -636,9 +641,10 @@ smam_appointment_guard(PG_FUNCTION_ARGS)
 		args[3] = TimestampTzGetDatum(from);
 		args[4] = TimestampTzGetDatum(until);
 		args[5] = Int64GetDatum(id);
-		smam_spi_privileged("SELECT 1 FROM smam.principal p WHERE p.role_name OPERATOR(pg_catalog.=) $1"
-							"   FOR NO KEY UPDATE OF p",
-							1, types, args, NULL, false, 0);
+		smam_spi_privileged(
+			"SELECT 1 FROM smam.principal p WHERE p.role_name OPERATOR(pg_catalog.=) $1"
+			"   FOR NO KEY UPDATE OF p",
+			1, types, args, NULL, false, 0);
 		rc = smam_spi_privileged_latest(
 			"SELECT a.id FROM smam.appointment a"
 			" WHERE a.principal OPERATOR(pg_catalog.=) $1"

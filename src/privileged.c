@@ -112,22 +112,51 @@ smam_privilege_leave(SmamPrivilege *p)
 	SetUserIdAndSecContext(p->saved_user, p->saved_sec);
 }
 
-int
-smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
-					bool read_only, long count)
+/* One query, as smam_spi_privileged() or smam_spi_privileged_latest() asks. */
+typedef struct PrivilegedQuery
+{
+	const char *sql;
+	int nargs;
+	Oid *types;
+	Datum *values;
+	const char *nulls;
+	bool read_only;
+	bool latest; /* read with the latest snapshot */
+	long count;
+} PrivilegedQuery;
+
+static int
+execute(const PrivilegedQuery *q)
+{
+	SPIPlanPtr plan;
+	int rc;
+
+	if (!q->latest)
+		return SPI_execute_with_args(q->sql, q->nargs, q->types, q->values, q->nulls, q->read_only,
+									 q->count);
+	plan = SPI_prepare(q->sql, q->nargs, q->types);
+	if (plan == NULL)
+		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(SPI_result), q->sql);
+	rc = SPI_execute_snapshot(plan, q->values, q->nulls, GetLatestSnapshot(), InvalidSnapshot,
+							  false, false, q->count);
+	SPI_freeplan(plan);
+	return rc;
+}
+
+/*
+ * Run the query with the raised rights, restricted for reads; the rights
+ * and settings are given back whether it succeeds or fails.
+ */
+static int
+run_privileged(const PrivilegedQuery *q)
 {
 	SmamPrivilege p;
 	volatile int rc = 0;
 
-	/*
-	 * Reads run restricted; writes (records, using up a submission) fire the
-	 * triggers of those tables, the audit's among them, which the extension's
-	 * owner alone can put there.
-	 */
-	smam_privilege_enter(&p, read_only);
+	smam_privilege_enter(&p, q->read_only || q->latest);
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
+		rc = execute(q);
 	}
 	PG_CATCH();
 	{
@@ -137,8 +166,22 @@ smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values, const
 	PG_END_TRY();
 	smam_privilege_leave(&p);
 	if (rc < 0)
-		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(rc), sql);
+		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(rc), q->sql);
 	return rc;
+}
+
+/*
+ * Reads run restricted; writes (records, using up a submission) fire the
+ * triggers of those tables, the audit's among them, which the extension's
+ * owner alone can put there.
+ */
+int
+smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+					bool read_only, long count)
+{
+	PrivilegedQuery q = {sql, nargs, types, values, nulls, read_only, false, count};
+
+	return run_privileged(&q);
 }
 
 /*
@@ -147,31 +190,10 @@ smam_spi_privileged(const char *sql, int nargs, Oid *types, Datum *values, const
  * serializes the writers (as ri_triggers.c reads with the latest snapshot).
  */
 int
-smam_spi_privileged_latest(const char *sql, int nargs, Oid *types, Datum *values,
-						   const char *nulls, long count)
+smam_spi_privileged_latest(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+						   long count)
 {
-	SmamPrivilege p;
-	volatile int rc = 0;
+	PrivilegedQuery q = {sql, nargs, types, values, nulls, true, true, count};
 
-	smam_privilege_enter(&p, true);
-	PG_TRY();
-	{
-		SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
-
-		if (plan == NULL)
-			elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(SPI_result), sql);
-		rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
-								  false, false, count);
-		SPI_freeplan(plan);
-	}
-	PG_CATCH();
-	{
-		smam_privilege_leave(&p);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	smam_privilege_leave(&p);
-	if (rc < 0)
-		elog(ERROR, "smam query failed: %s: %s", SPI_result_code_string(rc), sql);
-	return rc;
+	return run_privileged(&q);
 }

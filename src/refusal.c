@@ -93,7 +93,8 @@ sqlstate_arg(FunctionCallInfo fcinfo)
 						errmsg("\"%s\" is not an SQLSTATE", state),
 						errhint("Give five digits or upper-case letters, such as 42501.")));
 	/* Classes 00 (success), 01 (warning) and 02 (no data) are not errors. */
-	if (strncmp(state, "00", 2) == 0 || strncmp(state, "01", 2) == 0 || strncmp(state, "02", 2) == 0)
+	if (strncmp(state, "00", 2) == 0 || strncmp(state, "01", 2) == 0 ||
+		strncmp(state, "02", 2) == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("SQLSTATE \"%s\" is not an error", state),
 						errdetail("A refusal is an error; classes 00, 01 and 02 mean success, "

@@ -77,13 +77,13 @@ extern const char *smam_account_editor_office(const char *role, int64 dept, Time
  */
 typedef struct SmamPrivilege
 {
-	Oid			saved_user;
-	int			saved_sec;
-	int			guc_level;
-	Oid			owner;
+	Oid saved_user;
+	int saved_sec;
+	int guc_level;
+	Oid owner;
 } SmamPrivilege;
 
-extern Oid	smam_owner(void);
+extern Oid smam_owner(void);
 extern void smam_privilege_enter(SmamPrivilege *p, bool restricted);
 extern void smam_privilege_leave(SmamPrivilege *p);
 
