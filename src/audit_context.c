@@ -83,6 +83,12 @@ smam_audit_offices(Oid role)
 	TimestampTz at = GetCurrentTransactionStartTimestamp();
 	OfficeCache *c = &office_cache;
 
+	/*
+	 * Another session's change of an appointment reaches this backend as an
+	 * invalidation, read from the shared queue here: a statement run from a
+	 * cached plan need not have read it before this trigger.
+	 */
+	AcceptInvalidationMessages();
 	if (c->valid && c->role == role && at >= c->computed_for && (!c->has_until || at < c->until))
 		return c->office;
 

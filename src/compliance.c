@@ -44,6 +44,7 @@
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "tcop/pquery.h"
 #include "utils/portal.h"
 #include "utils/syscache.h"
 
@@ -78,6 +79,7 @@ typedef struct FindingsStream
 	HeapTuple *rows;
 	uint64 n, next;
 	bool last_batch; /* the cursor has no more rows */
+	bool whole;		 /* read every row at once (a cursor WITH HOLD reads the stream) */
 } FindingsStream;
 
 typedef struct StreamRights
@@ -221,7 +223,7 @@ fetch_batch(FindingsStream *st)
 	portal = stream_portal(st);
 	take_rights(st, &r);
 	SPI_connect();
-	SPI_cursor_fetch(portal, true, STREAM_BATCH);
+	SPI_cursor_fetch(portal, true, st->whole ? FETCH_ALL : STREAM_BATCH);
 	if (SPI_tuptable->tupdesc->natts != st->desc->natts)
 		elog(ERROR, "smam: the compliance findings have %d columns, not %d",
 			 SPI_tuptable->tupdesc->natts, st->desc->natts);
@@ -241,7 +243,7 @@ fetch_batch(FindingsStream *st)
 	}
 	MemoryContextSwitchTo(old);
 	st->n = SPI_processed;
-	st->last_batch = SPI_processed < STREAM_BATCH;
+	st->last_batch = st->whole || SPI_processed < STREAM_BATCH;
 	SPI_freetuptable(SPI_tuptable);
 	SPI_finish();
 	give_back_rights(&r);
@@ -285,6 +287,13 @@ smam_compliance_findings_stream(PG_FUNCTION_ARGS)
 		read_as_of(st);
 		st->batch_cxt = AllocSetContextCreate(funcctx->multi_call_memory_ctx, "smam findings batch",
 											  ALLOCSET_DEFAULT_SIZES);
+		/*
+		 * A cursor WITH HOLD over the view is read to its end at COMMIT,
+		 * after PostgreSQL has closed the transaction's other portals, this
+		 * stream's among them: such a reader gets every row at the first
+		 * fetch, and the stream's portal is closed before the COMMIT.
+		 */
+		st->whole = ActivePortal != NULL && (ActivePortal->cursorOptions & CURSOR_OPT_HOLD) != 0;
 		funcctx->user_fctx = st;
 		MemoryContextSwitchTo(old);
 		open_stream(st, PG_GETARG_DATUM(0), PG_ARGISNULL(0), funcctx->multi_call_memory_ctx);
@@ -294,7 +303,11 @@ smam_compliance_findings_stream(PG_FUNCTION_ARGS)
 	funcctx = SRF_PERCALL_SETUP();
 	st = (FindingsStream *) funcctx->user_fctx;
 	if (st->next == st->n && !st->last_batch)
+	{
 		fetch_batch(st);
+		if (st->whole)
+			close_stream(PointerGetDatum(st));
+	}
 	if (st->next < st->n)
 		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(st->rows[st->next++]));
 	close_stream(PointerGetDatum(st));

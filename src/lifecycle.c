@@ -59,6 +59,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -795,8 +796,7 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
 	char	   *plan = col_text(tup, desc, "plan_id");
 	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[3];
-	char	   *dept,
-			   *status,
+	char	   *status,
 			   *missing,
 			   *pia;
 	bool		covers;
@@ -834,22 +834,22 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
 						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
 						"   FOR SHARE OF p",
 						3, types, values, NULL, false, 0);
-	if (SPI_processed == 0)
+	/*
+	 * A plan that does not exist and another department's are refused
+	 * alike: the mover learns nothing of other departments' plans.
+	 */
+	if (SPI_processed == 0 ||
+		pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)) != m->dept)
 		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
-					smam_format("implementation plan %s does not exist", plan),
-					NULL, "Name one of the department's implementation plans (smam.implementation_plan).");
-	dept = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+					smam_format("implementation plan %s is not a plan of department %lld", plan,
+								(long long) m->dept),
+					"An account is approved on an implementation plan of its own department.",
+					"Name one of the department's implementation plans (smam.implementation_plan).");
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	missing = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	pia = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	covers = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5), "t") == 0;
 
-	if (pg_strtoint64(dept) != m->dept)
-		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
-					smam_format("implementation plan %s is not a plan of department %lld", plan,
-								(long long) m->dept),
-					smam_format("It is a plan of department %s; an account is approved on its own department's plan.", dept),
-					"Name one of the department's implementation plans.");
 	if (strcmp(status, "approved") != 0)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
 					smam_format("implementation plan %s is not approved", plan),
@@ -888,9 +888,12 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
  * The last answer, for the statement that changes many rows of one
  * department as one role. Any relcache invalidation forgets it
  * (smam_lifecycle_relcache_inval): the audit trigger sends one for
- * smam.appointment and smam.principal whenever either changes, which this
- * backend receives before its next statement takes its locks, and at the
- * next command for its own changes.
+ * smam.appointment and smam.principal whenever either changes. Another
+ * session's change reaches this backend only when it reads the shared
+ * invalidation queue, which a statement run from a cached plan (PREPARE,
+ * a driver's named statement, PL/pgSQL) may not do before this trigger:
+ * the queue is read here first (cheap when it is empty). Its own changes
+ * arrive at the next command.
  */
 static struct
 {
@@ -912,6 +915,7 @@ authorize_edit(int64 account, int64 dept, const char *who, TimestampTz at)
 {
 	Oid			role = smam_acting_role();
 
+	AcceptInvalidationMessages();
 	if (!(last_edit.valid && last_edit.role == role && last_edit.dept == dept && last_edit.at == at))
 	{
 		last_edit.valid = false;

@@ -213,6 +213,19 @@ CREATE FUNCTION smam.sees_department(department bigint) RETURNS boolean
 COMMENT ON FUNCTION smam.sees_department(bigint) IS
   'Does the acting role see the objects of the department (government-wide office, an office in it, superuser)?';
 
+-- Who reads compliance: government-wide offices, analysts (smam_analyst),
+-- and departments for their own departments.
+CREATE FUNCTION smam.reads_all_compliance() RETURNS boolean
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT smam.sees_all()
+        OR pg_has_role(smam.acting_role(), 'smam_analyst', 'MEMBER')
+        OR coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = smam.acting_role()), false)
+  $$;
+COMMENT ON FUNCTION smam.reads_all_compliance() IS
+  'Does the acting role read every department''s compliance (entity, TBS, administrator, smam_analyst members)?';
+
 -- The first thing a SECURITY DEFINER function does with an object it is
 -- given: refuse, alike for an object that does not exist and for one of a
 -- department the caller does not see, so that the refusal says nothing

@@ -376,8 +376,13 @@ DECLARE
   p smam.post;
   tiers integer;
   next_tier integer;
+  dept bigint := (SELECT x.department_id FROM smam.post x WHERE x.id = post);
 BEGIN
-  PERFORM smam.require_visible('post', post, (SELECT x.department_id FROM smam.post x WHERE x.id = post));
+  -- The department's own offices see its posts; so does a principal its
+  -- publishing policy names as an approver.
+  IF NOT EXISTS (SELECT 1 FROM smam.approval_tier t WHERE t.department_id = dept AND t.principal = who::text) THEN
+    PERFORM smam.require_visible('post', post, dept);
+  END IF;
   SELECT * INTO p FROM smam.post x WHERE x.id = post FOR UPDATE;
   IF p.status <> 'submitted' THEN
     PERFORM smam.refuse('55000', '6.1.4', format('post %s is %s, not awaiting approval', post, p.status), NULL,

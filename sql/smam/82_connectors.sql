@@ -238,14 +238,29 @@ BEGIN
     PERFORM smam.refuse_quietly('22023', NULL, 'a credential cannot contain a line break', NULL,
       'Give the token on one line, as the platform issued it.');
   END IF;
-  -- Bound to the origin of the platform's connector now.
+  -- A first credential is bound to the origin of the platform's connector
+  -- now (the notice says which). A new token for an account whose
+  -- credential is suspended (its connector changed) keeps the origin it was
+  -- confirmed for and stays suspended: handing over a token is not a
+  -- confirmation of a connector someone else re-pointed; only
+  -- smam.confirm_credential() moves the binding.
   b := smam.credential_binding(account);
   INSERT INTO smam.account_credential AS c (account_id, token_secret, expires_at, origin, suspended_at, suspended_reason)
   VALUES (account, token, expires_at, b.origin, CASE WHEN b.suspended_reason IS NOT NULL THEN now() END, b.suspended_reason)
   ON CONFLICT (account_id) DO UPDATE SET token_secret = EXCLUDED.token_secret,
     expires_at = EXCLUDED.expires_at, set_by = smam.acting_role(), set_at = now(),
-    origin = EXCLUDED.origin, suspended_at = EXCLUDED.suspended_at, suspended_reason = EXCLUDED.suspended_reason,
-    confirmed_by = NULL, confirmed_at = NULL;
+    origin = CASE WHEN c.suspended_at IS NOT NULL THEN c.origin ELSE EXCLUDED.origin END,
+    suspended_at = coalesce(c.suspended_at, EXCLUDED.suspended_at),
+    suspended_reason = coalesce(c.suspended_reason, EXCLUDED.suspended_reason),
+    confirmed_by = CASE WHEN c.suspended_at IS NOT NULL THEN c.confirmed_by END,
+    confirmed_at = CASE WHEN c.suspended_at IS NOT NULL THEN c.confirmed_at END;
+  SELECT c.origin, c.suspended_reason INTO b FROM smam.account_credential c WHERE c.account_id = account;
+  IF b.suspended_reason IS NOT NULL THEN
+    RAISE NOTICE 'the credentials of account % are kept for %, and suspended: %', account, coalesce(b.origin, 'no origin yet'), b.suspended_reason
+      USING HINT = 'Check the platform''s connector (smam.connector), then confirm it with smam.confirm_credential().';
+  ELSE
+    RAISE NOTICE 'the credentials of account % go to % only', account, b.origin;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION smam.set_credential(bigint, text, timestamptz) IS

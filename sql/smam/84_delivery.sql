@@ -110,7 +110,10 @@ CREATE FUNCTION smam.managed_in_tool(account bigint) RETURNS boolean
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT EXISTS (
+    -- Told only to whom the account's compliance is visible (NULL otherwise).
+    SELECT CASE WHEN smam.reads_all_compliance()
+                  OR smam.sees_department((SELECT x.department_id FROM smam.account x WHERE x.id = account))
+           THEN EXISTS (
       SELECT 1 FROM smam.account a
         JOIN smam.connector k ON k.platform = a.platform AND k.enabled
         JOIN smam.account_credential c ON c.account_id = a.id
@@ -120,7 +123,7 @@ CREATE FUNCTION smam.managed_in_tool(account bigint) RETURNS boolean
          AND NOT coalesce((SELECT d.http_status IN (401, 403) AND d.settled_at > c.set_at
                              FROM smam.delivery d
                             WHERE d.account_id = a.id AND d.status IN ('delivered', 'dead')
-                            ORDER BY d.settled_at DESC LIMIT 1), false))
+                            ORDER BY d.settled_at DESC LIMIT 1), false)) END
   $$;
 COMMENT ON FUNCTION smam.managed_in_tool(bigint) IS
   '6.1.4: is the account managed in the platform management tool (enabled connector, credentials neither expired nor refused)?';

@@ -514,18 +514,6 @@ CREATE FUNCTION smam.compliance_findings_counted(at timestamptz)
 COMMENT ON FUNCTION smam.compliance_findings_counted(timestamptz) IS
   'Internal: requirement and department of every finding at a moment, unfiltered, for counting';
 
--- Who reads compliance: government-wide offices, analysts (smam_analyst),
--- and departments for their own departments.
-CREATE FUNCTION smam.reads_all_compliance() RETURNS boolean
-  LANGUAGE sql STABLE
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-    SELECT smam.sees_all()
-        OR pg_has_role(smam.acting_role(), 'smam_analyst', 'MEMBER')
-        OR coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = smam.acting_role()), false)
-  $$;
-COMMENT ON FUNCTION smam.reads_all_compliance() IS
-  'Does the acting role read every department''s compliance (entity, TBS, administrator, smam_analyst members)?';
 
 -- The findings at a moment as the acting role may see them: the query behind
 -- compliance_findings_as_of and the view compliance_findings. No SET clause

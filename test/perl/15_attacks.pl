@@ -266,6 +266,17 @@ COMMIT;
 like($err, qr/ERROR:  the cursor over the compliance findings was closed\nDETAIL:  CLOSE ALL, or a rollback/,
      'a rollback that drops the stream\'s cursor is an error, never a fetch from elsewhere');
 
+($rc, $out, $err) = as_role('a_analyst', q{
+BEGIN;
+DECLARE h CURSOR WITH HOLD FOR SELECT * FROM smam.compliance_findings;
+FETCH 1 FROM h;
+COMMIT;
+FETCH ALL FROM h;
+CLOSE h;
+});
+is($err, '', 'a cursor WITH HOLD over the view outlives its transaction');
+is(scalar(split /\n/, $out), $benign, '... and reads every finding, before and after COMMIT');
+
 # ---- 4. COPY (SELECT a definer function) TO STDOUT with row_security off ----
 my $audited = q{SELECT count(*) FROM smam.audit_log WHERE table_name = 'smam.content_item'};
 my $before = sql($audited);

@@ -88,6 +88,16 @@ like($node->safe_psql('postgres', "SELECT status || ' ' || last_sqlstate || ' ' 
 like($node->safe_psql('postgres', "SELECT error FROM smam.metric_pull WHERE account_id = $acct"),
      qr/credentials are suspended/, 'the metrics pull says so too');
 
+# a routine rotation of the token is no confirmation of the re-pointed connector
+($rc, $out, $err) = $node->psql('postgres', "SET client_min_messages = notice; SET ROLE c_head;
+  SELECT smam.set_credential($acct, 'tok-SECRET-A2', now() + interval '90 days')");
+like($err, qr/NOTICE:  the credentials of account $acct are kept for http:\/\/127\.0\.0\.1:\d+, and suspended: c_admin changed the connector/,
+     'a new token for suspended credentials keeps the origin it was confirmed for, and says so');
+is($node->safe_psql('postgres', "SELECT credentials_suspended::text || ' ' || managed_in_tool FROM smam.account_tool_status WHERE account_id = $acct"),
+   'true false', '... and stays suspended: only confirm_credential() moves the binding');
+isnt($node->safe_psql('postgres', "SELECT origin FROM smam.account_credential WHERE account_id = $acct"),
+     $node->safe_psql('postgres', "SELECT smam.url_origin('$evil')"), '... never to the administrator\'s origin');
+
 # the confirmation: nobody but the department's head of communications
 ($rc, $out, $err) = as_admin("SELECT smam.confirm_credential($acct)");
 like($err, qr/ERROR:  42501: role "c_admin" may not confirm the credentials of account $acct/, 'the administrator cannot confirm them (42501)');
@@ -108,7 +118,7 @@ my $p2 = scheduled($acct);
 $due->($p2);
 as_admin('SELECT smam.dispatch()');
 is($node->safe_psql('postgres', "SELECT status FROM smam.delivery WHERE post_id = $p2"), 'delivered', 'confirmed, the credentials publish again');
-like(received('platform'), qr/\tBearer tok-SECRET-A\t/, '... to the platform they were given for');
+like(received('platform'), qr/\tBearer tok-SECRET-A2\t/, '... to the platform they were given for');
 
 # ---- 2. {{token}} anywhere but a header; 3. private ranges ----
 for my $t (["metrics_path => '/metrics/{{handle}}?key={{token}}'", 'in the metrics path'],

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(112);
+SELECT plan(113);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -171,6 +171,21 @@ RESET ROLE;
 SET ROLE p_head;
 SELECT is(smam.approve_post(:post), 2, 'the head approves tier 2');
 SELECT is(smam.schedule_post(:post), 2, 'the post is scheduled again, two deliveries');
+
+-- A principal the policy names approves, holding no office in the department.
+RESET ROLE;
+CREATE ROLE p_named LOGIN; GRANT smam_department TO p_named;
+SET ROLE p_admin; SELECT smam.register_principal('p_named', 'Nam', 'pn@example.gc.ca', :dept); RESET ROLE;
+SET ROLE p_head; SELECT smam.set_publishing_policy(:dept, 1, '{"1": ["@p_named"]}'); RESET ROLE;
+SET ROLE p_staff;
+SELECT smam.create_post(:item, ARRAY[:bi]::bigint[]) AS p_named_post \gset
+SELECT smam.submit_post(:p_named_post);
+RESET ROLE;
+SET ROLE p_named;
+SELECT is(smam.approve_post(:p_named_post), 1, 'a principal the publishing policy names approves, holding no office');
+RESET ROLE;
+SET ROLE p_head;
+SELECT smam.set_publishing_policy(:dept, 2, '{"1": ["department_staff"], "2": ["head_of_communications"]}');
 
 -- ---- official languages ----
 RESET ROLE;

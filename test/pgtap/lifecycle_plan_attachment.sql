@@ -7,7 +7,7 @@
 -- that clears (now, and not as of before).
 BEGIN;
 \ir _setup.psql
-SELECT plan(43);
+SELECT plan(44);
 
 -- A second department's own staff, so that it has an approved plan of its own.
 \o /dev/null
@@ -77,6 +77,9 @@ SELECT matches(pg_temp.detail('t_head', format('SELECT smam.attach_implementatio
   'has no Privacy Impact Assessment for facebook\. This enforces requirement 6\.1\.2', '... and so does the detail');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, 987654)', :a)), '23503 6.1.2',
   'a plan that does not exist is refused');
+SELECT is(replace(tap.message('t_head', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p2)), :'p2', 'N'),
+          replace(tap.message('t_head', format('SELECT smam.attach_implementation_plan(%s, 987654)', :a)), '987654', 'N'),
+  'another department''s plan is refused as one that does not exist: nothing is told about it');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(%s, NULL)', :a)), '22023 6.1.2',
   'attaching needs the plan');
 SELECT is(tap.act('t_head', format('SELECT smam.attach_implementation_plan(987654, %s)', :p1)), '42704',
