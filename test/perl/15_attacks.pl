@@ -73,7 +73,8 @@ BEGIN
     ['a_admin', 'smam_admin'], ['a_staff', 'smam_department'], ['a_head', 'smam_department'],
     ['a_head2', 'smam_department'], ['a_nobody', 'smam_department'], ['a_deputy', 'smam_department'],
     ['a_entity', 'smam_entity'], ['a_reviewer', 'smam_entity'], ['a_idle', 'smam_entity'],
-    ['a_analyst', 'smam_analyst'], ['a_public', 'smam_public'], ['a_appointee', 'smam_department']]
+    ['a_analyst', 'smam_analyst'], ['a_public', 'smam_public'], ['a_appointee', 'smam_department'],
+    ['a_clerk', 'smam_department']]
   LOOP
     EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', r[1], '$pw', r[2]);
   END LOOP;
@@ -86,11 +87,13 @@ SELECT smam.add_department('Department One');
 SELECT smam.add_department('Department Two');
 SELECT smam.register_principal(r, r, r || '\@example.gc.ca', d)
   FROM (VALUES ('a_staff', 1), ('a_head', 1), ('a_head2', 2), ('a_nobody', 1), ('a_deputy', 1),
-               ('a_entity', NULL), ('a_reviewer', NULL), ('a_idle', NULL), ('a_appointee', 1)) v(r, d);
+               ('a_entity', NULL), ('a_reviewer', NULL), ('a_idle', NULL), ('a_appointee', 1), ('a_clerk', 1)) v(r, d);
 SELECT smam.appoint('a_staff', 'department_staff', 1);
 SELECT smam.appoint('a_head', 'head_of_communications', 1);
 SELECT smam.appoint('a_head2', 'head_of_communications', 2);
 SELECT smam.appoint('a_deputy', 'deputy_head', 1);
+SELECT smam.appoint('a_clerk', 'deputy_head', 1);
+SELECT smam.appoint('a_clerk', 'department_staff', 1, now() - interval '1 day') AS clerk_staff;
 SELECT smam.appoint('a_entity', 'entity_official');
 SELECT smam.appoint('a_reviewer', 'entity_reviewer');
 RESET ROLE;
@@ -362,6 +365,23 @@ is(sql(q{SELECT reason FROM smam.index_reject ORDER BY import_id DESC, row_numbe
    q{The account's name has 100000 characters; the index publishes at most 200.}, '... with the reason');
 ($rc, $out, $err) = as_role('a_staff', q{SELECT smam.refuse('00000', NULL, 'all is well')}, verbose => 1);
 like($err, qr/ERROR:  22023: SQLSTATE "00000" is not an error/, 'smam.refuse() refuses a success code');
+
+# ---- 5 (the review). An ended office, and a statement run from a cached plan ----
+# a_clerk keeps an office that lets it see the department (deputy head) and
+# loses the one that lets it change accounts (staff), ended before its
+# transaction began; its prepared UPDATE must see that.
+my $clerk_staff = sql(q{SELECT id FROM smam.appointment WHERE principal = 'a_clerk' AND office = 'department_staff'});
+$node->remember_password('a_clerk', $pw);
+my $c = $node->background_psql('postgres', on_error_stop => 0, extra_params => ['-U', 'a_clerk']);
+$c->query_safe(qq{PREPARE u(text) AS UPDATE smam.account SET purpose = \$1 WHERE id = $three});
+$c->query_safe(q{BEGIN; EXECUTE u('while staff')});
+sql(qq{SET ROLE a_admin; SELECT smam.end_appointment($clerk_staff, 'removed', now() - interval '1 minute')});
+$c->{stderr} = '';
+$c->query(q{EXECUTE u('after removal')});
+like($c->{stderr}, qr/ERROR:  role "a_clerk" may not change account $three/,
+     'an office that ended is not remembered by a prepared statement of the same session');
+$c->query('ROLLBACK');
+$c->quit;
 
 # ---- 12. two appointments of one principal at once ----
 my $a = $node->background_psql('postgres', on_error_stop => 0);
