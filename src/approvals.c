@@ -43,7 +43,7 @@ PG_FUNCTION_INFO_V1(smam_approval_guard);
 /* Columns that record the process, not the content decided. */
 static const char *const bookkeeping[] = {
 	"id", "status", "version", "authors", "decided_by", "decided_office", "decided_at",
-	"decision_note", "consumed_at", "consumed_stage", NULL
+	"decision_note", "consumed_at", "consumed_stage", "superseded_by", NULL
 };
 
 typedef struct Subject

@@ -55,6 +55,9 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -68,6 +71,7 @@
 PG_FUNCTION_INFO_V1(smam_lifecycle_guard);
 PG_FUNCTION_INFO_V1(smam_insert_onboarded_account);
 PG_FUNCTION_INFO_V1(smam_record_guard);
+PG_FUNCTION_INFO_V1(smam_move_problems);
 
 /* Armed only inside smam_insert_onboarded_account(), for one INSERT. */
 static bool onboarding_armed = false;
@@ -357,6 +361,43 @@ require_mover(Move *m, const char *requirement, const char *const *offices)
 				"Ask a holder of that office to make the move, or an administrator to appoint you.");
 }
 
+/*
+ * While smam.move_problems() tries a move, the missing prerequisites are
+ * gathered here instead of refused one at a time, so that the trial says
+ * every one of them. Only that C function sets this, around a move it makes
+ * in a subtransaction it always rolls back.
+ */
+typedef struct Problem
+{
+	char	   *requirement;
+	char	   *message;
+	char	   *detail;
+} Problem;
+
+static bool collecting = false;
+static List *collected = NIL;
+static MemoryContext collect_cxt = NULL;
+static SubTransactionId collect_subid = InvalidSubTransactionId;
+
+/*
+ * Gathering never outlives the trial's subtransaction, whatever ends it:
+ * outside it, a missing prerequisite is refused again.
+ */
+static void
+collect_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+						 void *arg)
+{
+	if (collecting && mySubid == collect_subid &&
+		(event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB))
+		collecting = false;
+}
+
+static void
+collect_xact_callback(XactEvent event, void *arg)
+{
+	collecting = false;
+}
+
 /* A prerequisite is missing: refuse, or record it when not enforced. */
 static void
 unmet(Move *m, const char *requirement, const char *message,
@@ -368,6 +409,18 @@ unmet(Move *m, const char *requirement, const char *message,
 		Datum		values[1] = {TimestampTzGetDatum(m->at)};
 
 		m->enforced = query_bool("SELECT smam.enforced($1)", 1, types, values) ? 1 : 0;
+	}
+	if (m->enforced && collecting)
+	{
+		MemoryContext old = MemoryContextSwitchTo(collect_cxt);
+		Problem    *p = palloc(sizeof(Problem));
+
+		p->requirement = pstrdup(requirement);
+		p->message = pstrdup(message);
+		p->detail = detail ? pstrdup(detail) : NULL;
+		collected = lappend(collected, p);
+		MemoryContextSwitchTo(old);
+		return;
 	}
 	if (m->enforced)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, requirement,
@@ -492,7 +545,78 @@ consume_submission(Move *m, const char *id)
 	smam_spi_privileged("UPDATE smam.submission SET consumed_at = $2, consumed_stage = $3::smam.stage"
 						" WHERE id OPERATOR(pg_catalog.=) $1",
 						3, types, values, NULL, false, 0);
+
+	/*
+	 * A configuration applied supersedes every accepted configuration of the
+	 * account the entity decided before it: none of them can be applied
+	 * afterwards to bring an older configuration back.
+	 */
+	smam_spi_privileged("UPDATE smam.submission o SET consumed_at = $2, superseded_by = $1"
+						"  FROM smam.submission n"
+						" WHERE n.id OPERATOR(pg_catalog.=) $1"
+						"   AND n.kind OPERATOR(pg_catalog.=) 'configuration'::smam.submission_kind"
+						"   AND o.account_id OPERATOR(pg_catalog.=) n.account_id"
+						"   AND o.kind OPERATOR(pg_catalog.=) 'configuration'::smam.submission_kind"
+						"   AND o.status OPERATOR(pg_catalog.=) 'accepted'::smam.review_status"
+						"   AND o.consumed_at IS NULL AND o.id OPERATOR(pg_catalog.<>) n.id"
+						"   AND o.decided_at OPERATOR(pg_catalog.<=) n.decided_at",
+						3, types, values, NULL, false, 0);
 	m->submission = (char *) id;
+}
+
+/*
+ * The accepted configuration submission, neither used nor superseded, that
+ * proposes exactly the row's configuration: its settings, and its names and
+ * official language where it gives them (where it does not, they must be
+ * unchanged). Returns its id, or NULL after unmet().
+ */
+static char *
+guard_configuration_submission(Move *m, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
+{
+	const char *cols[3] = {"name_en", "name_fr", "official_language"};
+	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(m->account);
+	values[1] = CStringGetTextDatum(col_text(tup, desc, "configuration"));
+	for (int i = 0; i < 3; i++)
+	{
+		char	   *now = col_text(tup, desc, cols[i]);
+		char	   *before = col_text(oldtup, desc, cols[i]);
+
+		if (now)
+			values[2 + 2 * i] = CStringGetTextDatum(now);
+		else
+			nulls[2 + 2 * i] = 'n';
+		if (before)
+			values[3 + 2 * i] = CStringGetTextDatum(before);
+		else
+			nulls[3 + 2 * i] = 'n';
+	}
+	smam_spi_privileged("SELECT s.id FROM smam.submission s"
+						" WHERE s.account_id OPERATOR(pg_catalog.=) $1"
+						"   AND s.kind OPERATOR(pg_catalog.=) 'configuration'::smam.submission_kind"
+						"   AND s.status OPERATOR(pg_catalog.=) 'accepted'::smam.review_status"
+						"   AND s.consumed_at IS NULL"
+						"   AND s.configuration OPERATOR(pg_catalog.=) $2::pg_catalog.jsonb"
+						"   AND CASE WHEN s.name_en IS NULL THEN $3 IS NOT DISTINCT FROM $4"
+						"            ELSE s.name_en OPERATOR(pg_catalog.=) $3 END"
+						"   AND CASE WHEN s.name_fr IS NULL THEN $5 IS NOT DISTINCT FROM $6"
+						"            ELSE s.name_fr OPERATOR(pg_catalog.=) $5 END"
+						"   AND CASE WHEN s.official_language IS NULL THEN $7 IS NOT DISTINCT FROM $8"
+						"            ELSE s.official_language::pg_catalog.text OPERATOR(pg_catalog.=) $7 END"
+						" ORDER BY s.decided_at DESC, s.id DESC LIMIT 1",
+						8, types, values, nulls, true, 1);
+	if (SPI_processed > 0)
+		return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	unmet(m, "6.1.3",
+		  smam_format("the configuration of account %lld is not one the entity accepted",
+					  (long long) m->account),
+		  "From creation on, every configuration an account carries is a configuration submission of the head of communications that the entity accepted (6.2.1), applied exactly and once; no accepted, unused submission proposes this one, or it was superseded by one applied since.",
+		  smam_format("The head of communications submits it with smam.submit(%lld, 'configuration', note, configuration); once the entity accepts it, the entity applies it with smam.configure_account().",
+					  (long long) m->account));
+	return NULL;
 }
 
 /* The specifications a row breaks, as one line, or NULL. */
@@ -619,6 +743,39 @@ set_columns(HeapTuple tup, TupleDesc desc, int n, const char **names, Datum *val
 	return heap_modify_tuple_by_cols(tup, desc, n, cols, vals, nulls);
 }
 
+/*
+ * The row with a configuration submission applied: its settings, and its
+ * names and official language where it gives them.
+ */
+static HeapTuple
+apply_submission(HeapTuple tup, TupleDesc desc, const char *id, const char *config)
+{
+	const char *names[4] = {"configuration", "name_en", "name_fr", "official_language"};
+	Datum		vals[4];
+	bool		nulls[4] = {false, false, false, false};
+	int			n = 1;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(pg_strtoint64(id))};
+
+	vals[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(config));
+	smam_spi_privileged("SELECT s.name_en, s.name_fr, s.official_language FROM smam.submission s"
+						" WHERE s.id OPERATOR(pg_catalog.=) $1",
+						1, types, values, NULL, true, 1);
+	for (int i = 0; i < 3 && SPI_processed == 1; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+
+		if (isnull)
+			continue;
+		names[n] = names[i + 1];
+		vals[n] = d;
+		nulls[n] = false;
+		n++;
+	}
+	return set_columns(tup, desc, n, names, vals, nulls);
+}
+
 static void
 init_move(Move *m, HeapTuple tup, TupleDesc desc)
 {
@@ -632,6 +789,41 @@ init_move(Move *m, HeapTuple tup, TupleDesc desc)
 	m->at = GetCurrentTransactionStartTimestamp();
 	initStringInfo(&m->waived);
 	m->enforced = -1;			/* asked only when a prerequisite is missing */
+}
+
+/*
+ * The plan a planned account is given: one of its department's (another
+ * department's is refused as one that does not exist), and one that covers
+ * the account's platform with a PIA, so that the plan's gap shows when the
+ * account is planned, not at the entity's move. Whether the plan is
+ * approved, complete and its PIA current is the move's question.
+ */
+static void
+check_planned_plan(Move *m, const char *plan)
+{
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(pg_strtoint64(plan)), Int64GetDatum(m->dept),
+	CStringGetTextDatum(m->platform)};
+	char	   *covers = query_text("SELECT EXISTS (SELECT 1 FROM smam.plan_platform pp"
+									"  WHERE pp.plan_id OPERATOR(pg_catalog.=) p.id"
+									"    AND pp.platform OPERATOR(pg_catalog.=) $3)"
+									"  FROM smam.implementation_plan p"
+									" WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.department_id OPERATOR(pg_catalog.=) $2",
+									3, types, values, NULL);
+
+	if (covers == NULL)
+		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
+					smam_format("implementation plan %s is not a plan of department %lld", plan,
+								(long long) m->dept),
+					"An account is planned under an implementation plan of its own department.",
+					"Name one of the department's implementation plans.");
+	if (strcmp(covers, "t") != 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+					smam_format("implementation plan %s has no privacy impact assessment for %s", plan,
+								m->platform),
+					"An implementation plan holds a completed Privacy Impact Assessment, or reliance on the entity's model PIA, for the planned usage on each platform.",
+					smam_format("Record the plan's PIA for %s with smam.plan_pia(%s, '%s'), then plan the account.",
+								m->platform, plan, m->platform));
 }
 
 /* ---- INSERT ---- */
@@ -680,23 +872,8 @@ guard_insert(HeapTuple tup, TupleDesc desc)
 								m.who, (long long) m.dept),
 					"Planning an account requires the office department_staff, head_of_communications or designate of the department, held now.",
 					"Ask the department's staff or head of communications.");
-	{
-		char	   *plan = col_text(tup, desc, "plan_id");
-
-		if (plan != NULL)
-		{
-			Oid			types[2] = {INT8OID, INT8OID};
-			Datum		values[2] = {Int64GetDatum(pg_strtoint64(plan)), Int64GetDatum(m.dept)};
-
-			if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.implementation_plan p"
-							" WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.department_id OPERATOR(pg_catalog.=) $2)",
-							2, types, values))
-				smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
-							smam_format("implementation plan %s is not a plan of department %lld", plan,
-										(long long) m.dept),
-							NULL, "Name one of the department's implementation plans.");
-		}
-	}
+	if (col_text(tup, desc, "plan_id") != NULL)
+		check_planned_plan(&m, col_text(tup, desc, "plan_id"));
 	tup = check_url(tup, desc, m.platform);
 	m.office = holds(&m, "head_of_communications", false) ?
 		(holds(&m, "designate", false) ? "designate" : "head_of_communications") : "department_staff";
@@ -973,7 +1150,6 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	bool		live = strcmp(from, "implementation") == 0 || strcmp(from, "evaluation") == 0;
 	bool		reconfigured;
 	char	   *config_submission = NULL;
-	char	   *submitted_config = NULL;
 	RowPair		rows;
 
 	init_move(&m, tup, desc);
@@ -1030,31 +1206,33 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 						smam_format("The account is in %s.", from),
 						"Dispose of the account and plan a new one.");
 		tup = check_url(tup, desc, m.platform);
-		if (col_text(tup, desc, "plan_id") != NULL)
-		{
-			Oid			types[2] = {INT8OID, INT8OID};
-			Datum		values[2] = {Int64GetDatum(pg_strtoint64(col_text(tup, desc, "plan_id"))),
-			Int64GetDatum(m.dept)};
-
-			if (!query_bool("SELECT EXISTS (SELECT 1 FROM smam.implementation_plan p"
-							" WHERE p.id OPERATOR(pg_catalog.=) $1 AND p.department_id OPERATOR(pg_catalog.=) $2)",
-							2, types, values))
-				smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.2",
-							smam_format("implementation plan %s is not a plan of department %lld",
-										col_text(tup, desc, "plan_id"), (long long) m.dept),
-							NULL, "Name one of the department's implementation plans.");
-		}
+		if (col_text(tup, desc, "plan_id") != NULL &&
+			!same_text(col_text(tup, desc, "plan_id"), col_text(oldtup, desc, "plan_id")))
+			check_planned_plan(&m, col_text(tup, desc, "plan_id"));
 	}
 
-	/* The configuration: names, language and settings. */
+	/*
+	 * The configuration: names, language and settings. In planning it is the
+	 * department's draft; from creation on, every configuration the account
+	 * carries is an accepted configuration submission, applied exactly and
+	 * used once (6.1.3, 6.2.1), by the entity while the account is created
+	 * and configured (6.2.2); live, it must also meet the specifications.
+	 */
 	reconfigured = !all_same(&rows, configuration_columns);
-	if (reconfigured)
+	if (reconfigured && strcmp(from, "planning") != 0)
 	{
 		if (strcmp(from, "disposition") == 0)
 			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
 						smam_format("account %lld is being disposed of and cannot be reconfigured",
 									(long long) m.account),
-						NULL, NULL);
+						"An account in disposition keeps the configuration it had.",
+						"Finish the disposition, or plan a new account.");
+		if (moving)
+			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
+						smam_format("change the configuration and the stage of account %lld separately",
+									(long long) m.account),
+						"A move applies nothing of its own but the configuration submission it uses.",
+						"Make the configuration change, then the move.");
 		if (strcmp(from, "creation") == 0 || strcmp(from, "configuration") == 0)
 		{
 			Move		c = m;
@@ -1067,29 +1245,11 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 							"The entity configures official accounts, held at the moment of the change.",
 							"Ask the entity's designated senior official.");
 		}
+		config_submission = guard_configuration_submission(&m, oldtup, tup, desc);
 		if (live)
-		{
-			if (moving)
-				smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.2",
-							smam_format("change the configuration and the stage of account %lld separately",
-										(long long) m.account),
-							NULL, "Make the configuration change, then the move.");
-			config_submission = guard_submission(&m, "configuration", &submitted_config);
-			if (config_submission != NULL && submitted_config != NULL &&
-				!same_text(submitted_config, col_text(tup, desc, "configuration")))
-				unmet(&m, "6.1.3",
-					  smam_format("the configuration of account %lld is not the one submission %s proposed",
-								  (long long) m.account, config_submission),
-					  "The entity accepted a configuration; a live account takes exactly that one.",
-					  "Apply the accepted configuration, or submit this one for review.");
 			guard_specifications(&m, tup, desc);
-			if (config_submission != NULL)
-			{
-				m.to = from;	/* used up in the stage it was applied in */
-				consume_submission(&m, config_submission);
-				m.to = to;
-			}
-		}
+		if (config_submission != NULL)
+			consume_submission(&m, config_submission);	/* used up in the stage it was applied in */
 	}
 
 	if (!moving)
@@ -1115,13 +1275,8 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 		s = guard_submission(&m, "configuration", &config);
 		if (s)
 		{
-			const char *names[1] = {"configuration"};
-			Datum		vals[1];
-			bool		nulls[1] = {false};
-
 			/* The entity configures the account as submitted and accepted. */
-			vals[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(config));
-			tup = set_columns(tup, desc, 1, names, vals, nulls);
+			tup = apply_submission(tup, desc, s, config);
 			consume_submission(&m, s);
 		}
 	}
@@ -1398,4 +1553,95 @@ smam_record_guard(PG_FUNCTION_ARGS)
 				"Records are append-only: what happened stays as it was recorded.",
 				"Record a new entry instead of changing an old one.");
 	PG_RETURN_NULL();
+}
+
+/* One row of smam.move_problems(): code, message, detail. */
+static void
+problem_row(ReturnSetInfo *rsi, const char *code, const char *message, const char *detail)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, detail == NULL};
+
+	values[0] = CStringGetTextDatum(code);
+	values[1] = CStringGetTextDatum(message);
+	values[2] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	tuplestore_putvalues(rsi->setResult, rsi->setDesc, values, nulls);
+}
+
+/*
+ * smam.move_problems(account bigint, to_stage smam.stage) RETURNS TABLE
+ * (code text, message text, detail text): everything that stands between
+ * the account and the stage now, without moving it. The move is made in a
+ * subtransaction that is always rolled back, with the missing prerequisites
+ * gathered (unmet()) rather than refused one by one; a refusal of another
+ * kind (who may act, a move that does not exist) ends the trial and is the
+ * last row. No rows: the move would be made.
+ */
+Datum
+smam_move_problems(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (collecting)
+		elog(ERROR, "smam.move_problems() cannot be called inside a trial move");
+	{
+		static bool registered = false;
+
+		if (!registered)
+		{
+			RegisterSubXactCallback(collect_subxact_callback, NULL);
+			RegisterXactCallback(collect_xact_callback, NULL);
+			registered = true;
+		}
+	}
+	collected = NIL;
+	collect_cxt = cxt;
+	BeginInternalSubTransaction(NULL);
+	collect_subid = GetCurrentSubTransactionId();
+	collecting = true;
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		values[2];
+		char		nulls[2] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' '};
+
+		values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+		values[1] = PG_ARGISNULL(1) ? (Datum) 0 :
+			DirectFunctionCall1(textin, DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1)));
+		SPI_connect();
+		if (SPI_execute_with_args("SELECT smam.transition($1, $2::smam.stage, 'trial move')",
+								  2, types, values, nulls, false, 0) < 0)
+			elog(ERROR, "smam.move_problems: the trial move failed to run");
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	collecting = false;
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+
+	foreach(lc, collected)
+	{
+		Problem    *p = lfirst(lc);
+
+		problem_row(rsi, "55000", p->message,
+					smam_format("%s%sThis enforces requirement %s of the Standard on Social Media Account Management.",
+								p->detail ? p->detail : "", p->detail ? " " : "", p->requirement));
+	}
+	collected = NIL;
+	if (edata != NULL)
+		problem_row(rsi, unpack_sql_state(edata->sqlerrcode), edata->message, edata->detail);
+	return (Datum) 0;
 }

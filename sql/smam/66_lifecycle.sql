@@ -236,27 +236,15 @@ $$;
 COMMENT ON FUNCTION smam.attach_implementation_plan(bigint, bigint) IS
   'Attach an approved implementation plan of the department, covering the account''s platform, to an account that left planning without one (onboarded): head of communications or designate (6.1.2)';
 
--- What stands between an account and a stage now, without moving it.
+-- What stands between an account and a stage now, without moving it: the
+-- move is tried in a subtransaction that is always rolled back, and every
+-- missing prerequisite is listed, not only the first (src/lifecycle.c).
 CREATE FUNCTION smam.move_problems(account bigint, to_stage smam.stage)
   RETURNS TABLE (code text, message text, detail text)
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-  AS $$
-BEGIN
-  BEGIN
-    PERFORM smam.transition(account, to_stage, 'trial move');
-    RAISE SQLSTATE 'SMAM0' USING MESSAGE = 'trial';
-  EXCEPTION WHEN OTHERS THEN
-    IF SQLSTATE <> 'SMAM0' THEN
-      code := SQLSTATE;
-      GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-      RETURN NEXT;
-    END IF;
-  END;
-END
-$$;
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'smam_move_problems';
 COMMENT ON FUNCTION smam.move_problems(bigint, smam.stage) IS
-  'The first refusal a move would meet now (no rows: it would succeed); nothing is changed';
+  'Every prerequisite a move would miss now (55000, the requirement in the detail), then the refusal that ends the trial if any (who may act, no such move); no rows: the move would be made. Nothing is changed';
 
 ALTER TABLE smam.stage_history ENABLE ROW LEVEL SECURITY;
 CREATE POLICY stage_history_read ON smam.stage_history FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs

@@ -47,7 +47,7 @@ COMMENT ON COLUMN smam.compliance_report.time_zone IS
 CREATE SEQUENCE smam.corrective_action_id_seq;
 CREATE TABLE smam.corrective_action (
   id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.corrective_action_id_seq'),
-  department_id   bigint NOT NULL REFERENCES smam.department (id),
+  department_id   bigint REFERENCES smam.department (id),  -- NULL: recommended to the entity (7.2.2)
   requirement     text NOT NULL REFERENCES smam.requirement (code),
   finding_key     text,
   recommendation  text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(recommendation)) OPERATOR(pg_catalog.>) 0),
@@ -234,6 +234,21 @@ CREATE VIEW smam.compliance_rule WITH (security_barrier = true) AS
 COMMENT ON VIEW smam.compliance_rule IS
   'The compliance rules: the requirement, the party assessed (department, entity, tbs), whether smam computes it, and the rule';
 
+-- When an account last changed after a moment and up to another, by the
+-- audit log (created further on: PL/pgSQL resolves it when called).
+CREATE FUNCTION smam.account_last_change(account bigint, after timestamptz, up_to timestamptz)
+  RETURNS timestamptz LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  RETURN (SELECT max(l.stmt_time) FROM smam.audit_log l
+           WHERE l.table_name = 'smam.account' AND l.row_key = account::text
+             AND l.stmt_time > after AND l.stmt_time <= up_to);
+END
+$$;
+COMMENT ON FUNCTION smam.account_last_change(bigint, timestamptz, timestamptz) IS
+  'Internal: the last change of an account in the audit log after a moment and up to another (NULL: none)';
+
 -- Every finding at a moment, for every department (internal; the views
 -- and functions below filter by who asks). Stages, decisions, submissions,
 -- evaluations, publications, requests and actions are read as of the
@@ -297,7 +312,19 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
       SELECT '6.1.1' AS requirement, d.id AS department_id, 'department' AS object_type, d.id AS object_id,
              d.name_en AS object_label,
              format('The department has no approved departmental social media strategy in force on %s.', smam.date_text(smam.today(at))) AS problem,
-             d.created_at AS since
+             -- Since the last approved departmental strategy stopped being in
+             -- force (its approval voided or withdrawn, or its term over), or
+             -- since the department exists if it never had one.
+             greatest(d.created_at,
+                      (SELECT max(e.ended) FROM (
+                         SELECT least(coalesce((SELECT min(y.decided_at) FROM smam.decision y
+                                                 WHERE y.subject = 'strategy' AND y.subject_id = x.subject_id
+                                                   AND y.decided_at > x.decided_at AND y.decision <> 'approved'), 'infinity'),
+                                      coalesce(s.in_force_until::timestamp AT TIME ZONE smam.time_zone(), 'infinity')) AS ended
+                           FROM smam.strategy s
+                           JOIN smam.decision x ON x.subject = 'strategy' AND x.subject_id = s.id AND x.decision = 'approved'
+                          WHERE s.department_id = d.id AND s.program IS NULL AND x.decided_at <= at) e
+                        WHERE e.ended <= at)) AS since
         FROM smam.department d
        WHERE d.created_at <= at
          AND NOT EXISTS (
@@ -314,7 +341,13 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   WHEN a.plan_id IS NULL
                   THEN 'Account ' || a.id || ' is live without an implementation plan.'
                   ELSE format('Account %s is live under implementation plan %s, which is not approved.', a.id, a.plan_id) END,
-             a.stage_since
+             -- Since the account went live, or since its plan's approval
+             -- ended, whichever came later.
+             greatest(coalesce((SELECT min(h.moved_at) FROM smam.stage_history h
+                                 WHERE h.account_id = a.id AND h.to_stage = 'implementation' AND h.moved_at <= at), a.stage_since),
+                      (SELECT max(y.decided_at) FROM smam.decision y
+                        WHERE y.subject = 'implementation_plan' AND y.subject_id = a.plan_id
+                          AND y.decided_at <= at AND y.decision <> 'approved'))
         FROM live a LEFT JOIN plan_at p ON p.plan_id = a.plan_id
        WHERE a.plan_id IS NULL OR p.decision IS DISTINCT FROM 'approved'
       UNION ALL
@@ -401,6 +434,9 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              h.moved_at
         FROM smam.stage_history h
        WHERE h.moved_at <= at AND NOT h.onboarded AND h.to_stage IN ('creation', 'configuration', 'disposition', 'disposed')
+         -- Abandoning a planned account is the head of communications' move
+         -- as much as the entity's (6.1.2): nothing was created to dispose of.
+         AND NOT (h.from_stage = 'planning' AND h.to_stage = 'disposed')
          AND (h.office IS DISTINCT FROM 'entity_official'
               OR (h.to_stage = 'disposed' AND h.from_stage = 'disposition'
                   AND NOT EXISTS (SELECT 1 FROM smam.archive r WHERE r.account_id = h.account_id AND r.recorded_at <= at)))
@@ -421,7 +457,17 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                   WHEN e.account_id IS NULL
                   THEN format('Account %s is live but not in the index published %s.', a.id, (SELECT published FROM snap))
                   ELSE format('The index published %s lists account %s with details that have changed since.', (SELECT published FROM snap), a.id) END,
-             a.stage_since
+             -- Since the account went live; since the publication that left
+             -- it out; or since the last change the publication does not show
+             -- (the audit log's).
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN NOT EXISTS (SELECT 1 FROM snap) OR e.account_id IS NULL
+                  THEN greatest(coalesce((SELECT min(h.moved_at) FROM smam.stage_history h
+                                           WHERE h.account_id = a.id AND h.to_stage = 'implementation' AND h.moved_at <= at),
+                                         a.stage_since),
+                                (SELECT published_at FROM snap))
+                  ELSE coalesce(smam.account_last_change(a.id, (SELECT published_at FROM snap), at),
+                                (SELECT published_at FROM snap)) END
         FROM live a
         LEFT JOIN smam.index_snapshot_entry e ON e.snapshot_id = (SELECT id FROM snap) AND e.account_id = a.id
        -- The digest is read only for accounts the published index lists.
@@ -445,9 +491,14 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
          AND NOT EXISTS (SELECT 1 FROM smam.compliance_report c WHERE c.request_id = q.id AND c.submitted_at <= at)
       UNION ALL
       -- 8.1: corrective actions, overdue.
-      SELECT '8.1', c.department_id, 'corrective_action', c.id, c.requirement,
-             format('The corrective action on %s recommended %s ("%s") was due on %s and is not completed.',
-                    c.requirement, smam.date_text(smam.today(c.recommended_at)), c.recommendation, smam.date_text(c.due_on)),
+      -- The entity's own overdue corrective action is a finding of the
+      -- requirement it corrects (the entity's), a department's one of 8.1.
+      SELECT CASE WHEN c.department_id IS NULL THEN c.requirement ELSE '8.1' END,
+             c.department_id, 'corrective_action', c.id, c.requirement,
+             format('The corrective action on %s recommended %s%s ("%s") was due on %s and is not completed.',
+                    c.requirement, smam.date_text(smam.today(c.recommended_at)),
+                    CASE WHEN c.department_id IS NULL THEN ' to the entity' ELSE '' END,
+                    c.recommendation, smam.date_text(c.due_on)),
              ((c.due_on + 1)::timestamp AT TIME ZONE smam.time_zone())
         FROM smam.corrective_action c
        WHERE c.recommended_at <= at AND c.due_on < smam.today(at)
@@ -791,16 +842,36 @@ CREATE FUNCTION smam.recommend_corrective_action(department bigint, requirement 
   AS $$
 DECLARE
   new_id bigint;
+  binds smam.office;
+  to_whom text := CASE WHEN department IS NULL THEN 'the entity' ELSE format('department %s', department) END;
 BEGIN
   PERFORM smam.require_tbs('7.2.2', 'recommend corrective action');
-  PERFORM smam.refuse_for_agent_of_parliament(department, '7.2.2', 'recommend corrective action');
-  IF NOT EXISTS (SELECT 1 FROM smam.requirement r WHERE r.code = requirement) THEN
+  -- 7.2.2: "when a department or the entity has not complied": NULL names the entity.
+  IF department IS NOT NULL THEN
+    PERFORM smam.refuse_for_agent_of_parliament(department, '7.2.2', 'recommend corrective action');
+  END IF;
+  SELECT r.responsible INTO binds FROM smam.requirement r WHERE r.code = requirement;
+  IF NOT FOUND THEN
     PERFORM smam.refuse('22023', '7.2.2', format('requirement "%s" is not in the Standard', requirement), NULL,
       'Name the requirement not complied with, such as 6.1.2.');
   END IF;
+  IF (department IS NULL) <> (binds = 'entity_official') OR binds IN ('tbs_analyst', 'administrator') THEN
+    PERFORM smam.refuse('22023', '7.2.2', format('requirement %s does not bind %s', requirement, to_whom),
+      format('Requirement %s is the responsibility of the office %s; corrective action is recommended to the party the requirement binds.', requirement, binds),
+      CASE WHEN binds = 'entity_official' THEN 'Recommend it to the entity: pass NULL as the department.'
+           ELSE 'Recommend it to a department, or name one of the entity''s requirements (6.2, 7.3) for the entity.' END);
+  END IF;
+  IF finding_key IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM smam.compliance_findings_all(now(), true) f
+        WHERE f.finding_key = recommend_corrective_action.finding_key AND f.requirement = recommend_corrective_action.requirement
+          AND f.department_id IS NOT DISTINCT FROM department) THEN
+    PERFORM smam.refuse('22023', '7.2.2', format('"%s" is not a finding of requirement %s for %s now', finding_key, requirement, to_whom),
+      'A corrective action answers a finding of non-compliance, named by its key in smam.compliance_findings.',
+      'Take the finding_key from smam.compliance_findings, or recommend without one.');
+  END IF;
   IF recommendation IS NULL OR btrim(recommendation) = '' THEN
     PERFORM smam.refuse('22023', '7.2.2', 'a corrective action needs its recommendation', NULL,
-      'Say what the department is to do.');
+      format('Say what %s is to do.', to_whom));
   END IF;
   IF due_on IS NULL OR due_on < smam.today() THEN
     PERFORM smam.refuse('22023', '7.2.2', format('a corrective action cannot be due on %s', coalesce(smam.date_text(due_on), 'no date')),
@@ -812,7 +883,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION smam.recommend_corrective_action(bigint, text, text, date, text) IS
-  'TBS recommends corrective action to a department (7.2.2); refused for agents of Parliament (2.2)';
+  'TBS recommends corrective action to a department, or to the entity (department NULL), on a requirement that binds it, optionally naming a current finding (7.2.2); refused for agents of Parliament (2.2)';
 
 CREATE FUNCTION smam.record_corrective_measure(action bigint, description text, completes boolean DEFAULT true)
   RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -823,9 +894,18 @@ DECLARE
   new_id bigint;
 BEGIN
   SELECT * INTO c FROM smam.corrective_action x WHERE x.id = action;
-  PERFORM smam.require_visible('corrective action', action, c.department_id);
+  IF NOT FOUND OR (c.department_id IS NULL AND NOT smam.sees_all()) THEN
+    PERFORM smam.require_visible('corrective action', action, NULL);
+  ELSIF c.department_id IS NOT NULL THEN
+    PERFORM smam.require_visible('corrective action', action, c.department_id);
+  END IF;
   SELECT * INTO c FROM smam.corrective_action x WHERE x.id = action FOR UPDATE;
-  PERFORM smam.require_office('deputy_head', c.department_id, '8.1', 'record corrective measures');
+  IF c.department_id IS NULL THEN
+    -- The entity's own corrective action: its designated senior official.
+    PERFORM smam.require_office('entity_official', NULL, '7.2.2', 'record the entity''s corrective measures');
+  ELSE
+    PERFORM smam.require_office('deputy_head', c.department_id, '8.1', 'record corrective measures');
+  END IF;
   IF c.completed_at IS NOT NULL THEN
     PERFORM smam.refuse('55000', '8.1', format('corrective action %s is already completed', action),
       format('It was completed %s.', smam.moment_text(c.completed_at)), NULL);
@@ -935,7 +1015,7 @@ GRANT EXECUTE ON FUNCTION smam.request_report(bigint, date, text, text),
   smam.recommend_corrective_action(bigint, text, text, date, text),
   smam.record_consequence(bigint, text, text, bigint), smam.record_standard_review(date, text) TO smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.submit_report(bigint, text) TO smam_department, smam_entity;
-GRANT EXECUTE ON FUNCTION smam.record_corrective_measure(bigint, text, boolean) TO smam_department;
+GRANT EXECUTE ON FUNCTION smam.record_corrective_measure(bigint, text, boolean) TO smam_department, smam_entity;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.report_request', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.report_request_id_seq', '');

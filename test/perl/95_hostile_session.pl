@@ -671,7 +671,7 @@ my %probe = (
     [q{SELECT smam.record_platform_review('x', 'terms_of_use', smam.today() - 1, 'accepted', smam.today() + 300, 'probe')}],
   'smam.add_specification(text,text,smam.specification_rule,text,text,text)' =>
     [q{SELECT smam.add_specification('probe_rule', 'A probe rule', 'matches', 'avatar', '^(fip|gc)', 'flickr')}, 1],
-  'smam.submit(bigint,smam.submission_kind,text,jsonb)' => [q{SELECT smam.submit(<<A_live>>, 'disposition')}],
+  'smam.submit(bigint,smam.submission_kind,text,jsonb,text,text,smam.official_language)' => [q{SELECT smam.submit(<<A_live>>, 'disposition')}],
   'smam.review_submission(bigint,boolean,text)' => [q{SELECT smam.review_submission(<<SUB_pending>>, true)}],
   'smam.archive_account(bigint,text,text,text)' => [q{SELECT smam.archive_account(<<A_disp>>, NULL, NULL, 'nothing kept')}],
   'smam.plan_account(bigint,text,text,text,text,smam.official_language,text,bigint)' =>
@@ -682,7 +682,6 @@ my %probe = (
   'smam.start_evaluation(bigint,text)' => [q{SELECT smam.start_evaluation(<<A_live>>)}],
   'smam.complete_evaluation(bigint,text,boolean)' => [q{SELECT smam.complete_evaluation(<<A_eval>>, 'probe findings')}],
   'smam.attach_implementation_plan(bigint,bigint)' => [q{SELECT smam.attach_implementation_plan(<<A_onb>>, <<P1>>)}],
-  'smam.move_problems(bigint,smam.stage)' => [q{SELECT code, message, detail FROM smam.move_problems(<<A_live>>, 'disposed')}, 1],
   'smam.import_index(text)' => ["SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created FROM smam.import_index(\$csv\$$csv_probe\$csv\$);\n$import_made", 1, 1],
   'smam.import_index_feed(jsonb,text)' => ["SELECT rows_read, created, rejected FROM smam.import_index_feed(\$j\$$feed_probe\$j\$, 'en');\n$import_made", 1, 1],
   'smam.public_index_feed(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed('en')::pg_catalog.text)}, 1],
@@ -744,6 +743,8 @@ my %probe = (
 );
 # Not SECURITY DEFINER, but takes the owner's rights inside (src/compliance.c).
 my %probe_extra = (
+  # not a definer function: it tries the move (smam.transition, one) in a subtransaction it rolls back
+  'smam.move_problems(bigint,smam.stage)' => [q{SELECT code, message, detail FROM smam.move_problems(<<A_live>>, 'disposed')}, 1],
   'smam.compliance_findings_stream(timestamp with time zone)' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_findings}, 1],
   'view smam.compliance_by_department' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_by_department}, 1],
   'view smam.compliance_summary' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_summary}, 1],

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(103);
+SELECT plan(113);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -152,7 +152,7 @@ SELECT is((SELECT content_sha256 FROM smam.index_snapshot),
 -- A renamed account (an accepted configuration submission) is not yet
 -- republished: a finding.
 SET ROLE c_head;
-CREATE TEMP TABLE sub2 AS SELECT smam.submit((SELECT x FROM acc), 'configuration', 'rename', (SELECT c FROM cfg)) AS id;
+CREATE TEMP TABLE sub2 AS SELECT smam.submit((SELECT x FROM acc), 'configuration', 'rename', (SELECT c FROM cfg), name_en => 'Examples renamed') AS id;
 GRANT SELECT ON sub2 TO PUBLIC;
 RESET ROLE;
 SET ROLE c_reviewer;
@@ -364,6 +364,38 @@ SELECT throws_ok($$ SELECT smam.recommend_corrective_action((SELECT a FROM d), '
   'a corrective action names a requirement of the Standard');
 SELECT lives_ok($$ SELECT smam.record_consequence((SELECT a FROM d), 'spending_authority_limits', 'Recommend limits', (SELECT id FROM ca)) $$,
   'TBS records an 8.2 consequence');
+-- 7.2.2: a finding key is a finding of that requirement and department now.
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action((SELECT a FROM d), '6.1.3', 'x', smam.today() + 5, 'no/such/key') $$,
+  '22023', format('"no/such/key" is not a finding of requirement 6.1.3 for department %s now', (SELECT a FROM d)),
+  'a corrective action does not name a finding that does not exist');
+CREATE TEMP TABLE key_a AS SELECT f.finding_key AS k, f.requirement AS r FROM smam.compliance_findings f
+  WHERE f.department_id = (SELECT a FROM d) AND f.requirement LIKE '6.1.%' ORDER BY f.finding_key LIMIT 1;
+SELECT isnt((SELECT k FROM key_a), NULL, 'the department has a finding to correct');
+SELECT throws_ok(format($$ SELECT smam.recommend_corrective_action(%s, %L, 'x', smam.today() + 5, %L) $$, (SELECT b FROM d),
+                        (SELECT r FROM key_a), (SELECT k FROM key_a)),
+  '22023', NULL, 'nor another department''s finding');
+CREATE TEMP TABLE ca2 AS SELECT smam.recommend_corrective_action((SELECT a FROM d), (SELECT r FROM key_a), 'Correct it', smam.today() + 5,
+                                                                (SELECT k FROM key_a)) AS id;
+SELECT is((SELECT finding_key FROM smam.corrective_action WHERE id = (SELECT id FROM ca2)), (SELECT k FROM key_a),
+  'a corrective action names one of the department''s current findings');
+-- 7.2.2: "a department or the entity": NULL addresses the entity, on its own requirements.
+SELECT throws_ok($$ SELECT smam.recommend_corrective_action(NULL, '6.1.3', 'x', smam.today() + 5) $$, '22023',
+  'requirement 6.1.3 does not bind the entity', 'the entity is not answerable for a department''s requirement');
+SELECT throws_ok(format($$ SELECT smam.recommend_corrective_action(%s, '6.2.1', 'x', smam.today() + 5) $$, (SELECT a FROM d)), '22023',
+  format('requirement 6.2.1 does not bind department %s', (SELECT a FROM d)), 'nor a department for the entity''s');
+CREATE TEMP TABLE ca_entity AS SELECT smam.recommend_corrective_action(NULL, '6.2.1', 'Review within the standard', smam.today() + 5) AS id;
+RESET ROLE;
+GRANT SELECT ON ca_entity, ca2 TO PUBLIC;
+SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
+            WHERE department_id IS NULL AND party = 'entity' AND requirement = '6.2.1'), 'not met',
+  'the entity''s overdue corrective action is a finding of the requirement it corrects');
+SET ROLE c_deputy;
+SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca_entity), 'done') $$, '42704', NULL,
+  'a department records no measure on the entity''s action');
+RESET ROLE;
+SET ROLE c_entity;
+SELECT lives_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca_entity), 'Reviews caught up', true) $$,
+  'the entity''s official records the entity''s measure');
 RESET ROLE;
 GRANT SELECT ON ca TO PUBLIC;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')
@@ -375,6 +407,7 @@ RESET ROLE;
 SET ROLE c_deputy;
 SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), ' ') $$, '22023', NULL, 'a measure says what was done');
 SELECT lives_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'Submissions filed', true) $$, 'the deputy head records the measure');
+SELECT lives_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca2), 'Plans attached', true) $$, 'and completes the other');
 SELECT throws_ok($$ SELECT smam.record_corrective_measure((SELECT id FROM ca), 'again') $$, '55000', NULL, 'a completed action takes no more');
 RESET ROLE;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days')

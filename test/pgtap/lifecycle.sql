@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(100);
+SELECT plan(112);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -78,8 +78,13 @@ SELECT is(tap.act('t_head', format($$SELECT smam.transition(%s, 'implementation'
   'configuration -> implementation: refused when the specifications are not met');
 SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_config())$$, :a)), '42501 6.2.2',
   'in configuration, only the entity changes the configuration');
+SELECT is(tap.act('t_entity', format($$SELECT smam.configure_account(%s, tap.good_config())$$, :a)), '55000 6.1.3',
+  'in configuration, the entity applies no configuration that was not submitted and accepted');
+SELECT tap.accepted(:a, 'configuration', tap.good_config()) AS good_sub \gset
 SELECT is(tap.act('t_entity', format($$SELECT smam.configure_account(%s, tap.good_config())$$, :a)), 'ok',
-  'the entity configures the account');
+  'the entity configures the account as the accepted submission proposes');
+SELECT is(consumed_stage::text, 'configuration', '... which is used up in the stage it was applied in')
+  FROM smam.submission WHERE id = :good_sub;
 SELECT is(tap.act('t_old', format($$SELECT smam.transition(%s, 'implementation')$$, :a)), '42704',
   'configuration -> implementation: a head whose appointment expired is refused (the account is not visible to them)');
 SELECT is(tap.act('t_old', format($$UPDATE smam.account SET stage = 'implementation' WHERE id = %s$$, :a)), 'ok',
@@ -99,6 +104,18 @@ SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_
 SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_config() || '{"display_name": "One"}')$$, :a)), 'ok',
   'live: the accepted configuration is applied');
 SELECT isnt(consumed_at, NULL, 'and its submission is used up') FROM smam.submission WHERE id = :sub;
+SELECT is(tap.act('t_entity', format($$SELECT smam.configure_account(%s, tap.good_config())$$, :a)), '55000 6.1.3',
+  'live: a configuration applied before (and used up) cannot be applied again to revert the live one');
+SELECT tap.accepted(:a, 'configuration', tap.good_config() || '{"display_name": "Three"}') AS stale \gset
+SELECT tap.accepted(:a, 'configuration', tap.good_config() || '{"display_name": "Four"}') AS fresh \gset
+SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_config() || '{"display_name": "Four"}')$$, :a)), 'ok',
+  'live: the later accepted configuration is applied');
+SELECT is(superseded_by, :fresh::bigint, 'the earlier accepted one, never applied, is superseded by it')
+  FROM smam.submission WHERE id = :stale;
+SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_config() || '{"display_name": "Three"}')$$, :a)), '55000 6.1.3',
+  'live: a superseded configuration cannot be applied');
+SELECT is(configuration ->> 'display_name', 'Four', 'the live configuration is the last one the entity accepted and applied')
+  FROM smam.account WHERE id = :a;
 SELECT tap.accepted(:a, 'configuration', tap.good_config() || '{"notice_url": "https://example.com/notice"}') AS sub \gset
 SELECT is(tap.act('t_head', format($$SELECT smam.configure_account(%s, tap.good_config() || '{"notice_url": "https://example.com/notice"}')$$, :a)), '55000 6.1.5',
   'live: even an accepted configuration must meet the specifications');
@@ -223,6 +240,23 @@ SELECT is(tap.act('postgres', format($$UPDATE smam.account SET plan_id = %s WHER
   'an account''s plan is one of its department''s');
 SELECT is((SELECT count(*)::int FROM smam.move_problems(:g, 'implementation')), 1, 'move_problems says a move would be refused');
 SELECT is((SELECT stage::text FROM smam.account WHERE id = :g), 'planning', '... without moving the account');
+-- All of them at once: department two has no strategy, its plan is a bare
+-- draft, and nobody submitted the account's creation.
+SELECT tap.val('t_other', format($$SELECT smam.draft_plan(%s, 'Bare')$$, :d2)) AS p3 \gset
+SELECT tap.val('t_other', format($$SELECT smam.plan_pia(%s, 'x')$$, :p3)) IS NULL AS pia;
+SELECT tap.val('t_other', format($$SELECT smam.plan_account(%s, 'x', 'https://x.com/ManyProblems', 'Many', NULL, 'english', NULL, %s)$$, :d2, :p3)) AS many \gset
+SELECT is(tap.val('t_entity', format($$SELECT string_agg(code || ' ' || substring(detail FROM 'requirement ([0-9.]+) of') || ': ' || message, ' | ' ORDER BY message)
+                                        FROM smam.move_problems(%s, 'creation')$$, :many)),
+          format('55000 6.1.3: account %1$s has no accepted creation submission | 55000 6.1.1: department %2$s has no approved social media strategy in force | 55000 6.1.2: implementation plan %3$s is incomplete | 55000 6.1.2: implementation plan %3$s is not approved',
+                 :many, :d2, :p3),
+  'move_problems lists every missing prerequisite, not only the first');
+SELECT is((SELECT count(*)::int FROM smam.move_problems(:many, 'evaluation')), 1, 'a move that does not exist is one refusal');
+SELECT is(tap.act('t_other', format($$SELECT smam.plan_account(%s, 'facebook', 'https://www.facebook.com/NoPiaHere', 'No PIA', NULL, 'english', NULL, %s)$$, :d2, :p3)),
+          '55000 6.1.2', 'an account is planned only under a plan with a PIA for its platform, not found missing at the entity''s move');
+SELECT matches(tap.message('t_other', format($$SELECT smam.plan_account(%s, 'facebook', 'https://www.facebook.com/NoPiaHere', 'No PIA', NULL, 'english', NULL, %s)$$, :d2, :p3)),
+          'has no privacy impact assessment for facebook', '... saying which platform the plan lacks');
+SELECT is(tap.val('t_staff', format($$SELECT string_agg(code, ',') FROM smam.move_problems(%s, 'creation')$$, :many)), '42704',
+  'and a role that cannot see the account learns only that');
 
 -- ---- evaluations and archives, whoever writes them ----
 SELECT tap.at_stage(:d1, 'AcctSeven', 'implementation') AS h \gset
