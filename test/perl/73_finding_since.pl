@@ -7,7 +7,8 @@
 #    revised) is without an approved plan since the voiding, not since it
 #    went live;
 #  - 6.2.4: an account renamed after the index was published differs from
-#    the index since the rename, not since it went live.
+#    the index since the rename, not since it went live;
+#  - 6.2.2: abandoning a planned account (the head's move) is no finding.
 use strict;
 use warnings;
 
@@ -38,6 +39,7 @@ SELECT smam.appoint('s_admin', 'administrator', NULL, '2020-01-01');
 SET ROLE s_admin;
 SELECT smam.add_department('Department of Moments');
 SELECT smam.record_effective_date('6.2.4', '2014-04-01', 'TBS notice');
+SELECT smam.record_effective_date('6.2.2', '2014-04-01', 'TBS notice');
 SELECT smam.register_principal(r, r, r || '@example.gc.ca', CASE WHEN r IN ('s_entity', 's_reviewer') THEN NULL ELSE 1 END)
   FROM unnest(ARRAY['s_staff', 's_head', 's_entity', 's_reviewer']) r;
 SELECT smam.appoint('s_staff', 'department_staff', 1, '2020-01-01');
@@ -89,6 +91,14 @@ is(sql(sprintf($finding, '6.1.1', 'department', 1)), $retired,
    '6.1.1: without a strategy since the strategy was retired');
 isnt($retired, sql('SELECT created_at FROM smam.department WHERE id = 1'), '... which is not when the department was created');
 
+
+# ---- 6.2.2: abandoning a planned account is the head's move, no finding ----
+step(q{SET ROLE s_staff; SELECT smam.plan_account(1, 'x', 'https://x.com/AbandonedGC', 'Abandoned', NULL, 'english', NULL, 1)});
+step(q{SET ROLE s_head; SELECT smam.abandon_account(2, 'no longer needed')});
+is(sql(q{SELECT moved_by || ' ' || office FROM smam.stage_history WHERE account_id = 2 AND to_stage = 'disposed'}),
+   's_head head_of_communications', 'the head of communications abandoned the planned account');
+is(sql(q{SELECT count(*) FROM smam.compliance_findings_as_of(now()) WHERE requirement = '6.2.2' AND object_id = 2}), '0',
+   '... which is no 6.2.2 finding against the entity (issue 16, 2)');
 
 $node->stop;
 done_testing();
