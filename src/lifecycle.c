@@ -700,6 +700,50 @@ record_move(Move *m, const char *from, const char *note, bool onboarded)
 					  10, types, values, nulls);
 }
 
+/*
+ * 6.1.2: the head of communications (or a designate) approves the account
+ * by this move; the approval is recorded, bound to the plan and its version
+ * and to the exact configuration approved. An account without a plan (moved
+ * on while enforcement was off) is approved on none, and the approval is not
+ * recorded: the 6.1.2 finding for its missing plan says so.
+ */
+static void
+record_approval(Move *m, HeapTuple tup, TupleDesc desc)
+{
+	char	   *plan = col_text(tup, desc, "plan_id");
+	Oid			types[10] = {INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const char *cols[4] = {"configuration", "name_en", "name_fr", "official_language"};
+
+	if (plan == NULL)
+		return;
+	values[0] = Int64GetDatum(m->account);
+	values[1] = Int64GetDatum(m->dept);
+	values[2] = Int64GetDatum(pg_strtoint64(plan));
+	for (int i = 0; i < 4; i++)
+	{
+		char	   *v = col_text(tup, desc, cols[i]);
+
+		if (v)
+			values[3 + i] = CStringGetTextDatum(v);
+		else
+			nulls[3 + i] = 'n';
+	}
+	values[7] = CStringGetTextDatum(m->who);
+	values[8] = CStringGetTextDatum(m->office ? m->office : "head_of_communications");
+	values[9] = TimestampTzGetDatum(m->at);
+	smam_write_record("INSERT INTO smam.account_approval (account_id, department_id, plan_id, plan_version,"
+					  " configuration, name_en, name_fr, official_language, configuration_sha256,"
+					  " approved_by, office, approved_at, note)"
+					  " SELECT $1, $2, p.id, p.version, $4::pg_catalog.jsonb, $5, $6, $7::smam.official_language,"
+					  "        smam.account_configuration_sha256($4::pg_catalog.jsonb, $5, $6, $7::smam.official_language),"
+					  "        $8, $9::smam.office, $10, 'approved by the move to implementation'"
+					  "   FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $3",
+					  10, types, values, nulls);
+}
+
 /* ---- the URL, checked and put in canonical form ---- */
 
 static HeapTuple
@@ -1283,6 +1327,7 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	else if (arrow(from, to, "configuration", "implementation"))
 	{
 		guard_specifications(&m, tup, desc);
+		record_approval(&m, tup, desc);
 	}
 	else if (arrow(from, to, "implementation", "evaluation"))
 	{

@@ -35,6 +35,54 @@ CREATE TRIGGER record_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.stage_hist
 CREATE TRIGGER record_guard_truncate BEFORE TRUNCATE ON smam.stage_history
   FOR EACH STATEMENT EXECUTE FUNCTION smam.record_guard('sealed');
 
+-- 6.1.2: "approving official social media accounts based on implementation
+-- plans". The head of communications (or a designate) approves an account
+-- by the act that makes it official, the move configuration ->
+-- implementation; the trigger records the approval here, bound to the plan
+-- (and its version) and to the exact configuration approved.
+CREATE SEQUENCE smam.account_approval_id_seq;
+CREATE TABLE smam.account_approval (
+  id                    bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.account_approval_id_seq'),
+  account_id            bigint NOT NULL REFERENCES smam.account (id),
+  department_id         bigint NOT NULL REFERENCES smam.department (id),
+  plan_id               bigint NOT NULL,
+  plan_version          integer NOT NULL,
+  configuration         jsonb NOT NULL,
+  name_en               text,
+  name_fr               text,
+  official_language     smam.official_language NOT NULL,
+  configuration_sha256  text NOT NULL,
+  approved_by           name NOT NULL,
+  office                smam.office NOT NULL,
+  approved_at           timestamptz NOT NULL,
+  note                  text
+);
+ALTER SEQUENCE smam.account_approval_id_seq OWNED BY smam.account_approval.id;
+CREATE INDEX account_approval_account_idx ON smam.account_approval (account_id, approved_at);
+COMMENT ON TABLE smam.account_approval IS
+  '6.1.2: each approval of an official account by the head of communications or a designate (the move to implementation), bound to the plan and version and the exact configuration approved; sealed, written only by the lifecycle trigger';
+COMMENT ON COLUMN smam.account_approval.plan_version IS 'The version of the implementation plan the approval was based on';
+COMMENT ON COLUMN smam.account_approval.configuration IS 'The configuration approved, as the account carried it (an accepted submission)';
+COMMENT ON COLUMN smam.account_approval.configuration_sha256 IS
+  'SHA-256 of the configuration, names and language approved, as smam.account_configuration_sha256() writes it';
+CREATE TRIGGER record_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.account_approval
+  FOR EACH ROW EXECUTE FUNCTION smam.record_guard('sealed');
+CREATE TRIGGER record_guard_truncate BEFORE TRUNCATE ON smam.account_approval
+  FOR EACH STATEMENT EXECUTE FUNCTION smam.record_guard('sealed');
+
+-- The digest an approval keeps of what it approved.
+CREATE FUNCTION smam.account_configuration_sha256(configuration jsonb, name_en text, name_fr text,
+                                                  official_language smam.official_language)
+  RETURNS text LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT encode(sha256(convert_to(jsonb_build_object('configuration', configuration, 'name_en', name_en,
+                                                       'name_fr', name_fr, 'official_language', official_language)::text,
+                                    'UTF8')), 'hex')
+  $$;
+COMMENT ON FUNCTION smam.account_configuration_sha256(jsonb, text, text, smam.official_language) IS
+  'SHA-256 of an account''s configuration, names and official language (the digest of smam.account_approval)';
+
 CREATE FUNCTION smam.lifecycle_guard() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'smam_lifecycle_guard';
 COMMENT ON FUNCTION smam.lifecycle_guard() IS
@@ -259,6 +307,12 @@ CREATE POLICY account_entity_update ON smam.account FOR UPDATE TO smam_entity
 GRANT UPDATE (stage, stage_note, configuration, name_en, name_fr, purpose, official_language, plan_id, url)
   ON smam.account TO smam_department, smam_entity;
 GRANT SELECT ON smam.stage_history TO smam_admin, smam_entity, smam_department, smam_tbs;
+ALTER TABLE smam.account_approval ENABLE ROW LEVEL SECURITY;
+CREATE POLICY account_approval_read ON smam.account_approval FOR SELECT TO smam_admin, smam_entity, smam_department, smam_tbs
+  USING ((SELECT smam.sees_all()) OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+GRANT SELECT ON smam.account_approval TO smam_admin, smam_entity, smam_department, smam_tbs;
+GRANT EXECUTE ON FUNCTION smam.account_configuration_sha256(jsonb, text, text, smam.official_language)
+  TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
 GRANT EXECUTE ON FUNCTION smam.plan_account(bigint, text, text, text, text, smam.official_language, text, bigint),
   smam.abandon_account(bigint, text), smam.start_evaluation(bigint, text),
   smam.complete_evaluation(bigint, text, boolean), smam.attach_implementation_plan(bigint, bigint)
@@ -268,4 +322,6 @@ GRANT EXECUTE ON FUNCTION smam.transition(bigint, smam.stage, text), smam.config
   TO smam_department, smam_entity;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.stage_history', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.account_approval', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.account_approval_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.stage_history_id_seq', '');

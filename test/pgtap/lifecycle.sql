@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(112);
+SELECT plan(115);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -93,6 +93,16 @@ SELECT is(tap.act('t_designate', format($$SELECT smam.transition(%s, 'implementa
   'configuration -> implementation: allowed to a designate within the delegation');
 SELECT is(office::text, 'designate', 'the history records the office as designate')
   FROM smam.stage_history WHERE account_id = :a AND to_stage = 'implementation';
+SELECT is(approved_by || ' ' || office || ' plan ' || plan_id || ' v' || plan_version,
+          't_designate designate plan ' || (SELECT plan_id FROM smam.account WHERE id = :a) || ' v'
+            || (SELECT p.version FROM smam.implementation_plan p JOIN smam.account x ON x.plan_id = p.id WHERE x.id = :a),
+          '6.1.2: the move is the approval of the account, recorded with the plan and its version')
+  FROM smam.account_approval WHERE account_id = :a;
+SELECT is(configuration_sha256, smam.account_configuration_sha256(x.configuration, x.name_en, x.name_fr, x.official_language),
+          '... and bound to the exact configuration approved')
+  FROM smam.account_approval v JOIN smam.account x ON x.id = v.account_id WHERE v.account_id = :a;
+SELECT throws_ok(format('UPDATE smam.account_approval SET note = %L WHERE account_id = %s', 'forged', :a), '42501', NULL,
+  'an approval is a sealed record');
 SELECT is(listed_on, smam.today(), 'the account is listed on the day it goes live') FROM smam.account WHERE id = :a;
 
 -- ---- a live account's configuration ----
