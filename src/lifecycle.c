@@ -328,6 +328,42 @@ holds(Move *m, const char *office, bool government_wide)
 }
 
 /*
+ * A refusal of who may act, to a role that held one of the offices and
+ * holds it no more, says so (its term, or its designation, ended) and what
+ * to do, instead of what a stranger is told (smam.lapsed_office()).
+ */
+static void
+lapsed_explanation(const char *who, const char *const *offices, int64 dept, TimestampTz at,
+				   char **detail, const char **hint)
+{
+	SPI_connect();
+	for (int i = 0; offices[i] != NULL; i++)
+	{
+		bool		entity = strcmp(offices[i], "head_of_communications") != 0 &&
+			strcmp(offices[i], "department_staff") != 0 && strcmp(offices[i], "deputy_head") != 0;
+		Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
+		Datum		values[4] = {CStringGetTextDatum(who), CStringGetTextDatum(offices[i]),
+		Int64GetDatum(dept), TimestampTzGetDatum(at)};
+		char		nulls[4] = {' ', ' ', entity ? 'n' : ' ', ' '};
+
+		smam_spi_privileged("SELECT l.detail, l.hint FROM smam.lapsed_office($1::pg_catalog.name,"
+							" $2::smam.office, $3, $4) l",
+							4, types, values, nulls, true, 1);
+		if (SPI_processed == 1)
+		{
+			MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+
+			*detail = psprintf("%s %s", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+							   *detail);
+			*hint = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+			MemoryContextSwitchTo(old);
+			break;
+		}
+	}
+	SPI_finish();
+}
+
+/*
  * Refuse unless the mover holds one of the offices (NULL-terminated list;
  * head_of_communications also admits a designate). Always enforced.
  */
@@ -353,12 +389,17 @@ require_mover(Move *m, const char *requirement, const char *const *offices)
 		else
 			appendStringInfo(&names, "%s%s", i > 0 ? " or " : "", offices[i]);
 	}
-	smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, requirement,
-				smam_format("role \"%s\" may not move account %lld from %s to %s",
-							m->who, (long long) m->account, m->from, m->to),
-				smam_format("This move is made by the office %s, held at the moment of the move.",
-							names.data),
-				"Ask a holder of that office to make the move, or an administrator to appoint you.");
+	{
+		char	   *detail = smam_format("This move is made by the office %s, held at the moment of the move.",
+										 names.data);
+		const char *hint = "Ask a holder of that office to make the move, or an administrator to appoint you.";
+
+		lapsed_explanation(m->who, offices, m->dept, m->at, &detail, &hint);
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, requirement,
+					smam_format("role \"%s\" may not move account %lld from %s to %s",
+								m->who, (long long) m->account, m->from, m->to),
+					detail, hint);
+	}
 }
 
 /*
@@ -530,7 +571,7 @@ guard_submission(Move *m, const char *kind, char **config)
 		  smam_format("account %lld has no accepted %s submission", (long long) m->account, kind),
 		  smam_format("The entity reviews (6.2.1) a %s submission from the head of communications before it acts; none is accepted and unused.",
 					  kind),
-		  smam_format("Submit it with smam.submit(%lld, '%s') and ask the entity to accept it.",
+		  smam_format("The department's head of communications (or a designate) submits it with smam.submit(%lld, '%s'); the entity reviews it with smam.review_submission().",
 					  (long long) m->account, kind));
 	return NULL;
 }
@@ -654,7 +695,8 @@ guard_specifications(Move *m, HeapTuple tup, TupleDesc desc)
 			  smam_format("the configuration of account %lld does not meet the technical specifications",
 						  (long long) m->account),
 			  problems,
-			  "Correct the configuration (smam.check_configuration() lists the problems).");
+			  smam_format("smam.check_configuration() lists the problems. The head of communications submits a corrected configuration with smam.submit(%lld, 'configuration', note, configuration), and the entity applies it once accepted.",
+						  (long long) m->account));
 }
 
 static void
@@ -1147,10 +1189,16 @@ authorize_edit(int64 account, int64 dept, const char *who, TimestampTz at)
 		last_edit.valid = true;
 	}
 	if (!last_edit.editor)
+	{
+		static const char *const editors[] = {"head_of_communications", "department_staff", "entity_official", NULL};
+		char	   *detail = pstrdup("An account is changed by the staff, the head of communications or a designate of its department, or by the entity's designated senior official, holding the office at the moment of the change.");
+		const char *hint = "Ask a holder of one of those offices, or an administrator to appoint you.";
+
+		lapsed_explanation(who, editors, dept, at, &detail, &hint);
 		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.1.2",
 					smam_format("role \"%s\" may not change account %lld", who, (long long) account),
-					"An account is changed by the staff, the head of communications or a designate of its department, or by the entity's designated senior official, holding the office at the moment of the change.",
-					"Ask a holder of one of those offices, or an administrator to appoint you.");
+					detail, hint);
+	}
 }
 
 /* The office that makes a move, and the requirement it enforces (NULL: no such move). */

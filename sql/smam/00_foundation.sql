@@ -170,6 +170,41 @@ CREATE FUNCTION smam.sees_all(at timestamptz DEFAULT NULL) RETURNS boolean
 COMMENT ON FUNCTION smam.sees_all(timestamptz) IS
   'Does the acting role hold a government-wide office (entity, TBS, administrator) at the time?';
 
+-- Why a role that held an office holds it no more: its term ended, or its
+-- designation (or its delegator's term) did. The latest such appointment to
+-- the office for the department (head_of_communications counts designations)
+-- before the moment; no row when the role never held it. smam.appointment is
+-- created further on: PL/pgSQL reads it when called.
+CREATE FUNCTION smam.lapsed_office(role name, office smam.office, department bigint,
+                                   at timestamptz DEFAULT pg_catalog.now())
+  RETURNS TABLE (detail text, hint text)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  RETURN QUERY
+    SELECT CASE WHEN a.office = 'designate'
+                THEN format('Your designation by "%s" as head of communications of department %s %s %s.', d.principal,
+                            a.department_id, CASE WHEN a.valid_until <= at THEN 'ended' ELSE 'ended with their term on' END,
+                            smam.moment_text(least(a.valid_until, d.valid_until)))
+                ELSE format('Your term as %s%s ended %s.', a.office,
+                            CASE WHEN a.department_id IS NULL THEN '' ELSE ' of department ' || a.department_id END,
+                            smam.moment_text(a.valid_until)) END,
+           CASE WHEN a.office = 'designate'
+                THEN format('Ask the head of communications of department %s to delegate to you again.', a.department_id)
+                ELSE 'Ask an administrator of smam to renew your appointment.' END
+      FROM smam.appointment a
+      LEFT JOIN smam.appointment d ON d.id = a.delegated_by
+     WHERE a.principal = role AND a.department_id IS NOT DISTINCT FROM department
+       AND (a.office = lapsed_office.office OR (lapsed_office.office = 'head_of_communications' AND a.office = 'designate'))
+       AND a.valid_from <= at AND (a.valid_until <= at OR d.valid_until <= at)
+     ORDER BY least(a.valid_until, d.valid_until) DESC
+     LIMIT 1;
+END
+$$;
+COMMENT ON FUNCTION smam.lapsed_office(name, smam.office, bigint, timestamptz) IS
+  'Why the role holds the office for the department no more (its term, or its designation, ended), with what to do; no row if it never held it';
+
 -- Refuse unless the acting role holds the office (superusers pass, so that
 -- the first administrator can be appointed).
 CREATE FUNCTION smam.require_office(office smam.office, department bigint, requirement text,
@@ -179,6 +214,7 @@ CREATE FUNCTION smam.require_office(office smam.office, department bigint, requi
   AS $$
 DECLARE
   who name := smam.acting_role();
+  lapsed record;
 BEGIN
   IF smam.holds_office(who, office, department) THEN
     RETURN;
@@ -187,13 +223,16 @@ BEGIN
      (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = who) THEN
     RETURN;
   END IF;
+  SELECT l.detail, l.hint INTO lapsed FROM smam.lapsed_office(who, office, department) l;
   PERFORM smam.refuse('42501', requirement,
     format('role "%s" may not %s', who, act),
-    format('%s requires the office %s%s, held now.', pg_catalog.upper(pg_catalog.left(act, 1)) || pg_catalog.substr(act, 2), office,
-           CASE WHEN department IS NULL THEN '' ELSE format(' for department %s', department) END),
-    CASE WHEN office = 'administrator'
-         THEN 'Ask an administrator of smam to act, or to appoint you.'
-         ELSE format('Ask a holder of the office %s to act, or an administrator to appoint you.', office) END);
+    coalesce(lapsed.detail || ' ', '')
+      || format('Only the office %s%s, held now, may %s.', office,
+                CASE WHEN department IS NULL THEN '' ELSE format(' of department %s', department) END, act),
+    coalesce(lapsed.hint,
+             CASE WHEN office = 'administrator'
+                  THEN 'Ask an administrator of smam to act, or to appoint you.'
+                  ELSE format('Ask a holder of the office %s to act, or an administrator to appoint you.', office) END));
 END
 $$;
 COMMENT ON FUNCTION smam.require_office(smam.office, bigint, text, text) IS
@@ -234,8 +273,19 @@ CREATE FUNCTION smam.require_visible(object text, id bigint, department bigint) 
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
   AS $$
+DECLARE
+  lapsed record;
 BEGIN
   IF NOT smam.sees_department(department) THEN
+    -- Someone who held an office in the department is told why they see it no more.
+    SELECT l.detail, l.hint INTO lapsed
+      FROM unnest(enum_range(NULL::smam.office)) o, smam.lapsed_office(smam.acting_role(), o, department) l
+     WHERE department IS NOT NULL AND o IN ('head_of_communications', 'deputy_head', 'department_staff')
+     LIMIT 1;
+    IF lapsed.detail IS NOT NULL THEN
+      PERFORM smam.refuse('42501', NULL, format('role "%s" holds no office in department %s now', smam.acting_role(), department),
+        lapsed.detail || ' The objects of a department are visible to the holders of its offices.', lapsed.hint);
+    END IF;
     PERFORM smam.refuse('42704', NULL, format('%s %s does not exist or is not visible to you', object, coalesce(id::text, 'NULL')),
       'The objects of a department are visible to the holders of its offices and of government-wide offices.',
       format('Check the %s''s number; you see those of the departments in which you hold an office.', object));

@@ -204,7 +204,8 @@ COMMENT ON FUNCTION smam.end_appointment(bigint, text, timestamptz) IS
 CREATE VIEW smam.office_holder WITH (security_invoker = true) AS
   SELECT a.id AS appointment, a.principal, p.display_name, p.email, a.office,
          a.department_id, d.name_en AS department_en, d.name_fr AS department_fr,
-         a.valid_from, a.valid_until, a.delegated_by
+         a.valid_from, a.valid_until, a.delegated_by,
+         smam.moment_text(a.valid_from) AS valid_from_text, smam.moment_text(a.valid_until) AS valid_until_text
     FROM smam.appointment a
     JOIN smam.principal p ON p.role_name OPERATOR(pg_catalog.=) a.principal
     LEFT JOIN smam.department d ON d.id OPERATOR(pg_catalog.=) a.department_id
@@ -213,6 +214,10 @@ CREATE VIEW smam.office_holder WITH (security_invoker = true) AS
      AND (a.valid_until IS NULL OR a.valid_until OPERATOR(pg_catalog.>) pg_catalog.now())
      AND smam.holds_office(a.principal::name, a.office, a.department_id);
 COMMENT ON VIEW smam.office_holder IS 'Offices held now (designates only while their delegator is in office)';
+COMMENT ON COLUMN smam.office_holder.valid_from_text IS
+  'When the term began, written in smam.time_zone as refusals write moments (valid_from is shown in the session''s time zone)';
+COMMENT ON COLUMN smam.office_holder.valid_until_text IS
+  'When the term ends (NULL: open), written in smam.time_zone as refusals write moments';
 
 ALTER TABLE smam.principal ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.appointment ENABLE ROW LEVEL SECURITY;
@@ -235,6 +240,7 @@ GRANT EXECUTE ON FUNCTION smam.delegate(name, timestamptz, bigint, timestamptz, 
 GRANT EXECUTE ON FUNCTION smam.holds_office(name, smam.office, bigint, timestamptz),
   smam.my_departments(timestamptz), smam.sees_all(timestamptz), smam.acting_role(),
   smam.require_office(smam.office, bigint, text, text), smam.refuse(text, text, text, text, text),
+  smam.lapsed_office(name, smam.office, bigint, timestamptz),
   smam.time_zone(), smam.today(timestamptz), smam.moment_text(timestamptz), smam.date_text(date),
   smam.interval_text(interval)
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;

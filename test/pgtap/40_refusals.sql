@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(42);
+SELECT plan(48);
 
 -- refusal(sql): 'SQLSTATE|has detail|has hint|detail' of the error the statement raises.
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
@@ -85,10 +85,10 @@ SELECT is((SELECT stage::text || '/' || onboarded FROM smam.account WHERE url = 
   'an onboarded account is live and marked');
 RESET ROLE;
 
--- The office check's detail starts the act with a capital, and leaves the rest as written.
+-- The office check's detail reads as a sentence whatever the act (no "Evaluate an account requires").
 SET ROLE r_x;
 SELECT is(split_part(pg_temp.refusal($$SELECT smam.require_office('administrator', NULL, '7.1.1', 'archive the audit log of Canada')$$), '|', 4),
-          'Archive the audit log of Canada requires the office administrator, held now. This enforces requirement 7.1.1 of the Standard on Social Media Account Management.',
+          'Only the office administrator, held now, may archive the audit log of Canada. This enforces requirement 7.1.1 of the Standard on Social Media Account Management.',
           'the office check''s detail reads as a sentence');
 RESET ROLE;
 
@@ -115,5 +115,30 @@ RESET DateStyle;
 RESET TimeZone;
 RESET IntervalStyle;
 
+-- smam's own refusal, never PostgreSQL's bare "permission denied": every
+-- SECURITY DEFINER function is executable by every working group role, but
+-- for the documented exceptions (docs/reference.md, "Group roles").
+SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' for ' || r, ', ' ORDER BY p.oid::regprocedure::text, r)
+             FROM pg_proc p
+             CROSS JOIN unnest(ARRAY['smam_admin', 'smam_entity', 'smam_department', 'smam_tbs', 'smam_analyst']) r
+            WHERE p.pronamespace = 'smam'::regnamespace AND p.prosecdef AND p.prorettype <> 'trigger'::regtype
+              AND NOT has_function_privilege(r, p.oid, 'EXECUTE')
+              AND p.proname NOT IN ('dispatch', 'check_account_urls', 'pull_metrics', 'verify_audit_log', 'audit_digest',
+                                    'index_publication_status')),
+          NULL, 'every definer function checks the office itself and is granted to every working group role');
+-- The office holders' terms read as the refusals write moments.
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT is((SELECT valid_from_text FROM smam.office_holder WHERE appointment = :staff),
+          to_char((SELECT valid_from FROM smam.appointment WHERE id = :staff) AT TIME ZONE 'America/Toronto', 'YYYY-MM-DD HH24:MI:SS')
+            || ' America/Toronto',
+          'smam.office_holder writes the term in smam.time_zone, not the session''s, as refusals do');
+RESET TimeZone;
+CREATE ROLE r_analyst LOGIN; GRANT smam_analyst TO r_analyst;
+SET ROLE r_analyst;
+SELECT * FROM pg_temp.refused($$SELECT smam.approve_strategy(1)$$, '42704', NULL,
+  'an analyst approving a strategy meets smam''s refusal, not "permission denied"');
+SELECT * FROM pg_temp.refused($$SELECT smam.add_department('Analysts'' own')$$, '42501', NULL,
+  'an analyst adding a department meets smam''s refusal');
+RESET ROLE;
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,20 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(69);
+SELECT plan(72);
+
+-- The hint of the refusal a statement meets as a role (NULL when it succeeds).
+CREATE FUNCTION pg_temp.hint_of(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE h text;
+BEGIN
+  EXECUTE format('SET ROLE %I', who);
+  EXECUTE q;
+  RESET ROLE;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
+  RETURN h;
+END $$;
 
 -- ---- strategies (6.1.1) ----
 SELECT tap.val('t_staff', format($$SELECT smam.draft_strategy(%s, 'Strategy', 'm', 'b', 'a', 'g', 'p')$$, :d1)) AS s \gset
@@ -21,10 +34,13 @@ SELECT is(tap.act('t_staff', format('SELECT smam.approve_strategy(%s)', :s)), '4
   'staff do not approve a strategy');
 SELECT is(tap.act('t_other', format('SELECT smam.approve_strategy(%s)', :s)), '42704',
   'the head of another department does not approve it (nor learns of it: it does not exist for them)');
-SELECT is(tap.act('t_old', format('SELECT smam.approve_strategy(%s)', :s)), '42704',
-  'a head whose appointment has expired does not approve it (holding no office, they see none)');
-SELECT is(tap.act('t_entity', format('SELECT smam.approve_strategy(%s)', :s)), '42501',
-  'the entity has no grant to approve a department''s strategy');
+SELECT is(tap.act('t_old', format('SELECT smam.approve_strategy(%s)', :s)), '42501',
+  'a head whose appointment has expired does not approve it');
+SELECT matches(tap.detail('t_old', format('SELECT smam.approve_strategy(%s)', :s)),
+  '^Your term as head_of_communications of department [0-9]+ ended ',
+  '... and is told that the term ended, not what a stranger is told');
+SELECT is(tap.act('t_entity', format('SELECT smam.approve_strategy(%s)', :s)), '42501 6.1.1',
+  'the entity does not approve a department''s strategy (smam''s refusal, naming 6.1.1)');
 SELECT is(tap.act('t_head', format($$SELECT smam.revise('strategy', %s, 'governance', 'Head approves')$$, :s)), 'ok',
   'the head edits the strategy');
 SELECT is(tap.act('t_head', format('SELECT smam.approve_strategy(%s)', :s)), '42501 6.1.1',
@@ -98,8 +114,8 @@ SELECT tap.planned(:d1, 'SubOne') AS a \gset
 SELECT tap.val('t_dual', format($$SELECT smam.submit(%s, 'creation')$$, :a)) AS sub \gset
 SELECT is(tap.act('t_dual', format('SELECT smam.review_submission(%s, true)', :sub)), '42501 6.2.1',
   'separation of duties: nobody reviews what they submitted');
-SELECT is(tap.act('t_head', format('SELECT smam.review_submission(%s, true)', :sub)), '42501',
-  'a department has no grant to review');
+SELECT is(tap.act('t_head', format('SELECT smam.review_submission(%s, true)', :sub)), '42501 6.2.1',
+  'a department does not review (smam''s refusal, naming 6.2.1)');
 SELECT is(tap.act('t_reviewer', format($$UPDATE smam.submission SET note = 'edited' WHERE id = %s$$, :sub)), '42501',
   'the entity has no grant to edit a submission');
 SELECT is(tap.act('postgres', format($$INSERT INTO smam.submission (account_id, department_id, kind) VALUES (%s, %s, 'disposition')$$, :a, :d1)),
@@ -112,8 +128,8 @@ SELECT is(tap.act('t_reviewer', format('SELECT smam.review_submission(%s, false,
   'a reviewed submission is not reviewed again');
 
 -- ---- platform reviews (6.2.3) ----
-SELECT is(tap.act('t_head', $$SELECT smam.record_platform_review('x', 'model_pia', smam.today(), 'accepted', NULL, 'r')$$), '42501',
-  'a department has no grant to record platform reviews');
+SELECT is(tap.act('t_head', $$SELECT smam.record_platform_review('x', 'model_pia', smam.today(), 'accepted', NULL, 'r')$$), '42501 6.2.3',
+  'a department does not record platform reviews (smam''s refusal, naming 6.2.3)');
 SELECT is(tap.act('t_entity', $$SELECT smam.record_platform_review('x', 'model_pia', smam.today(), 'accepted', smam.today(), 'r')$$), '22023 6.2.3',
   'a review cannot expire before it is made');
 SELECT tap.pre_review('facebook');
@@ -142,7 +158,7 @@ SELECT is(tap.act('postgres', $$UPDATE smam.technical_specification SET expected
 
 -- ---- onboarding ----
 SELECT is(tap.act('t_head', format($$SELECT smam.onboard_account(%s, 'x', 'https://x.com/Existing', 'E', NULL, 'english', 'in the index')$$, :d1)),
-  '42501', 'a department does not onboard');
+  '42501 6.2.4', 'a department does not onboard (smam''s refusal, naming 6.2.4)');
 SELECT is(tap.act('t_entity', format($$SELECT smam.onboard_account(%s, 'x', 'https://x.com/Existing', 'E', NULL, 'english', 'in the index')$$, :d1)),
   'ok', 'the entity onboards an existing account');
 SELECT is((SELECT concat_ws('|', h.from_stage, h.to_stage, h.office, h.note, h.onboarded) FROM smam.stage_history h
@@ -179,7 +195,13 @@ SELECT tap.val('t_admin', format($$SELECT smam.register_principal('t_past', 'Pas
 INSERT INTO smam.appointment (principal, office, department_id, valid_from, valid_until, delegated_by)
 SELECT 't_past', 'designate', department_id, valid_from + interval '1 day', valid_until, id
   FROM smam.appointment WHERE principal = 't_old';
-SELECT is(tap.act('t_past', format('SELECT smam.approve_plan(%s)', :p3)), '42704',
-  'a designation that has ended approves nothing (nor sees the plan)');
+SELECT is(tap.act('t_past', format('SELECT smam.approve_plan(%s)', :p3)), '42501',
+  'a designation that has ended approves nothing');
+SELECT matches(tap.detail('t_past', format('SELECT smam.approve_plan(%s)', :p3)),
+  '^Your designation by "t_old" as head of communications of department [0-9]+ ended ',
+  '... and the designate is told the designation ended');
+SELECT is((SELECT h FROM pg_temp.hint_of('t_past', format('SELECT smam.approve_plan(%s)', :p3)) h),
+  format('Ask the head of communications of department %s to delegate to you again.', :d1),
+  '... and is told to ask for a new delegation, never to get appointed');
 SELECT * FROM finish();
 ROLLBACK;

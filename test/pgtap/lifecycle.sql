@@ -85,8 +85,8 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.configure_account(%s, tap.goo
   'the entity configures the account as the accepted submission proposes');
 SELECT is(consumed_stage::text, 'configuration', '... which is used up in the stage it was applied in')
   FROM smam.submission WHERE id = :good_sub;
-SELECT is(tap.act('t_old', format($$SELECT smam.transition(%s, 'implementation')$$, :a)), '42704',
-  'configuration -> implementation: a head whose appointment expired is refused (the account is not visible to them)');
+SELECT is(tap.act('t_old', format($$SELECT smam.transition(%s, 'implementation')$$, :a)), '42501',
+  'configuration -> implementation: a head whose appointment expired is refused, told the term ended');
 SELECT is(tap.act('t_old', format($$UPDATE smam.account SET stage = 'implementation' WHERE id = %s$$, :a)), 'ok',
   '... and a plain UPDATE of theirs finds no row (row-level security)');
 SELECT is(tap.act('t_designate', format($$SELECT smam.transition(%s, 'implementation', 'live')$$, :a)), 'ok',

@@ -52,8 +52,8 @@ SELECT matches(tap.message('t_staff', format('SELECT smam.attach_implementation_
   'may not attach an implementation plan to account', '... the message says what was refused');
 SELECT is(tap.act('t_other', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42704',
   'the head of communications of another department may not attach a plan (the account is not visible to them)');
-SELECT is(tap.act('t_old', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42704',
-  'a head of communications whose term is over may not attach a plan (holding no office, they see no account)');
+SELECT is(tap.act('t_old', format('SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1)), '42501',
+  'a head of communications whose term is over may not attach a plan, told the term ended');
 SELECT is(tap.act('t_entity', format('UPDATE smam.account SET plan_id = %s WHERE id = %s', :p1, :a)), '42501 6.1.2',
   'the entity''s plain UPDATE of plan_id is refused by the trigger: not its office');
 SELECT throws_ok(format('SET ROLE t_entity; SELECT smam.attach_implementation_plan(%s, %s)', :a, :p1), '42501', NULL,
