@@ -38,7 +38,8 @@ CREATE TABLE smam.compliance_report (
 ALTER SEQUENCE smam.compliance_report_id_seq OWNED BY smam.compliance_report.id;
 COMMENT ON TABLE smam.compliance_report IS
   'A submitted report: the compliance picture frozen at as_of, its SHA-256, and the audit log digest of that moment where the audit log exists';
-COMMENT ON COLUMN smam.compliance_report.content_sha256 IS 'SHA-256 of by_requirement and findings (text form, in that order)';
+COMMENT ON COLUMN smam.compliance_report.content_sha256 IS
+  'SHA-256 of by_requirement, findings and activities (text form, in that order; activities only in an activities report)';
 COMMENT ON COLUMN smam.compliance_report.audit_digest IS 'smam.audit_digest() at submission, when the audit log is installed; NULL otherwise';
 COMMENT ON COLUMN smam.compliance_report.time_zone IS
   'smam.time_zone at submission: the zone the findings'' dates were read in, and in which smam.reproduce_report reads them again';
@@ -128,14 +129,20 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION smam.request_report(department bigint, due_on date, subject text, kind text DEFAULT 'compliance')
+-- An activities report (7.3.1) covers a period of calendar days in
+-- smam.time_zone, from period_from until period_until (exclusive, as a
+-- strategy's in_force_until): by default the twelve months before the day
+-- of the request, so that the entity can answer at once.
+CREATE FUNCTION smam.request_report(department bigint, due_on date, subject text, kind text DEFAULT 'compliance',
+                                    period_from date DEFAULT NULL, period_until date DEFAULT NULL)
   RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 DECLARE
   new_id bigint;
 BEGIN
-  PERFORM smam.require_tbs(CASE WHEN department IS NULL THEN '7.3.2' ELSE '7.1.2' END, 'request a report');
+  PERFORM smam.require_tbs(CASE WHEN department IS NOT NULL THEN '7.1.2' WHEN kind = 'activities' THEN '7.3.1' ELSE '7.3.2' END,
+                          'request a report');
   IF department IS NOT NULL THEN
     PERFORM smam.refuse_for_agent_of_parliament(department, '7.1.2', 'request a compliance report');
     IF kind <> 'compliance' THEN
@@ -154,13 +161,40 @@ BEGIN
   IF subject IS NULL OR btrim(subject) = '' THEN
     PERFORM smam.refuse('22023', '7.1.2', 'a report request needs a subject', NULL, 'Say what the report is to cover.');
   END IF;
-  INSERT INTO smam.report_request (department_id, kind, subject, due_on)
-  VALUES (department, kind, btrim(subject), due_on) RETURNING id INTO new_id;
+  IF kind = 'compliance' AND (period_from IS NOT NULL OR period_until IS NOT NULL) THEN
+    PERFORM smam.refuse('22023', CASE WHEN department IS NULL THEN '7.3.2' ELSE '7.1.2' END,
+      'a compliance report has no period',
+      'A compliance report is the picture of the moment it is submitted; an activities report (7.3.1) counts what was done in a period.',
+      'Leave period_from and period_until out, or request an activities report from the entity.');
+  END IF;
+  IF kind = 'activities' THEN
+    IF (period_from IS NULL) <> (period_until IS NULL) THEN
+      PERFORM smam.refuse('22023', '7.3.1', 'an activities report''s period needs its first day and its end', NULL,
+        'Give both period_from and period_until, or neither for the twelve months before today.');
+    END IF;
+    IF period_from IS NULL THEN
+      period_until := smam.today();
+      period_from := (period_until - interval '12 months')::date;
+    END IF;
+    IF period_from >= period_until THEN
+      PERFORM smam.refuse('22023', '7.3.1', 'an activities report''s period must end after it begins',
+        format('The period given runs from %s until %s.', smam.date_text(period_from), smam.date_text(period_until)),
+        'Give period_until after period_from: it is the first day the report does not count.');
+    END IF;
+    IF period_until > due_on THEN
+      PERFORM smam.refuse('22023', '7.3.1', format('a report due on %s cannot count days after it', smam.date_text(due_on)),
+        format('The period runs until %s; an activities report is submitted once its period is over, by its due date.',
+               smam.date_text(period_until)),
+        'End the period on or before the due date, or give a later due date.');
+    END IF;
+  END IF;
+  INSERT INTO smam.report_request (department_id, kind, subject, due_on, period_from, period_until)
+  VALUES (department, kind, btrim(subject), due_on, period_from, period_until) RETURNING id INTO new_id;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION smam.request_report(bigint, date, text, text) IS
-  'TBS requests a report from a department (7.1.2) or, department NULL, from the entity (7.3); refused for agents of Parliament (2.2)';
+COMMENT ON FUNCTION smam.request_report(bigint, date, text, text, date, date) IS
+  'TBS requests a report from a department (7.1.2) or, department NULL, from the entity (7.3): compliance, or activities over a period (by default the twelve months before today); refused for agents of Parliament (2.2)';
 
 -- ---- Service standards the entity sets (6.2.1) ----
 CREATE SEQUENCE smam.service_standard_id_seq;
@@ -757,6 +791,7 @@ DECLARE
   at timestamptz := now();
   by_req jsonb;
   finds jsonb;
+  acts jsonb;
   digest jsonb;
   new_id bigint;
 BEGIN
@@ -777,25 +812,41 @@ BEGIN
     PERFORM smam.refuse('23505', '7.1.2', format('report request %s is already answered', request), NULL,
       'A submitted report is frozen; answer a new request instead.');
   END IF;
-  SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
-    FROM smam.compliance_by_department_as_of(at) b
-   WHERE q.department_id IS NULL OR b.department_id = q.department_id;
-  SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
-    FROM smam.compliance_findings_as_of(at) f
-   WHERE q.department_id IS NULL OR f.department_id = q.department_id;
+  IF q.kind = 'activities' THEN
+    -- 7.3.1: what was done in the period, counted once the period is over.
+    IF at < (q.period_until::timestamp AT TIME ZONE smam.time_zone()) THEN
+      PERFORM smam.refuse('55000', '7.3.1',
+        format('the period of report request %s is not over', request),
+        format('The report counts the activities from %s to %s inclusive, and is submitted once that period is over.',
+               smam.date_text(q.period_from), smam.date_text(q.period_until - 1)),
+        format('Submit it on or after %s.', smam.date_text(q.period_until)));
+    END IF;
+    by_req := '[]';
+    finds := '[]';
+    acts := smam.activity_report_content(q.period_from, q.period_until, at);
+  ELSE
+    SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
+      FROM smam.compliance_by_department_as_of(at) b
+     WHERE q.department_id IS NULL OR b.department_id = q.department_id;
+    SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
+      FROM smam.compliance_findings_as_of(at) f
+     WHERE q.department_id IS NULL OR f.department_id = q.department_id;
+  END IF;
   IF to_regprocedure('smam.audit_digest()') IS NOT NULL THEN
     EXECUTE 'SELECT to_jsonb(d) FROM smam.audit_digest() d' INTO digest;
   END IF;
+  -- A compliance report has no activities: its hash is that of its picture.
   INSERT INTO smam.compliance_report (request_id, department_id, as_of, statement, by_requirement, findings,
-                                      content_sha256, audit_digest, time_zone)
-  VALUES (request, q.department_id, at, statement, by_req, finds,
-          encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex'), digest, smam.time_zone())
+                                      activities, content_sha256, audit_digest, time_zone)
+  VALUES (request, q.department_id, at, statement, by_req, finds, acts,
+          encode(sha256(convert_to(by_req::text || finds::text || coalesce(acts::text, ''), 'UTF8')), 'hex'),
+          digest, smam.time_zone())
   RETURNING id INTO new_id;
   RETURN new_id;
 END
 $$;
 COMMENT ON FUNCTION smam.submit_report(bigint, text) IS
-  'Answer a report request (deputy head; the entity''s official for the entity): freezes and hashes the compliance picture of now';
+  'Answer a report request (deputy head; the entity''s official for the entity): freezes and hashes the compliance picture of now, or for an activities report (7.3.1) the activities of its period, once the period is over';
 
 -- Reproduce a frozen report: the hash of the picture recomputed as of its moment.
 CREATE FUNCTION smam.reproduce_report(report bigint, OUT frozen_sha256 text, OUT recomputed_sha256 text,
@@ -809,8 +860,10 @@ CREATE FUNCTION smam.reproduce_report(report bigint, OUT frozen_sha256 text, OUT
   AS $$
 DECLARE
   c smam.compliance_report;
+  q smam.report_request;
   by_req jsonb;
   finds jsonb;
+  acts jsonb;
 BEGIN
   SELECT * INTO c FROM smam.compliance_report x WHERE x.id = report;
   IF NOT FOUND OR NOT (smam.reads_all_compliance() OR coalesce(c.department_id = ANY (smam.my_departments()), false)) THEN
@@ -818,22 +871,31 @@ BEGIN
       'A frozen report is visible to the offices of its department, to government-wide offices and to analysts.',
       'List the reports you see in smam.compliance_report.');
   END IF;
+  SELECT * INTO q FROM smam.report_request x WHERE x.id = c.request_id;
   -- Until the function returns: its SET clause restores the setting.
   PERFORM pg_catalog.set_config('smam.report_time_zone', c.time_zone, true);
-  SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
-    FROM smam.compliance_by_department_as_of(c.as_of) b
-   WHERE c.department_id IS NULL OR b.department_id = c.department_id;
-  SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
-    FROM smam.compliance_findings_as_of(c.as_of) f
-   WHERE c.department_id IS NULL OR f.department_id = c.department_id;
+  IF q.kind = 'activities' THEN
+    -- The activities of the request's period, counted again as of the report's moment.
+    by_req := '[]';
+    finds := '[]';
+    acts := smam.activity_report_content(q.period_from, q.period_until, c.as_of);
+  ELSE
+    SELECT coalesce(jsonb_agg(to_jsonb(b) ORDER BY b.party, b.department_id, b.requirement), '[]') INTO by_req
+      FROM smam.compliance_by_department_as_of(c.as_of) b
+     WHERE c.department_id IS NULL OR b.department_id = c.department_id;
+    SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.finding_key), '[]') INTO finds
+      FROM smam.compliance_findings_as_of(c.as_of) f
+     WHERE c.department_id IS NULL OR f.department_id = c.department_id;
+  END IF;
   frozen_sha256 := c.content_sha256;
-  recomputed_sha256 := encode(sha256(convert_to(by_req::text || finds::text, 'UTF8')), 'hex');
-  intact := c.content_sha256 = encode(sha256(convert_to(c.by_requirement::text || c.findings::text, 'UTF8')), 'hex');
+  recomputed_sha256 := encode(sha256(convert_to(by_req::text || finds::text || coalesce(acts::text, ''), 'UTF8')), 'hex');
+  intact := c.content_sha256 = encode(sha256(convert_to(c.by_requirement::text || c.findings::text
+                                                        || coalesce(c.activities::text, ''), 'UTF8')), 'hex');
   reproduced := intact AND frozen_sha256 = recomputed_sha256;
 END
 $$;
 COMMENT ON FUNCTION smam.reproduce_report(bigint) IS
-  'Recompute a frozen report as of its moment: is the stored content intact (matches its hash), and does the recomputation match?';
+  'Recompute a frozen report as of its moment (a compliance picture, or the activities of its period): is the stored content intact (matches its hash), and does the recomputation match?';
 
 CREATE FUNCTION smam.recommend_corrective_action(department bigint, requirement text, recommendation text,
                                                  due_on date, finding_key text DEFAULT NULL)
@@ -1011,7 +1073,7 @@ GRANT EXECUTE ON FUNCTION smam.compliance_findings_as_of(timestamptz), smam.comp
   smam.compliance_by_department_as_of(timestamptz),
   smam.compliance_summary_as_of(timestamptz), smam.reads_all_compliance(), smam.reproduce_report(bigint)
   TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;
-GRANT EXECUTE ON FUNCTION smam.request_report(bigint, date, text, text),
+GRANT EXECUTE ON FUNCTION smam.request_report(bigint, date, text, text, date, date),
   smam.recommend_corrective_action(bigint, text, text, date, text),
   smam.record_consequence(bigint, text, text, bigint), smam.record_standard_review(date, text) TO smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.submit_report(bigint, text) TO smam_department, smam_entity;
@@ -1031,3 +1093,299 @@ SELECT pg_catalog.pg_extension_config_dump('smam.standard_review', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.service_standard', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.service_standard_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.standard_review_id_seq', '');
+
+-- ---- Activities reports (7.3.1) ----
+-- "Preparing reports on activities related to this Standard as requested by
+-- the Treasury Board Secretariat": not the compliance picture again, but
+-- what was done in a period, per department and for the government, counted
+-- from the records (stage history, submissions and their sealed decisions,
+-- platform reviews, index publications, posts and deliveries). TBS names
+-- the period in the request (smam.request_report above); the entity's
+-- official submits the report once the period is over (smam.submit_report);
+-- it is frozen in smam.compliance_report.activities with the others' hash,
+-- and smam.reproduce_report counts again as of the report's moment.
+
+-- The period: calendar days in smam.time_zone, from period_from until
+-- period_until (exclusive). Only an activities report has one.
+ALTER TABLE smam.report_request
+  ADD COLUMN period_from date,
+  ADD COLUMN period_until date,
+  ADD CONSTRAINT report_request_period CHECK (
+    CASE WHEN kind OPERATOR(pg_catalog.=) 'activities'
+         THEN period_from IS NOT NULL AND period_until IS NOT NULL
+              AND period_from OPERATOR(pg_catalog.<) period_until
+         ELSE period_from IS NULL AND period_until IS NULL END);
+COMMENT ON COLUMN smam.report_request.period_from IS
+  'Activities reports (7.3.1): the first day of the period counted, in smam.time_zone (NULL for a compliance report)';
+COMMENT ON COLUMN smam.report_request.period_until IS
+  'Activities reports (7.3.1): the first day after the period (exclusive); the report is submitted from that day on';
+
+ALTER TABLE smam.compliance_report ADD COLUMN activities jsonb;
+COMMENT ON COLUMN smam.compliance_report.activities IS
+  'An activities report (7.3.1): {"period_from", "period_until", "lines": [one per department, then the total]}, read by smam.activity_report_line; NULL for a compliance report';
+
+-- One line of an activities report: a department's, or the total
+-- (department_id NULL), which alone carries the government-wide counts.
+CREATE TYPE smam.activity_line AS (
+  department_id               bigint,
+  department_en               text,
+  department_fr               text,
+  submissions_received        bigint,
+  submissions_creation        bigint,
+  submissions_configuration   bigint,
+  submissions_disposition     bigint,
+  submissions_reviewed        bigint,
+  submissions_accepted        bigint,
+  submissions_rejected        bigint,
+  submissions_pending_at_end  bigint,
+  review_time_median          interval,
+  review_time_max             interval,
+  review_service_standard     interval,
+  reviews_beyond_standard     bigint,
+  pending_beyond_standard     bigint,
+  accounts_planned            bigint,
+  accounts_onboarded          bigint,
+  accounts_created            bigint,
+  accounts_configured         bigint,
+  live_configuration_changes  bigint,
+  accounts_implemented        bigint,
+  evaluations_started         bigint,
+  dispositions_started        bigint,
+  accounts_disposed           bigint,
+  accounts_abandoned          bigint,
+  platform_reviews            bigint,
+  platform_reviews_accepted   bigint,
+  platform_reviews_rejected   bigint,
+  platform_reviews_by_kind    jsonb,
+  index_publications          bigint,
+  index_last_published_at     timestamptz,
+  index_last_account_count    integer,
+  posts_published             bigint,
+  deliveries_delivered        bigint,
+  deliveries_dead             bigint
+);
+COMMENT ON TYPE smam.activity_line IS
+  'One line of an activities report (7.3.1): a department''s counts for the period, or the total (department_id NULL)';
+
+-- The counts of a period, as the records say as of a moment. Internal: run
+-- by smam.submit_report and smam.reproduce_report with the owner's rights,
+-- TimeZone, DateStyle and IntervalStyle fixed, and the zone of the report.
+-- Every record counted is dated inside the period, so before the moment of
+-- a report submitted after it; platform reviews carry the date the entity
+-- gives them, so those recorded after the moment are left out.
+CREATE FUNCTION smam.activity_lines(period_from date, period_until date, at timestamptz)
+  RETURNS SETOF smam.activity_line
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    WITH p AS MATERIALIZED (
+      SELECT (period_from::timestamp AT TIME ZONE smam.time_zone()) AS t0,
+             (period_until::timestamp AT TIME ZONE smam.time_zone()) AS t1),
+    -- Submissions received before the end: the review from the sealed
+    -- record of decisions; time to review from submission to decision.
+    sub AS (
+      SELECT s.department_id, s.kind,
+             s.created_at >= p.t0 AS received,
+             r.decision,
+             (r.decided_at >= p.t0 AND r.decided_at < p.t1) AS reviewed,
+             (r.decided_at IS NULL OR r.decided_at >= p.t1) AS pending_at_end,
+             r.decided_at - s.created_at AS review_time,
+             p.t1 - s.created_at AS waited,
+             smam.service_standard_at('submission_review', s.created_at) AS within
+        FROM smam.submission s
+        CROSS JOIN p
+        LEFT JOIN LATERAL (SELECT x.decision, x.decided_at FROM smam.decision x
+                            WHERE x.subject = 'submission' AND x.subject_id = s.id
+                              AND x.decision IN ('accepted', 'rejected')
+                            ORDER BY x.decided_at, x.id LIMIT 1) r ON true
+       WHERE s.created_at < p.t1),
+    sb AS (
+      SELECT s.department_id,
+             count(*) FILTER (WHERE s.received) AS received,
+             count(*) FILTER (WHERE s.received AND s.kind = 'creation') AS creation,
+             count(*) FILTER (WHERE s.received AND s.kind = 'configuration') AS configuration,
+             count(*) FILTER (WHERE s.received AND s.kind = 'disposition') AS disposition,
+             count(*) FILTER (WHERE s.reviewed) AS reviewed,
+             count(*) FILTER (WHERE s.reviewed AND s.decision = 'accepted') AS accepted,
+             count(*) FILTER (WHERE s.reviewed AND s.decision = 'rejected') AS rejected,
+             count(*) FILTER (WHERE s.pending_at_end) AS pending,
+             date_trunc('second', percentile_cont(0.5) WITHIN GROUP (ORDER BY s.review_time) FILTER (WHERE s.reviewed)) AS median,
+             date_trunc('second', max(s.review_time) FILTER (WHERE s.reviewed)) AS longest,
+             count(*) FILTER (WHERE s.reviewed AND s.review_time > s.within) AS beyond,
+             count(*) FILTER (WHERE s.pending_at_end AND s.waited > s.within) AS pending_beyond
+        FROM sub s
+       GROUP BY GROUPING SETS ((s.department_id), ())),
+    -- Moves, live configuration changes, posts and deliveries in the period.
+    ev AS (
+      SELECT h.department_id,
+             CASE WHEN h.onboarded THEN 'onboarded'
+                  WHEN h.from_stage IS NULL THEN 'planned'
+                  WHEN h.to_stage = 'implementation' AND h.from_stage = 'configuration' THEN 'implemented'
+                  WHEN h.to_stage = 'disposed' AND h.from_stage = 'planning' THEN 'abandoned'
+                  ELSE h.to_stage::text END AS what
+        FROM smam.stage_history h CROSS JOIN p
+       WHERE h.moved_at >= p.t0 AND h.moved_at < p.t1
+      UNION ALL
+      SELECT s.department_id, 'reconfigured'
+        FROM smam.submission s CROSS JOIN p
+       WHERE s.kind = 'configuration' AND s.consumed_stage IN ('implementation', 'evaluation')
+         AND s.consumed_at >= p.t0 AND s.consumed_at < p.t1
+      UNION ALL
+      SELECT x.department_id, 'published'
+        FROM smam.post x CROSS JOIN p
+       WHERE x.status = 'published' AND x.settled_at >= p.t0 AND x.settled_at < p.t1
+      UNION ALL
+      SELECT x.department_id, x.status::text
+        FROM smam.delivery x CROSS JOIN p
+       WHERE x.status IN ('delivered', 'dead') AND x.settled_at >= p.t0 AND x.settled_at < p.t1),
+    evc AS (
+      SELECT e.department_id,
+             count(*) FILTER (WHERE e.what = 'planned') AS planned,
+             count(*) FILTER (WHERE e.what = 'onboarded') AS onboarded,
+             count(*) FILTER (WHERE e.what = 'creation') AS created,
+             count(*) FILTER (WHERE e.what = 'configuration') AS configured,
+             count(*) FILTER (WHERE e.what = 'reconfigured') AS reconfigured,
+             count(*) FILTER (WHERE e.what = 'implemented') AS implemented,
+             count(*) FILTER (WHERE e.what = 'evaluation') AS evaluations,
+             count(*) FILTER (WHERE e.what = 'disposition') AS dispositions,
+             count(*) FILTER (WHERE e.what = 'disposed') AS disposed,
+             count(*) FILTER (WHERE e.what = 'abandoned') AS abandoned,
+             count(*) FILTER (WHERE e.what = 'published') AS published,
+             count(*) FILTER (WHERE e.what = 'delivered') AS delivered,
+             count(*) FILTER (WHERE e.what = 'dead') AS dead
+        FROM ev e
+       GROUP BY GROUPING SETS ((e.department_id), ())),
+    -- Government-wide: the entity's platform reviews dated in the period
+    -- (6.2.3) and its publications of the index (6.2.4).
+    pr AS (
+      SELECT r.kind::text AS kind, count(*) AS n,
+             count(*) FILTER (WHERE r.outcome = 'accepted') AS accepted,
+             count(*) FILTER (WHERE r.outcome = 'rejected') AS rejected
+        FROM smam.platform_review r
+       WHERE r.reviewed_on >= period_from AND r.reviewed_on < period_until AND r.recorded_at <= at
+       GROUP BY r.kind),
+    ix AS (
+      SELECT s.published_at, s.account_count, count(*) OVER () AS n
+        FROM smam.index_snapshot s CROSS JOIN p
+       WHERE s.published_at >= p.t0 AND s.published_at < p.t1
+       ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
+    ln AS (
+      SELECT d.id AS department_id, d.name_en, d.name_fr FROM smam.department d WHERE d.created_at <= at
+      UNION ALL
+      SELECT NULL, 'All departments', 'Tous les ministères')
+    SELECT l.department_id, l.name_en, l.name_fr,
+           coalesce(sb.received, 0), coalesce(sb.creation, 0), coalesce(sb.configuration, 0),
+           coalesce(sb.disposition, 0), coalesce(sb.reviewed, 0), coalesce(sb.accepted, 0), coalesce(sb.rejected, 0),
+           coalesce(sb.pending, 0), sb.median, sb.longest,
+           (SELECT smam.service_standard_at('submission_review', p.t1) FROM p),
+           coalesce(sb.beyond, 0), coalesce(sb.pending_beyond, 0),
+           coalesce(evc.planned, 0), coalesce(evc.onboarded, 0), coalesce(evc.created, 0), coalesce(evc.configured, 0),
+           coalesce(evc.reconfigured, 0), coalesce(evc.implemented, 0), coalesce(evc.evaluations, 0),
+           coalesce(evc.dispositions, 0), coalesce(evc.disposed, 0), coalesce(evc.abandoned, 0),
+           CASE WHEN l.department_id IS NULL THEN coalesce((SELECT sum(pr.n) FROM pr), 0)::bigint END,
+           CASE WHEN l.department_id IS NULL THEN coalesce((SELECT sum(pr.accepted) FROM pr), 0)::bigint END,
+           CASE WHEN l.department_id IS NULL THEN coalesce((SELECT sum(pr.rejected) FROM pr), 0)::bigint END,
+           CASE WHEN l.department_id IS NULL THEN
+             coalesce((SELECT jsonb_object_agg(pr.kind, jsonb_build_object('accepted', pr.accepted, 'rejected', pr.rejected))
+                         FROM pr), '{}') END,
+           CASE WHEN l.department_id IS NULL THEN coalesce((SELECT ix.n FROM ix), 0) END,
+           CASE WHEN l.department_id IS NULL THEN (SELECT ix.published_at FROM ix) END,
+           CASE WHEN l.department_id IS NULL THEN (SELECT ix.account_count FROM ix) END,
+           coalesce(evc.published, 0), coalesce(evc.delivered, 0), coalesce(evc.dead, 0)
+      FROM ln l
+      -- The grouping set () gives the total its row, department NULL.
+      LEFT JOIN sb ON sb.department_id IS NOT DISTINCT FROM l.department_id
+      LEFT JOIN evc ON evc.department_id IS NOT DISTINCT FROM l.department_id
+     ORDER BY l.department_id NULLS LAST
+  $$;
+COMMENT ON FUNCTION smam.activity_lines(date, date, timestamptz) IS
+  'Internal: the lines of an activities report (7.3.1) for a period, as the records say as of a moment';
+
+-- What an activities report freezes and hashes: the period and its lines.
+CREATE FUNCTION smam.activity_report_content(period_from date, period_until date, at timestamptz)
+  RETURNS jsonb
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT jsonb_build_object(
+             'period_from', smam.date_text(period_from),
+             'period_until', smam.date_text(period_until),
+             'lines', coalesce((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.department_id NULLS LAST)
+                                  FROM smam.activity_lines(period_from, period_until, at) l), '[]'))
+  $$;
+COMMENT ON FUNCTION smam.activity_report_content(date, date, timestamptz) IS
+  'Internal: the content an activities report freezes: {"period_from", "period_until", "lines"}';
+
+-- The frozen lines, for analysts. Who reads them is who reads compliance:
+-- the entity, TBS, administrators and smam_analyst every line; a
+-- department its own (not the total, which counts the others).
+CREATE VIEW smam.activity_report_line WITH (security_barrier = true) AS
+  SELECT r.id AS report_id, r.request_id, q.subject,
+         ((r.activities OPERATOR(pg_catalog.->>) 'period_from'))::date AS period_from,
+         ((r.activities OPERATOR(pg_catalog.->>) 'period_until'))::date AS period_until,
+         r.as_of, r.time_zone,
+         l.department_id, l.department_en, l.department_fr,
+         l.submissions_received, l.submissions_creation, l.submissions_configuration, l.submissions_disposition,
+         l.submissions_reviewed, l.submissions_accepted, l.submissions_rejected, l.submissions_pending_at_end,
+         l.review_time_median, l.review_time_max, l.review_service_standard, l.reviews_beyond_standard,
+         l.pending_beyond_standard,
+         l.accounts_planned, l.accounts_onboarded, l.accounts_created, l.accounts_configured,
+         l.live_configuration_changes, l.accounts_implemented, l.evaluations_started, l.dispositions_started,
+         l.accounts_disposed, l.accounts_abandoned,
+         l.platform_reviews, l.platform_reviews_accepted, l.platform_reviews_rejected, l.platform_reviews_by_kind,
+         l.index_publications, l.index_last_published_at, l.index_last_account_count,
+         l.posts_published, l.deliveries_delivered, l.deliveries_dead
+    FROM smam.compliance_report r
+    JOIN smam.report_request q ON q.id OPERATOR(pg_catalog.=) r.request_id
+    CROSS JOIN LATERAL pg_catalog.jsonb_populate_recordset(NULL::smam.activity_line,
+                                                           r.activities OPERATOR(pg_catalog.->) 'lines') l
+   WHERE r.activities IS NOT NULL
+     AND ((SELECT smam.reads_all_compliance())
+          OR l.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+COMMENT ON VIEW smam.activity_report_line IS
+  'The frozen lines of submitted activities reports (7.3.1): per department and a total, what was done in the report''s period; departments see their own lines';
+COMMENT ON COLUMN smam.activity_report_line.report_id IS 'The frozen report (smam.compliance_report.id)';
+COMMENT ON COLUMN smam.activity_report_line.request_id IS 'The request it answers (smam.report_request.id)';
+COMMENT ON COLUMN smam.activity_report_line.subject IS 'The subject TBS gave the request';
+COMMENT ON COLUMN smam.activity_report_line.period_from IS 'The first day counted (in time_zone)';
+COMMENT ON COLUMN smam.activity_report_line.period_until IS 'The first day after the period (exclusive)';
+COMMENT ON COLUMN smam.activity_report_line.as_of IS 'When the report was submitted and its counts frozen';
+COMMENT ON COLUMN smam.activity_report_line.time_zone IS 'The zone the period''s days were read in (smam.time_zone at submission)';
+COMMENT ON COLUMN smam.activity_report_line.department_id IS 'The department; NULL on the total line';
+COMMENT ON COLUMN smam.activity_report_line.department_en IS 'The department''s English name at submission (All departments on the total line)';
+COMMENT ON COLUMN smam.activity_report_line.department_fr IS 'The department''s French name at submission (Tous les ministères on the total line)';
+COMMENT ON COLUMN smam.activity_report_line.submissions_received IS 'Submissions (6.1.3) made in the period';
+COMMENT ON COLUMN smam.activity_report_line.submissions_creation IS 'Of them, creation submissions';
+COMMENT ON COLUMN smam.activity_report_line.submissions_configuration IS 'Of them, configuration submissions';
+COMMENT ON COLUMN smam.activity_report_line.submissions_disposition IS 'Of them, disposition submissions';
+COMMENT ON COLUMN smam.activity_report_line.submissions_reviewed IS 'Submissions the entity reviewed (6.2.1) in the period, whenever they were made';
+COMMENT ON COLUMN smam.activity_report_line.submissions_accepted IS 'Of them, accepted';
+COMMENT ON COLUMN smam.activity_report_line.submissions_rejected IS 'Of them, rejected';
+COMMENT ON COLUMN smam.activity_report_line.submissions_pending_at_end IS 'Submissions made before the end of the period and not reviewed by then';
+COMMENT ON COLUMN smam.activity_report_line.review_time_median IS 'Median time from submission to review of those reviewed in the period, to the second (NULL: none)';
+COMMENT ON COLUMN smam.activity_report_line.review_time_max IS 'Longest time from submission to review of those reviewed in the period, to the second (NULL: none)';
+COMMENT ON COLUMN smam.activity_report_line.review_service_standard IS 'The submission_review service standard in force at the end of the period (NULL: none set)';
+COMMENT ON COLUMN smam.activity_report_line.reviews_beyond_standard IS 'Reviews in the period that took longer than the service standard in force when the submission was made';
+COMMENT ON COLUMN smam.activity_report_line.pending_beyond_standard IS 'Submissions pending at the end that had waited longer than the service standard in force when they were made';
+COMMENT ON COLUMN smam.activity_report_line.accounts_planned IS 'Accounts planned (entered in planning) in the period';
+COMMENT ON COLUMN smam.activity_report_line.accounts_onboarded IS 'Existing accounts onboarded (straight into implementation) in the period';
+COMMENT ON COLUMN smam.activity_report_line.accounts_created IS 'Moves planning to creation in the period (6.2.2)';
+COMMENT ON COLUMN smam.activity_report_line.accounts_configured IS 'Moves creation to configuration in the period (6.2.2)';
+COMMENT ON COLUMN smam.activity_report_line.live_configuration_changes IS 'Configuration changes of live accounts in the period, each through an accepted configuration submission';
+COMMENT ON COLUMN smam.activity_report_line.accounts_implemented IS 'Moves configuration to implementation (accounts going live) in the period';
+COMMENT ON COLUMN smam.activity_report_line.evaluations_started IS 'Moves into evaluation in the period';
+COMMENT ON COLUMN smam.activity_report_line.dispositions_started IS 'Moves into disposition in the period';
+COMMENT ON COLUMN smam.activity_report_line.accounts_disposed IS 'Moves disposition to disposed in the period (6.2.2)';
+COMMENT ON COLUMN smam.activity_report_line.accounts_abandoned IS 'Planned accounts abandoned (planning to disposed) in the period';
+COMMENT ON COLUMN smam.activity_report_line.platform_reviews IS 'Total line only: platform reviews (6.2.3) dated in the period';
+COMMENT ON COLUMN smam.activity_report_line.platform_reviews_accepted IS 'Total line only: of them, accepted';
+COMMENT ON COLUMN smam.activity_report_line.platform_reviews_rejected IS 'Total line only: of them, rejected';
+COMMENT ON COLUMN smam.activity_report_line.platform_reviews_by_kind IS 'Total line only: {"kind": {"accepted": n, "rejected": n}} for each kind reviewed in the period';
+COMMENT ON COLUMN smam.activity_report_line.index_publications IS 'Total line only: publications of the index (6.2.4) in the period';
+COMMENT ON COLUMN smam.activity_report_line.index_last_published_at IS 'Total line only: the last publication in the period (NULL: none)';
+COMMENT ON COLUMN smam.activity_report_line.index_last_account_count IS 'Total line only: how many accounts the last publication in the period listed';
+COMMENT ON COLUMN smam.activity_report_line.posts_published IS 'Posts published through the platform management tool (6.1.4), settled in the period';
+COMMENT ON COLUMN smam.activity_report_line.deliveries_delivered IS 'Deliveries of posts to accounts delivered in the period';
+COMMENT ON COLUMN smam.activity_report_line.deliveries_dead IS 'Deliveries given up (dead) in the period';
+
+GRANT SELECT ON smam.activity_report_line TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;

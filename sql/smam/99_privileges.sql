@@ -30,7 +30,7 @@ BEGIN
     'smam.record_corrective_measure(bigint, text, boolean)', 'smam.record_effective_date(text, date, text)',
     'smam.record_platform_review(text, smam.platform_review_kind, date, smam.review_outcome, date, text)',
     'smam.record_standard_review(date, text)', 'smam.register_principal(name, text, text, bigint)',
-    'smam.request_report(bigint, date, text, text)', 'smam.review_submission(bigint, boolean, text)',
+    'smam.request_report(bigint, date, text, text, date, date)', 'smam.review_submission(bigint, boolean, text)',
     'smam.revise(text, bigint, text, text)', 'smam.revoke_credential(bigint)', 'smam.schedule_post(bigint)',
     'smam.set_connector(text, text, text, text[], text, text[], text, text, text[], text, text, cidr[], boolean, text[])',
     'smam.set_credential(bigint, text, timestamptz)', 'smam.set_enforcement(boolean, text, timestamptz)',

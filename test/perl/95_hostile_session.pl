@@ -588,6 +588,11 @@ $id{POST_future} = post($id{A_live2}, "now() + interval '30 days'", 'scheduled')
 $id{R1} = as('h_tbs', "SELECT smam.request_report($id{D1}, smam.today() + 30, 'Report one')");
 $id{REP1} = as('h_deputy', "SELECT smam.submit_report($id{R1}, 'All is well')");
 $id{R2} = as('h_tbs', "SELECT smam.request_report($id{D1}, smam.today() + 30, 'Report two')");
+# The entity's activities (7.3.1), of the twelve months before today: one
+# submitted, one to submit.
+$id{RA1} = as('h_tbs', "SELECT smam.request_report(NULL, smam.today() + 30, 'Activities one', 'activities')");
+$id{REPA1} = as('h_official', "SELECT smam.submit_report($id{RA1}, 'Our activities')");
+$id{RA2} = as('h_tbs', "SELECT smam.request_report(NULL, smam.today() + 30, 'Activities two', 'activities')");
 $id{CA1} = as('h_tbs', "SELECT smam.recommend_corrective_action($id{D1}, '6.1.2', 'Attach the plans', smam.today() + 30)");
 
 my $csv_head = 'Account,Platform,Department,Language,URL,gc_orgID,Date Added';
@@ -715,7 +720,7 @@ my %probe = (
   'smam.dispatch(integer)' => [q{SELECT smam.dispatch(1) >= 0}],
   'smam.check_account_urls()' => [q{SELECT smam.check_account_urls() >= 0}],
   'smam.pull_metrics()' => [q{SELECT smam.pull_metrics() >= 0}],
-  'smam.request_report(bigint,date,text,text)' => [q{SELECT smam.request_report(<<D1>>, smam.today() + 30, 'Probe request')}],
+  'smam.request_report(bigint,date,text,text,date,date)' => [q{SELECT smam.request_report(<<D1>>, smam.today() + 30, 'Probe request')}],
   'smam.set_service_standard(text,interval)' => [q{SELECT smam.set_service_standard('evaluation', interval '365 days')}],
   'smam.compliance_findings_as_of(timestamp with time zone)' =>
     [q{SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(f.finding_key OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) f.problem, '|' ORDER BY f.finding_key))
@@ -747,6 +752,19 @@ my %probe_extra = (
   'smam.move_problems(bigint,smam.stage)' => [q{SELECT code, message, detail FROM smam.move_problems(<<A_live>>, 'disposed')}, 1],
   'smam.compliance_findings_stream(timestamp with time zone)' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_findings}, 1],
   'view smam.compliance_by_department' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_by_department}, 1],
+  # The activities report (7.3.1): its period, its lines frozen and hashed, reproduced, read.
+  'smam.request_report (an activities report, its period)' =>
+    [q{SELECT smam.request_report(NULL, smam.today() + 30, 'Probe activities', 'activities', smam.today() - 30, smam.today())}],
+  'smam.submit_report (an activities report)' =>
+    [q{SELECT r.content_sha256 FROM smam.compliance_report r WHERE r.id OPERATOR(pg_catalog.=) smam.submit_report(<<RA2>>, 'Probe activities')}, 1, 1],
+  'smam.reproduce_report (an activities report)' => [q{SELECT intact, reproduced FROM smam.reproduce_report(<<REPA1>>)}, 1],
+  'view smam.activity_report_line' =>
+    [q{SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat_ws('/', l.report_id, l.department_id, l.department_en,
+            pg_catalog.to_char(l.period_from, 'YYYY-MM-DD'), pg_catalog.to_char(l.period_until, 'YYYY-MM-DD'),
+            EXTRACT(epoch FROM l.as_of), l.submissions_received, EXTRACT(epoch FROM l.review_time_max),
+            l.accounts_planned, l.accounts_onboarded, l.platform_reviews, l.platform_reviews_by_kind, l.index_publications,
+            l.posts_published), '|' ORDER BY l.report_id, l.department_id))
+         FROM smam.activity_report_line l}, 1],
   'view smam.compliance_summary' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_summary}, 1],
   'view smam.public_index' => [q{SELECT pg_catalog.count(*) FROM smam.public_index}, 1, 1],
   'view smam.account_tool_status' => [q{SELECT pg_catalog.count(*) FROM smam.account_tool_status}, 1, 1],
@@ -907,6 +925,7 @@ my @acts = (
   ['a54', 'h_deputy', q{SELECT smam.record_corrective_measure(<<CA1>>, 'Plans attached', true)}, ['corrective_measure', 'corrective_action']],
   ['a55', 'h_official', q{SELECT smam.set_service_standard('submission_review', interval '30 days')}, ['service_standard']],
   ['a56', 'h_head', q{SELECT smam.submit(<<A_live>>, 'disposition')}, ['submission']],
+  ['a57', 'h_official', q{SELECT smam.submit_report(<<RA2>>, 'Our activities, as of now') IS NOT NULL}, ['compliance_report']],
   # The old restore-detection hole: the same writes as COPY (SELECT ...) TO STDOUT with row_security off.
   ['c01', 'h_staff', q{SELECT smam.add_content_item(<<D1>>, 'Copied item', 'Hello', 'Bonjour')}, ['content_item'], 'copy'],
   ['c02', 'h_head', q{SELECT smam.abandon_account(<<A_plan3>>, 'abandoned through COPY')}, ['account', 'stage_history'], 'copy'],
@@ -921,6 +940,8 @@ my @acts = (
   ['c10', 'h_head', q{SELECT smam.start_evaluation(<<A_conf>>)}, ['evaluation', 'account', 'stage_history'], 'copy'],
   ['c11', 'h_official', q{SELECT smam.onboard_account(<<D1>>, 'x', 'https://x.com/okCopyOnboarded', 'Copy', 'Copie', 'bilingual', 'copied')},
    ['account', 'stage_history'], 'copy'],
+  ['c12', 'h_tbs', q{SELECT smam.request_report(NULL, smam.today() + 60, 'Copied activities', 'activities', smam.today() - 60, smam.today() - 30)},
+   ['report_request'], 'copy'],
 );
 my %act_ok;
 for my $a (@acts) {
@@ -963,6 +984,8 @@ note sprintf('acts done at %.1f s', time - $started);
       ['h_analyst', 'smam.account_url_finding', 'account_url'],
       ['h_other', 'smam.account_tool_status', 'account_id::pg_catalog.text'],
       ['h_other', 'smam.public_index', 'url'],
+      ['h_other', 'smam.activity_report_line', 'department_id::pg_catalog.text'],
+      ['h_head', 'smam.activity_report_line', 'department_id::pg_catalog.text'],
     );
     for my $l (@leaks) {
         my ($role, $view, $col) = @$l;

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(113);
+SELECT plan(114);
 
 CREATE ROLE c_admin LOGIN;    GRANT smam_admin TO c_admin;
 CREATE ROLE c_entity LOGIN;   GRANT smam_entity TO c_entity;
@@ -326,7 +326,8 @@ SELECT is((SELECT reproduced FROM smam.reproduce_report((SELECT id FROM rep))), 
 
 -- ---- 7.3: reports from the entity; refusals ----
 SET ROLE c_tbs;
-CREATE TEMP TABLE rqe AS SELECT smam.request_report(NULL, smam.today() + 10, 'Activities 2026', 'activities') AS id;
+CREATE TEMP TABLE rqe AS SELECT smam.request_report(NULL, smam.today() + 10, 'Activities 2026', 'activities') AS id,
+                                smam.request_report(NULL, smam.today() + 10, 'Compliance 2026', 'compliance') AS compliance;
 GRANT SELECT ON rqe TO PUBLIC;
 SELECT throws_ok($$ SELECT smam.request_report((SELECT a FROM d), smam.today() + 10, 'x', 'activities') $$, '22023', NULL,
   'a department reports on compliance, not on activities (7.3.1 is the entity''s)');
@@ -342,6 +343,7 @@ SELECT throws_ok($$ SELECT smam.submit_report((SELECT id FROM rqe)) $$, '42704',
 RESET ROLE;
 SET ROLE c_entity;
 SELECT lives_ok($$ SELECT smam.submit_report((SELECT id FROM rqe), 'Activities as requested') $$, 'the entity answers');
+SELECT smam.submit_report((SELECT compliance FROM rqe), 'Compliance as requested');
 SELECT throws_ok($$ SELECT smam.submit_report(999999) $$, '42704', 'report request 999999 does not exist or is not visible to you', 'an unknown request is refused');
 SELECT throws_ok($$ SELECT smam.set_service_standard('lunch', '1 hour') $$, '22023', NULL, 'an unknown service standard is refused');
 SELECT throws_ok($$ SELECT smam.set_service_standard('evaluation', '-1 day') $$, '22023', NULL, 'and a duration that is not positive');
@@ -349,8 +351,11 @@ RESET ROLE;
 SELECT is((SELECT status FROM smam.compliance_by_department_as_of(now() + interval '30 days') WHERE requirement = '7.3.1'),
   'met', 'answered, 7.3.1 is met');
 SELECT is((SELECT count(DISTINCT e ->> 'department_id') FROM smam.compliance_report r, jsonb_array_elements(r.by_requirement) e
-            WHERE r.department_id IS NULL), (SELECT count(*) FROM smam.department),
-  'the entity''s report freezes the picture of every department');
+            WHERE r.request_id = (SELECT compliance FROM rqe)), (SELECT count(*) FROM smam.department),
+  'the entity''s compliance report freezes the picture of every department');
+SELECT is((SELECT count(*) FROM smam.activity_report_line WHERE request_id = (SELECT id FROM rqe)),
+  (SELECT count(*) + 1 FROM smam.department),
+  'its activities report (7.3.1) is not that picture: a line of activities per department, and the total');
 SELECT throws_ok($$ SELECT * FROM smam.reproduce_report(999999) $$, '42704', 'report 999999 does not exist or is not visible to you', 'an unknown report cannot be reproduced');
 
 -- ---- 8.1, 7.2.2, 8.2: corrective action ----
