@@ -24,6 +24,7 @@ SELECT smam.appoint('tour_head', 'head_of_communications', :dept, now() - interv
 SET ROLE tour_head;
 SELECT smam.delegate('tour_deputy', now() + interval '6 months');
 -- A designation never outlasts the head's own term (6.1): refused.
+\echo '-- Expected refusal: a designation for two years from a head whose term ends in one (6.1).'
 SELECT smam.delegate('tour_deputy', now() + interval '2 years', NULL, now() + interval '7 months');
 RESET ROLE;
 SELECT principal, office, department_en, valid_until FROM smam.office_holder ORDER BY office;

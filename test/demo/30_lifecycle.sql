@@ -58,6 +58,7 @@ SELECT smam.submit(:account, 'creation', 'Please create @DemoDept') AS creation 
 
 -- The refusal: the entity may not create the account before its review of the submission (6.2.1).
 SET ROLE demo_entity;
+\echo '-- Expected refusal: the entity creates the account only once its reviewer has accepted the creation submission (6.1.3, 6.2.1).'
 SELECT smam.transition(:account, 'creation');
 
 SET ROLE demo_reviewer;

@@ -30,8 +30,10 @@ SELECT requirement, left(problem, 100) AS problem FROM smam.compliance_findings
 -- Staff may not attach it (42501); a plan that does not cover Facebook is
 -- refused for a Facebook account of the department (55000).
 SET ROLE demo_pco_staff;
+\echo '-- Expected refusal: staff may not attach a plan; the head of communications or a designate does (6.1.2).'
 SELECT smam.attach_implementation_plan(:pm, :plan);
 SET ROLE demo_pco_head;
+\echo '-- Expected refusal: this plan covers X, not the department''s Facebook account (6.1.2).'
 SELECT smam.attach_implementation_plan(a.id, :plan) FROM smam.account a
  WHERE a.department_id = :pco AND a.platform = 'facebook' AND a.stage = 'implementation' LIMIT 1;
 
@@ -41,5 +43,6 @@ SELECT id, plan_id, plan_attached_at IS NOT NULL AS attached, stage FROM smam.ac
 
 -- After: the finding is gone. Once attached, the plan is settled again.
 SELECT count(*) AS findings_6_1_2 FROM smam.compliance_findings WHERE requirement = '6.1.2' AND object_id = :pm;
+\echo '-- Expected refusal: once attached, the plan is settled; not even the head takes it off (6.1.2).'
 UPDATE smam.account SET plan_id = NULL WHERE id = :pm;
 RESET ROLE;

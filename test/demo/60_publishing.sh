@@ -37,6 +37,7 @@ SELECT smam.set_connector('x', 'http://127.0.0.1:$port', '/publish/{{handle}}',
 SET ROLE demo_pub_head;
 SELECT smam.set_credential(:en, 'demo-token-en'), smam.set_credential(:fr, 'demo-token-fr');
 SELECT account_id, has_connector, has_credentials, managed_in_tool FROM smam.account_tool_status WHERE department_id = :dept;
+\echo '-- Expected refusal: credentials are write-only; the head who set them cannot read them back (PostgreSQL''s own permission check).'
 SELECT * FROM smam.account_credential;
 RESET ROLE;
 -- Staff write a bilingual item and a post to both accounts, and submit it.
@@ -46,6 +47,7 @@ SELECT smam.add_content_item(:dept, 'Open house', 'Join our open house on Saturd
 SELECT smam.create_post(:item, ARRAY[:en, :fr]::bigint[]) AS post \gset
 SELECT smam.submit_post(:post);
 -- Nobody approves their own post.
+\echo '-- Expected refusal: staff wrote the post, and nobody approves their own post (6.1.4).'
 SELECT smam.approve_post(:post);
 RESET ROLE;
 SET ROLE demo_pub_head;

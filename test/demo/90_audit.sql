@@ -21,8 +21,11 @@ SELECT digest FROM smam.audit_digest() \gset
 \echo :digest
 
 -- Nobody changes the log, its owner included, and nobody truncates an audited table.
+\echo '-- Expected refusal: nobody rewrites the audit log, not even a superuser with the triggers on (7.1.1).'
 UPDATE smam.audit_log SET acting_role = 'nobody';
+\echo '-- Expected refusal: nobody truncates the audit log''s seals either (7.1.1).'
 TRUNCATE smam.audit_seal;
+\echo '-- Expected refusal: nobody truncates an audited table: its rows would go without an audit row each (7.1.1).'
 TRUNCATE smam.instrument_setting;
 
 -- A superuser who turns the triggers off and edits a row is found, to the row.

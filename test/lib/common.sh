@@ -75,7 +75,8 @@ smam_setup_run() {
   PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
   # The test inputs, readable by the cluster's owner whatever the clone's modes.
   mkdir -p "$SMAM_RUN/src"
-  cp -r "$SMAM_TOP/sql" "$SMAM_TOP/expected" "$SMAM_TOP/test" "$SMAM_RUN/src/"
+  # README.md and docs/: test/perl/12_doc_examples.pl runs their SQL examples.
+  cp -r "$SMAM_TOP/sql" "$SMAM_TOP/expected" "$SMAM_TOP/test" "$SMAM_TOP/README.md" "$SMAM_TOP/docs" "$SMAM_RUN/src/"
   chown -R "$SMAM_OS_USER" "$SMAM_RUN" 2>/dev/null || true
 }
 

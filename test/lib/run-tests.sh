@@ -21,7 +21,8 @@ for pass in $passes; do
   esac
 done
 
-smam_ensure_packages
+# pg_cron: test/perl/12_doc_examples.pl runs docs/publishing.md's pg_cron recipes.
+smam_ensure_packages postgresql-$PG_MAJOR-cron
 smam_build || { echo "0 passed, 1 failed"; exit 1; }
 smam_setup_run
 trap smam_remove_run EXIT
