@@ -384,7 +384,8 @@ BEGIN
   -- is said now, and stays a 6.1.1 finding until each is based anew.
   IF subject = 'strategy' AND status = 'retired' THEN
     SELECT string_agg(x.what, '; ' ORDER BY x.k) INTO orphans
-      FROM (SELECT 1 AS k, 'implementation plans ' || string_agg(p.id::text, ', ' ORDER BY p.id) AS what
+      FROM (SELECT 1 AS k, CASE WHEN count(*) = 1 THEN 'implementation plan ' ELSE 'implementation plans ' END
+                           || string_agg(p.id::text, ', ' ORDER BY p.id) AS what
               FROM smam.implementation_plan p
              WHERE p.status = 'approved'
                AND (p.strategy_id = decide.id
@@ -392,11 +393,12 @@ BEGIN
                                           WHERE g.rolls_into = decide.id AND g.status = 'approved'))
             HAVING count(*) > 0
             UNION ALL
-            SELECT 2, 'program strategies ' || string_agg(g.id::text, ', ' ORDER BY g.id)
+            SELECT 2, CASE WHEN count(*) = 1 THEN 'program strategy ' ELSE 'program strategies ' END
+                      || string_agg(g.id::text, ', ' ORDER BY g.id)
               FROM smam.strategy g WHERE g.rolls_into = decide.id AND g.status = 'approved'
             HAVING count(*) > 0) x;
     IF orphans IS NOT NULL THEN
-      RAISE NOTICE 'strategy % is retired; % rest on it and now have no strategy in force', id, orphans
+      RAISE NOTICE 'strategy % is retired, leaving without a strategy in force: %', id, orphans
         USING DETAIL = 'An implementation plan is based on the departmental social media strategy, and program strategies roll into it (6.1.1); each stays a 6.1.1 finding until it rests on a strategy in force.',
               HINT = 'Name the strategy in force with smam.revise() (strategy_id, rolls_into) and have each approved again; smam.strategy_hub shows the hub.';
     END IF;
