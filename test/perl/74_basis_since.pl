@@ -95,5 +95,18 @@ is(sql(sprintf($basis, "now() + interval '3 days'")),
    "implementation_plan 1 $term_over, implementation_plan 2 $term_over, strategy 2 $term_over",
    '6.1.1 as of three days on: without a basis since the first day out of its term, in smam.time_zone');
 
+# ---- a dump restores the hub: a program strategy rolling into a later one ----
+my $hub = q{SELECT string_agg(concat_ws('|', strategy_id, departmental_strategy_id, status, plans), ', ' ORDER BY strategy_id) FROM smam.strategy_hub};
+my $before = sql($hub);
+is($before, '1|1|retired|{}, 2|3|approved|{2}, 3|3|approved|{1}', 'program strategy 2 rolls into departmental strategy 3');
+my $dump = $node->basedir . '/basis.sql';
+command_ok(['pg_dump', '-h', $node->host, '-p', $node->port, '-d', 'postgres', '-f', $dump], 'pg_dump of the database');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+($rc, $out, $err) = $node->psql('restored', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $dump]);
+is($rc, 0, 'the dump restores (plans after the strategies they are based on, a strategy rolling into a later one)') or diag($err);
+is($node->safe_psql('restored', $hub), $before, '... with the hub as it was');
+is($node->safe_psql('restored', sprintf($basis, "now() + interval '3 days'")), sql(sprintf($basis, "now() + interval '3 days'")),
+   '... and the same findings and since');
+
 $node->stop;
 done_testing();
