@@ -229,6 +229,207 @@ require_decider(Subject *s, const char *act)
 	return NULL;				/* not reached */
 }
 
+/*
+ * Hub and spoke. A plan is based on a strategy of its department (the
+ * departmental one, or a program strategy), a program strategy rolls into
+ * the departmental strategy of its department, and approving either needs
+ * its basis approved and in force: for a program strategy named as a plan's
+ * basis, its departmental strategy too. smam never re-attaches a plan or a
+ * program strategy to another basis: that is an edit, which voids its
+ * approval.
+ */
+typedef struct Basis
+{
+	int64		id;
+	int64		dept;
+	bool		departmental;
+	const char *status;
+	bool		started;		/* in force from today or before */
+	bool		over;			/* in force until today or before */
+	const char *from;
+	const char *until;
+	int64		rolls_into;		/* 0: none */
+} Basis;
+
+#define BASIS_SQL \
+	"SELECT s.department_id, s.program IS NULL, s.status::pg_catalog.text," \
+	"       s.in_force_from OPERATOR(pg_catalog.<=) smam.today()," \
+	"       s.in_force_until IS NOT NULL AND s.in_force_until OPERATOR(pg_catalog.<=) smam.today()," \
+	"       pg_catalog.to_char(s.in_force_from, 'YYYY-MM-DD')," \
+	"       pg_catalog.to_char(s.in_force_until, 'YYYY-MM-DD'), s.rolls_into" \
+	"  FROM smam.strategy s WHERE s.id OPERATOR(pg_catalog.=) $1"
+
+/*
+ * A strategy's row, or false when there is none. With lock, FOR SHARE: an
+ * edit voiding its approval waits for this decision, or this decision sees
+ * the edit, never half of each.
+ */
+static bool
+read_basis(int64 id, bool lock, Basis *b)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	HeapTuple	row;
+	TupleDesc	desc;
+	char	   *rolls;
+
+	smam_spi_privileged(lock ? BASIS_SQL " FOR SHARE OF s" : BASIS_SQL, 1, types, values, NULL, !lock, 1);
+	if (SPI_processed == 0)
+		return false;
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	b->id = id;
+	b->dept = pg_strtoint64(SPI_getvalue(row, desc, 1));
+	b->departmental = strcmp(SPI_getvalue(row, desc, 2), "t") == 0;
+	b->status = SPI_getvalue(row, desc, 3);
+	b->started = strcmp(SPI_getvalue(row, desc, 4), "t") == 0;
+	b->over = strcmp(SPI_getvalue(row, desc, 5), "t") == 0;
+	b->from = SPI_getvalue(row, desc, 6);
+	b->until = SPI_getvalue(row, desc, 7);
+	rolls = SPI_getvalue(row, desc, 8);
+	b->rolls_into = rolls ? pg_strtoint64(rolls) : 0;
+	return true;
+}
+
+/* Why a strategy is not approved and in force today, or NULL when it is. */
+static char *
+not_in_force(const Basis *b)
+{
+	if (strcmp(b->status, "approved") != 0)
+		return smam_format("Strategy %lld is %s.", (long long) b->id, b->status);
+	if (!b->started)
+		return smam_format("Strategy %lld is in force from %s.", (long long) b->id, b->from);
+	if (b->over)
+		return smam_format("Strategy %lld was in force until %s.", (long long) b->id, b->until);
+	return NULL;
+}
+
+/*
+ * Does the strategy stand as a basis today: approved and in force, and for
+ * a program strategy, rolling into a departmental strategy approved and in
+ * force? If not, *why says what fails, in a sentence. Locks what it reads.
+ */
+bool
+smam_basis_in_force(int64 strategy, char **why)
+{
+	Basis		b;
+	Basis		hub;
+
+	*why = NULL;
+	if (!read_basis(strategy, true, &b))
+	{
+		*why = smam_format("Strategy %lld does not exist.", (long long) strategy);
+		return false;
+	}
+	if ((*why = not_in_force(&b)) != NULL)
+		return false;
+	if (b.departmental)
+		return true;
+	if (b.rolls_into == 0)
+	{
+		*why = smam_format("Program strategy %lld names no departmental strategy to roll into.",
+						   (long long) strategy);
+		return false;
+	}
+	if (!read_basis(b.rolls_into, true, &hub))
+		elog(ERROR, "strategy %lld rolls into strategy %lld, which is missing", (long long) strategy,
+			 (long long) b.rolls_into);
+	if (not_in_force(&hub) != NULL)
+	{
+		*why = smam_format("Program strategy %lld rolls into departmental strategy %lld. %s",
+						   (long long) strategy, (long long) b.rolls_into, not_in_force(&hub));
+		return false;
+	}
+	return true;
+}
+
+/* The basis a row names (rolls_into, strategy_id), 0 for none. */
+static int64
+named_basis(HeapTuple tup, TupleDesc desc, const char *column)
+{
+	char	   *v = get(tup, desc, column);
+
+	return v ? pg_strtoint64(v) : 0;
+}
+
+/*
+ * A basis named by a strategy or plan being written: a strategy of the same
+ * department (another department's is refused as one that does not exist),
+ * not retired; for a program strategy, a departmental one. Checked when the
+ * row is written with a new basis, whoever writes it.
+ */
+static void
+check_basis(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
+{
+	bool		strategy = strcmp(s->kind, "strategy") == 0;
+	const char *column = strategy ? "rolls_into" : "strategy_id";
+	int64		named;
+	Basis		b;
+
+	if (!strategy && strcmp(s->kind, "implementation_plan") != 0)
+		return;
+	named = named_basis(tup, desc, column);
+	if (oldtup != NULL && named == named_basis(oldtup, desc, column) &&
+		(!strategy || same(get(oldtup, desc, "program"), get(tup, desc, "program"))))
+		return;
+	if (strategy && named != 0 && get(tup, desc, "program") == NULL)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.1",
+					smam_format("departmental strategy %lld cannot roll into strategy %lld",
+								(long long) s->id, (long long) named),
+					"The departmental strategy is the overarching one; program strategies roll into it.",
+					"Leave rolls_into empty for the departmental strategy, or give the strategy its program.");
+	if (named == 0)
+		return;
+	if (!read_basis(named, false, &b) || b.dept != s->dept)
+		smam_refuse(ERRCODE_FOREIGN_KEY_VIOLATION, "6.1.1",
+					smam_format("strategy %lld is not a strategy of department %lld", (long long) named,
+								(long long) s->dept),
+					strategy ? "A program strategy rolls into the departmental strategy of its own department." :
+					"An implementation plan is based on a social media strategy of its own department.",
+					"Name one of the department's strategies (smam.strategy_hub lists them).");
+	if (strategy && !b.departmental)
+		smam_refuse(ERRCODE_INVALID_PARAMETER_VALUE, "6.1.1",
+					smam_format("strategy %lld is a program strategy; program strategy %lld cannot roll into it",
+								(long long) named, (long long) s->id),
+					"Program strategies roll into the overarching departmental strategy, not into each other.",
+					"Name the department's departmental strategy.");
+	if (strcmp(b.status, "retired") == 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.1",
+					smam_format("strategy %lld is retired", (long long) named),
+					"A retired strategy is the basis of nothing new; what rests on it is a 6.1.1 finding.",
+					"Name a strategy in force, or one in draft to be approved first.");
+}
+
+/* A strategy or plan is approved only on a basis that stands now. */
+static void
+require_basis(Subject *s, HeapTuple tup, TupleDesc desc)
+{
+	bool		strategy = strcmp(s->kind, "strategy") == 0;
+	int64		named = named_basis(tup, desc, strategy ? "rolls_into" : "strategy_id");
+	const char *why_basis = strategy ? "Program strategies roll into the overarching departmental strategy." :
+		"An implementation plan is based on the departmental social media strategy.";
+	char	   *why;
+
+	if (named == 0)
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.1",
+					strategy ?
+					smam_format("program strategy %lld names no departmental strategy to roll into",
+								(long long) s->id) :
+					smam_format("implementation plan %lld names no social media strategy", (long long) s->id),
+					why_basis,
+					smam_format("Name it with smam.revise('%s', %lld, '%s', '<strategy>'), then approve.",
+								s->kind, (long long) s->id, strategy ? "rolls_into" : "strategy_id"));
+	if (!smam_basis_in_force(named, &why))
+		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.1",
+					strategy ?
+					smam_format("departmental strategy %lld, which program strategy %lld rolls into, is not approved and in force",
+								(long long) named, (long long) s->id) :
+					smam_format("strategy %lld, on which implementation plan %lld is based, is not approved and in force",
+								(long long) named, (long long) s->id),
+					smam_format("%s %s", why, why_basis),
+					"Have the strategy approved first, or name one in force with smam.revise().");
+}
+
 /* What must hold before a strategy or plan is approved. */
 static void
 approval_prerequisites(Subject *s, HeapTuple tup, TupleDesc desc)
@@ -250,12 +451,8 @@ approval_prerequisites(Subject *s, HeapTuple tup, TupleDesc desc)
 						smam_format("strategy %lld is incomplete", (long long) s->id),
 						smam_format("It lacks: %s.", missing.data),
 						"Complete it with smam.revise() before approval.");
-		if (get(tup, desc, "program") != NULL && !smam_department_has_strategy(s->dept))
-			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.1",
-						smam_format("department %lld has no approved departmental strategy for program strategy %lld to roll into",
-									(long long) s->dept, (long long) s->id),
-						"Program strategies roll into the overarching departmental strategy.",
-						"Approve the departmental strategy first.");
+		if (get(tup, desc, "program") != NULL)
+			require_basis(s, tup, desc);
 	}
 	else if (strcmp(s->kind, "implementation_plan") == 0)
 	{
@@ -263,7 +460,7 @@ approval_prerequisites(Subject *s, HeapTuple tup, TupleDesc desc)
 		Datum		values[1] = {Int64GetDatum(s->id)};
 		char	   *missing;
 
-		smam_spi_privileged("SELECT pg_catalog.array_to_string(smam.plan_missing($1), ', ')",
+		smam_spi_privileged("SELECT pg_catalog.array_to_string(smam.plan_missing_unchecked($1), ', ')",
 							1, types, values, NULL, true, 1);
 		missing = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		if (!blank(missing))
@@ -271,12 +468,7 @@ approval_prerequisites(Subject *s, HeapTuple tup, TupleDesc desc)
 						smam_format("implementation plan %lld is incomplete", (long long) s->id),
 						smam_format("It lacks: %s.", missing),
 						"Complete the plan with smam.revise() and smam.plan_pia() before approval.");
-		if (!smam_department_has_strategy(s->dept))
-			smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "6.1.1",
-						smam_format("department %lld has no approved social media strategy in force",
-									(long long) s->dept),
-						"An implementation plan is based on the departmental social media strategy.",
-						"Approve the departmental strategy first.");
+		require_basis(s, tup, desc);
 	}
 }
 
@@ -336,6 +528,7 @@ on_insert(Subject *s, HeapTuple tup, TupleDesc desc)
 					"Decisions are made on what exists, by the office that makes them.",
 					smam_format("Create it %s, then have it decided.", s->open));
 	require_writer(s, tup, desc);
+	check_basis(s, NULL, tup, desc);
 	if (SPI_fnumber(desc, "consumed_at") > 0 && get(tup, desc, "consumed_at") != NULL)
 		smam_refuse(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, s->requirement,
 					smam_format("a new %s cannot be used up", s->noun), NULL, NULL);
@@ -365,7 +558,10 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	{
 		/* An edit of an open row: a new version by one more author. */
 		if (edited)
+		{
 			require_writer(s, tup, desc);
+			check_basis(s, oldtup, tup, desc);
+		}
 		vals[0] = Int32GetDatum(edited ? version + 1 : version);
 		vals[1] = authors_with(oldtup, desc, s->who, &already);
 		if (!edited)
@@ -428,6 +624,7 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 						"Make a new submission." : "A retired one stays as it was; draft a new one.");
 		/* Editing an approved row voids the approval. */
 		require_writer(s, tup, desc);
+		check_basis(s, oldtup, tup, desc);
 		record_decision(s, version + 1, "voided", NULL,
 						smam_format("approval of version %d voided: %s changed by %s", version, which, s->who));
 		vals[0] = Int32GetDatum(version + 1);

@@ -202,6 +202,13 @@ in_table(const SpecialRange *t, int n, const unsigned char *a)
 	return NULL;
 }
 
+/* "a" or "an" before the name of a range ("an IETF", "an unspecified"). */
+static const char *
+article(const char *word)
+{
+	return word[0] != '\0' && strchr("aeiouAEIOU", word[0]) != NULL ? "an" : "a";
+}
+
 /*
  * The special range an address is in, or NULL for a globally routable one.
  * *embedded is set to the IPv4 address an IPv6 one carries (mapped, NAT64,
@@ -305,13 +312,13 @@ address_ok(int family, const unsigned char *a, const Network *nets, int n, char 
 	if (covered(nets, n, family, a) || (v4 != NULL && covered(nets, n, AF_INET, v4)))
 		return true;
 	if (range != NULL)
-		snprintf(why, len, "address %s is in a %s range, which the connector does not allow", text,
-				 range);
+		snprintf(why, len, "address %s is in %s %s range, which the connector does not allow", text,
+				 article(range), range);
 	else
 		snprintf(why, len,
-				 "address %s carries %s, which is in a %s range, which the connector does not "
+				 "address %s carries %s, which is in %s %s range, which the connector does not "
 				 "allow",
-				 text, inner_text, inner);
+				 text, inner_text, article(inner), inner);
 	return false;
 }
 

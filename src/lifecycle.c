@@ -502,8 +502,8 @@ guard_plan(Move *m, HeapTuple tup, TupleDesc desc)
 	values[1] = CStringGetTextDatum(m->platform);
 	values[2] = TimestampTzGetDatum(m->at);
 	smam_spi_privileged("SELECT p.status::pg_catalog.text,"
-						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
-						"       smam.plan_pia_problem(p.id, $2, smam.today($3))"
+						"       pg_catalog.array_to_string(smam.plan_missing_unchecked(p.id), ', '),"
+						"       smam.plan_pia_problem_unchecked(p.id, $2, smam.today($3))"
 						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"
 						"   FOR SHARE OF p",
 						3, types, values, NULL, false, 0);
@@ -1090,8 +1090,8 @@ guard_plan_attachment(Move *m, HeapTuple tup, TupleDesc desc, bool moving)
 	values[2] = TimestampTzGetDatum(m->at);
 	/* FOR SHARE: an edit voiding the approval waits for this, or is seen. */
 	smam_spi_privileged("SELECT p.department_id::pg_catalog.text, p.status::pg_catalog.text,"
-						"       pg_catalog.array_to_string(smam.plan_missing(p.id), ', '),"
-						"       smam.plan_pia_problem(p.id, $2, smam.today($3)),"
+						"       pg_catalog.array_to_string(smam.plan_missing_unchecked(p.id), ', '),"
+						"       smam.plan_pia_problem_unchecked(p.id, $2, smam.today($3)),"
 						"       EXISTS (SELECT 1 FROM smam.plan_platform pp WHERE pp.plan_id OPERATOR(pg_catalog.=) p.id"
 						"                  AND pp.platform OPERATOR(pg_catalog.=) $2)"
 						"  FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) $1"

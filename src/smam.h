@@ -114,6 +114,13 @@ extern void smam_write_record(const char *sql, int nargs, Oid *types, Datum *val
 extern bool smam_department_has_strategy(int64 dept);
 
 /*
+ * Does the strategy stand as a basis today (approved and in force, and for
+ * a program strategy its departmental strategy too)? If not, *why says
+ * what fails. Locks what it reads (FOR SHARE). approvals.c; connected to SPI.
+ */
+extern bool smam_basis_in_force(int64 strategy, char **why);
+
+/*
  * true while pg_dump's script restores rows into the table: a superuser
  * session acting as itself (no SECURITY DEFINER function on the stack),
  * row_security off, and the client's statement a COPY FROM into this table

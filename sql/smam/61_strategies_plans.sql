@@ -50,6 +50,7 @@ CREATE TABLE smam.strategy (
   id                      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.strategy_id_seq'),
   department_id           bigint NOT NULL REFERENCES smam.department (id),
   program                 text CHECK (pg_catalog.length(pg_catalog.btrim(program)) OPERATOR(pg_catalog.>) 0),
+  rolls_into              bigint REFERENCES smam.strategy (id),
   title                   text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(title)) OPERATOR(pg_catalog.>) 0),
   mandate                 text,
   business_value          text,
@@ -71,9 +72,12 @@ CREATE TABLE smam.strategy (
 );
 ALTER SEQUENCE smam.strategy_id_seq OWNED BY smam.strategy.id;
 CREATE INDEX strategy_department_idx ON smam.strategy (department_id, status);
+CREATE INDEX strategy_rolls_into_idx ON smam.strategy (rolls_into);
 COMMENT ON TABLE smam.strategy IS
   'Social media strategies (6.1.1): the departmental one (program NULL) and program strategies that roll into it';
 COMMENT ON COLUMN smam.strategy.program IS 'NULL for the overarching departmental strategy; the program''s name for a program strategy';
+COMMENT ON COLUMN smam.strategy.rolls_into IS
+  'A program strategy: the departmental strategy of its department it rolls into (hub and spoke); NULL for a departmental strategy. Set once by smam.draft_strategy or changed by smam.revise (an edit: it voids an approval), never re-attached by smam';
 COMMENT ON COLUMN smam.strategy.alignment IS 'Alignment of social media with departmental and government themes';
 COMMENT ON COLUMN smam.strategy.lessons_learned IS 'Lessons learned and shared by other departments';
 COMMENT ON COLUMN smam.strategy.version IS 'Incremented by every edit of the content; decisions record the version decided';
@@ -87,6 +91,7 @@ CREATE SEQUENCE smam.implementation_plan_id_seq;
 CREATE TABLE smam.implementation_plan (
   id                       bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.implementation_plan_id_seq'),
   department_id            bigint NOT NULL REFERENCES smam.department (id),
+  strategy_id              bigint REFERENCES smam.strategy (id),
   title                    text NOT NULL CHECK (pg_catalog.length(pg_catalog.btrim(title)) OPERATOR(pg_catalog.>) 0),
   business_drivers         text,
   resources                text,
@@ -107,8 +112,11 @@ CREATE TABLE smam.implementation_plan (
 );
 ALTER SEQUENCE smam.implementation_plan_id_seq OWNED BY smam.implementation_plan.id;
 CREATE INDEX implementation_plan_department_idx ON smam.implementation_plan (department_id, status);
+CREATE INDEX implementation_plan_strategy_idx ON smam.implementation_plan (strategy_id);
 COMMENT ON TABLE smam.implementation_plan IS
   'Implementation plans (6.1.2): the eight elements of the appendix; the PIAs are in smam.plan_platform';
+COMMENT ON COLUMN smam.implementation_plan.strategy_id IS
+  'The strategy of its department the plan is based on (appendix): the departmental strategy, or a program strategy rolling into it. Approving the plan needs it approved and in force (6.1.1); changing it is an edit (voids an approval)';
 COMMENT ON COLUMN smam.implementation_plan.business_drivers IS 'Business drivers and objectives';
 COMMENT ON COLUMN smam.implementation_plan.resources IS 'Allocation of resources, both human and financial';
 COMMENT ON COLUMN smam.implementation_plan.responsibilities IS 'Responsibilities and accountabilities, including the delineation of roles';
@@ -157,8 +165,12 @@ COMMENT ON FUNCTION smam.plan_platform_changed() IS
 CREATE TRIGGER plan_platform_changed AFTER INSERT OR UPDATE OR DELETE ON smam.plan_platform
   FOR EACH ROW EXECUTE FUNCTION smam.plan_platform_changed();
 
--- What a plan still lacks: the names of its missing elements.
-CREATE FUNCTION smam.plan_missing(plan bigint) RETURNS text[]
+-- What a plan still lacks: the names of its missing elements. The unchecked
+-- form is smam's own (the approval and life-cycle guards, with the owner's
+-- rights, about a plan the acting role was already authorized for); the
+-- checked form, for callers, first refuses a plan they cannot see as one
+-- that does not exist.
+CREATE FUNCTION smam.plan_missing_unchecked(plan bigint) RETURNS text[]
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
@@ -176,8 +188,41 @@ CREATE FUNCTION smam.plan_missing(plan bigint) RETURNS text[]
                            (8, 'communications plan', p.communications_plan)) AS e(n, name, value)
      WHERE p.id = plan AND coalesce(btrim(e.value), '') = ''
   $$;
+COMMENT ON FUNCTION smam.plan_missing_unchecked(bigint) IS
+  'Internal (smam''s guards, with the owner''s rights): the elements of the appendix a plan lacks; empty also for a plan that does not exist';
+
+CREATE FUNCTION smam.plan_missing(plan bigint) RETURNS text[]
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  dept bigint;
+BEGIN
+  SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = plan;
+  PERFORM smam.require_visible('implementation plan', plan, dept);
+  RETURN smam.plan_missing_unchecked(plan);
+END
+$$;
 COMMENT ON FUNCTION smam.plan_missing(bigint) IS
-  'The elements of the appendix an implementation plan still lacks (empty when complete)';
+  'The elements of the appendix an implementation plan still lacks (empty when complete); 42704 for a plan that does not exist or that the caller cannot see';
+
+-- The strategy a new plan (or program strategy) rests on when its author
+-- names none: the department's departmental strategy in force today if
+-- there is exactly one, else its only departmental strategy not retired,
+-- else none (NULL: the approval asks for one).
+CREATE FUNCTION smam.default_strategy(department bigint) RETURNS bigint
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT CASE WHEN count(*) FILTER (WHERE x.in_force) = 1 THEN max(x.id) FILTER (WHERE x.in_force)
+                WHEN count(*) = 1 THEN max(x.id) END
+      FROM (SELECT s.id, s.status = 'approved' AND s.in_force_from <= smam.today()
+                         AND (s.in_force_until IS NULL OR s.in_force_until > smam.today()) AS in_force
+              FROM smam.strategy s
+             WHERE s.department_id = department AND s.program IS NULL AND s.status <> 'retired') x
+  $$;
+COMMENT ON FUNCTION smam.default_strategy(bigint) IS
+  'Internal: the departmental strategy a new plan or program strategy rests on when none is named (the one in force, else the only one not retired, else NULL)';
 
 -- ---- who may write ----
 CREATE FUNCTION smam.require_department_writer(department bigint, requirement text, act text)
@@ -200,36 +245,64 @@ COMMENT ON FUNCTION smam.require_department_writer(bigint, text, text) IS
   'Refuse (42501) unless the acting role is staff, head of communications or designate of the department now';
 
 -- ---- the API ----
+-- A strategy named as the basis of another object (a program strategy's
+-- rolls_into, a plan's strategy_id): refused as one that does not exist
+-- when the caller cannot see it. Whether it may be named (its department,
+-- departmental or not, retired) is the approval trigger's question
+-- (src/approvals.c), which guards every write.
+CREATE FUNCTION smam.require_visible_strategy(strategy bigint) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF strategy IS NOT NULL THEN
+    PERFORM smam.require_visible('strategy', strategy,
+                                 (SELECT s.department_id FROM smam.strategy s WHERE s.id = strategy));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.require_visible_strategy(bigint) IS
+  'Internal: refuse (42704) a strategy named as a basis that does not exist or that the acting role cannot see';
+
 CREATE FUNCTION smam.draft_strategy(department bigint, title text,
                                     mandate text DEFAULT NULL, business_value text DEFAULT NULL,
                                     alignment text DEFAULT NULL, governance text DEFAULT NULL,
                                     performance_evaluation text DEFAULT NULL,
                                     lessons_learned text DEFAULT NULL, program text DEFAULT NULL,
-                                    in_force_from date DEFAULT NULL)
+                                    in_force_from date DEFAULT NULL, rolls_into bigint DEFAULT NULL)
   RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 DECLARE
   new_id bigint;
+  is_program boolean := coalesce(btrim(program), '') <> '';
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM smam.department d WHERE d.id = department) THEN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department().');
   END IF;
   PERFORM smam.require_department_writer(department, '6.1.1', 'draft a social media strategy');
+  PERFORM smam.require_visible_strategy(rolls_into);
   IF coalesce(btrim(title), '') = '' THEN
     PERFORM smam.refuse('22023', '6.1.1', 'a strategy needs a title', NULL, 'Give the strategy a title.');
   END IF;
-  INSERT INTO smam.strategy (department_id, program, title, mandate, business_value, alignment,
+  IF rolls_into IS NOT NULL AND NOT is_program THEN
+    PERFORM smam.refuse('22023', '6.1.1', 'a departmental strategy rolls into no other strategy',
+      'The departmental strategy is the overarching one; program strategies roll into it.',
+      'Name the program to draft a program strategy, or leave rolls_into empty.');
+  END IF;
+  INSERT INTO smam.strategy (department_id, program, rolls_into, title, mandate, business_value, alignment,
                              governance, performance_evaluation, lessons_learned, in_force_from)
-  VALUES (department, nullif(btrim(program), ''), btrim(title), mandate, business_value, alignment,
+  VALUES (department, nullif(btrim(program), ''),
+          CASE WHEN is_program THEN coalesce(rolls_into, smam.default_strategy(department)) END,
+          btrim(title), mandate, business_value, alignment,
           governance, performance_evaluation, lessons_learned, coalesce(in_force_from, smam.today()))
   RETURNING id INTO new_id;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date) IS
-  'Draft a departmental strategy (program NULL) or a program strategy (6.1.1); department staff, head of communications or designate';
+COMMENT ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date, bigint) IS
+  'Draft a departmental strategy (program NULL) or a program strategy rolling into a departmental one (rolls_into, by default the department''s in force) (6.1.1); department staff, head of communications or designate';
 
 -- Change one element of a strategy or plan; an approved one goes back to draft.
 CREATE FUNCTION smam.revise(subject text, id bigint, element text, value text)
@@ -240,39 +313,49 @@ DECLARE
   dept bigint;
   new_version integer;
   elements text[];
+  noun text := CASE subject WHEN 'implementation_plan' THEN 'implementation plan' ELSE subject END;
+  basis boolean := element IN ('rolls_into', 'strategy_id');
 BEGIN
   IF subject = 'strategy' THEN
-    elements := ARRAY['title', 'program', 'mandate', 'business_value', 'alignment', 'governance',
+    elements := ARRAY['title', 'program', 'rolls_into', 'mandate', 'business_value', 'alignment', 'governance',
                       'performance_evaluation', 'lessons_learned', 'in_force_from', 'in_force_until'];
     SELECT s.department_id INTO dept FROM smam.strategy s WHERE s.id = revise.id;
   ELSIF subject = 'implementation_plan' THEN
-    elements := ARRAY['title', 'business_drivers', 'resources', 'responsibilities', 'risk_management',
+    elements := ARRAY['title', 'strategy_id', 'business_drivers', 'resources', 'responsibilities', 'risk_management',
                       'management_protocols', 'performance_measurement', 'communications_plan'];
     SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = revise.id;
   ELSE
     PERFORM smam.refuse('22023', NULL, format('"%s" is not revised this way', subject), NULL,
       'Revise a strategy or an implementation_plan.');
   END IF;
-  PERFORM smam.require_visible(replace(subject, '_', ' '), id, dept);
+  PERFORM smam.require_visible(noun, id, dept);
   IF NOT element = ANY (elements) THEN
-    PERFORM smam.refuse('22023', NULL, format('"%s" is not an element of a %s', element, replace(subject, '_', ' ')),
+    PERFORM smam.refuse('22023', NULL, format('"%s" is not an element of %s %s', element, noun, id),
       format('The elements are: %s.', array_to_string(elements, ', ')), 'Name one of them.');
   END IF;
   PERFORM smam.require_department_writer(dept,
     CASE subject WHEN 'strategy' THEN '6.1.1' ELSE '6.1.2' END,
-    format('revise a %s', replace(subject, '_', ' ')));
+    format('revise %s %s', noun, id));
+  IF basis AND value IS NOT NULL THEN
+    IF value !~ '^[[:space:]]*[0-9]{1,18}[[:space:]]*$' THEN
+      PERFORM smam.refuse('22P02', '6.1.1', format('"%s" is not the number of a strategy', value),
+        format('Element %s names a strategy by its number.', element),
+        format('Give the number of a strategy of department %s (smam.strategy_hub lists them).', dept));
+    END IF;
+    PERFORM smam.require_visible_strategy(value::bigint);
+  END IF;
   EXECUTE format('UPDATE smam.%I SET %I = $1::%s WHERE id = $2 RETURNING version', subject, element,
-                 CASE WHEN element LIKE 'in_force%' THEN 'date' ELSE 'text' END)
+                 CASE WHEN element LIKE 'in_force%' THEN 'date' WHEN basis THEN 'bigint' ELSE 'text' END)
      INTO new_version USING value, id;
   IF new_version IS NULL THEN
-    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
+    PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', noun, id), NULL,
       format('List them in smam.%s.', subject));
   END IF;
   RETURN new_version;
 END
 $$;
 COMMENT ON FUNCTION smam.revise(text, bigint, text, text) IS
-  'Change one element of a strategy or implementation plan; returns the new version (an approval is voided and recorded)';
+  'Change one element of a strategy or implementation plan (its basis too: rolls_into, strategy_id); returns the new version (an approval is voided and recorded)';
 
 -- Approve, or retire, a strategy or plan. The trigger applies the rules.
 CREATE FUNCTION smam.decide(subject text, id bigint, status smam.approval_status, note text DEFAULT NULL)
@@ -282,6 +365,7 @@ CREATE FUNCTION smam.decide(subject text, id bigint, status smam.approval_status
 DECLARE
   n bigint;
   dept bigint;
+  orphans text;
 BEGIN
   IF subject NOT IN ('strategy', 'implementation_plan') THEN
     PERFORM smam.refuse('22023', NULL, format('"%s" is not approved this way', subject), NULL,
@@ -296,10 +380,33 @@ BEGIN
     PERFORM smam.refuse('42704', NULL, format('%s %s does not exist', replace(subject, '_', ' '), id), NULL,
       format('List them in smam.%s.', subject));
   END IF;
+  -- Hub and spoke: what the retirement leaves without a strategy in force
+  -- is said now, and stays a 6.1.1 finding until each is based anew.
+  IF subject = 'strategy' AND status = 'retired' THEN
+    SELECT string_agg(x.what, '; ' ORDER BY x.k) INTO orphans
+      FROM (SELECT 1 AS k, CASE WHEN count(*) = 1 THEN 'implementation plan ' ELSE 'implementation plans ' END
+                           || string_agg(p.id::text, ', ' ORDER BY p.id) AS what
+              FROM smam.implementation_plan p
+             WHERE p.status = 'approved'
+               AND (p.strategy_id = decide.id
+                    OR p.strategy_id IN (SELECT g.id FROM smam.strategy g
+                                          WHERE g.rolls_into = decide.id AND g.status = 'approved'))
+            HAVING count(*) > 0
+            UNION ALL
+            SELECT 2, CASE WHEN count(*) = 1 THEN 'program strategy ' ELSE 'program strategies ' END
+                      || string_agg(g.id::text, ', ' ORDER BY g.id)
+              FROM smam.strategy g WHERE g.rolls_into = decide.id AND g.status = 'approved'
+            HAVING count(*) > 0) x;
+    IF orphans IS NOT NULL THEN
+      RAISE NOTICE 'strategy % is retired, leaving without a strategy in force: %', id, orphans
+        USING DETAIL = 'An implementation plan is based on the departmental social media strategy, and program strategies roll into it (6.1.1); each stays a 6.1.1 finding until it rests on a strategy in force.',
+              HINT = 'Name the strategy in force with smam.revise() (strategy_id, rolls_into) and have each approved again; smam.strategy_hub shows the hub.';
+    END IF;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION smam.decide(text, bigint, smam.approval_status, text) IS
-  'Approve (or retire) a strategy or implementation plan as the acting head of communications or designate';
+  'Approve (or retire) a strategy or implementation plan as the acting head of communications or designate; retiring a strategy notices the plans and program strategies it leaves without one';
 
 CREATE FUNCTION smam.approve_strategy(strategy bigint, note text DEFAULT NULL) RETURNS void
   LANGUAGE sql VOLATILE SECURITY DEFINER
@@ -313,7 +420,7 @@ CREATE FUNCTION smam.draft_plan(department bigint, title text,
                                 responsibilities text DEFAULT NULL, risk_management text DEFAULT NULL,
                                 management_protocols text DEFAULT NULL,
                                 performance_measurement text DEFAULT NULL,
-                                communications_plan text DEFAULT NULL)
+                                communications_plan text DEFAULT NULL, strategy bigint DEFAULT NULL)
   RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
@@ -325,19 +432,21 @@ BEGIN
       'Find the department with smam.find_department().');
   END IF;
   PERFORM smam.require_department_writer(department, '6.1.2', 'draft an implementation plan');
+  PERFORM smam.require_visible_strategy(strategy);
   IF coalesce(btrim(title), '') = '' THEN
     PERFORM smam.refuse('22023', '6.1.2', 'an implementation plan needs a title', NULL, 'Give the plan a title.');
   END IF;
-  INSERT INTO smam.implementation_plan (department_id, title, business_drivers, resources,
+  INSERT INTO smam.implementation_plan (department_id, strategy_id, title, business_drivers, resources,
     responsibilities, risk_management, management_protocols, performance_measurement, communications_plan)
-  VALUES (department, btrim(title), business_drivers, resources, responsibilities, risk_management,
-          management_protocols, performance_measurement, communications_plan)
+  VALUES (department, coalesce(strategy, smam.default_strategy(department)), btrim(title), business_drivers,
+          resources, responsibilities, risk_management, management_protocols, performance_measurement,
+          communications_plan)
   RETURNING id INTO new_id;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION smam.draft_plan(bigint, text, text, text, text, text, text, text, text) IS
-  'Draft an implementation plan (6.1.2) with the elements of the appendix; PIAs with smam.plan_pia()';
+COMMENT ON FUNCTION smam.draft_plan(bigint, text, text, text, text, text, text, text, text, bigint) IS
+  'Draft an implementation plan (6.1.2) with the elements of the appendix, based on a strategy of the department (by default its departmental strategy in force); PIAs with smam.plan_pia()';
 
 -- The plan's PIA for a platform: its own completed PIA, or (reference NULL)
 -- reliance on the entity's model PIA for that platform.
@@ -386,7 +495,7 @@ CREATE VIEW smam.strategy_in_force WITH (security_invoker = true) AS
   SELECT s.department_id, d.name_en AS department_en, s.id AS strategy_id, s.title, s.version,
          s.in_force_from, s.in_force_until, s.decided_by AS approved_by, s.decided_at AS approved_at,
          coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM smam.strategy p
-                    WHERE p.department_id OPERATOR(pg_catalog.=) s.department_id AND p.program IS NOT NULL
+                    WHERE p.rolls_into OPERATOR(pg_catalog.=) s.id AND p.program IS NOT NULL
                       AND p.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status), '{}') AS program_strategies
     FROM smam.strategy s
     JOIN smam.department d ON d.id OPERATOR(pg_catalog.=) s.department_id
@@ -395,6 +504,60 @@ CREATE VIEW smam.strategy_in_force WITH (security_invoker = true) AS
      AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today());
 COMMENT ON VIEW smam.strategy_in_force IS
   'Each department''s approved departmental strategy in force today (6.1.1) and the approved program strategies that roll into it';
+
+-- Hub and spoke, whole: every strategy of the departments the caller sees,
+-- the departmental strategy it belongs to (itself, or the one a program
+-- strategy rolls into), whether it stands (approved and in force, and for a
+-- program strategy its departmental strategy too), and the plans resting on
+-- it. Read with the caller's rights (row-level security).
+CREATE VIEW smam.strategy_hub WITH (security_invoker = true) AS
+  WITH st AS (
+    SELECT s.*, (s.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status
+                 AND s.in_force_from OPERATOR(pg_catalog.<=) smam.today()
+                 AND (s.in_force_until IS NULL OR s.in_force_until OPERATOR(pg_catalog.>) smam.today())) AS in_force
+      FROM smam.strategy s)
+  SELECT s.department_id, d.name_en AS department_en,
+         CASE WHEN s.program IS NULL THEN s.id ELSE s.rolls_into END AS departmental_strategy_id,
+         s.id AS strategy_id, s.program, s.title, s.status, s.version, s.in_force_from, s.in_force_until,
+         s.in_force,
+         s.in_force AND (s.program IS NULL OR coalesce(h.in_force, false)) AS stands,
+         coalesce((SELECT pg_catalog.array_agg(p.id ORDER BY p.id) FROM smam.implementation_plan p
+                    WHERE p.strategy_id OPERATOR(pg_catalog.=) s.id
+                      AND p.status OPERATOR(pg_catalog.<>) 'retired'::smam.approval_status), '{}') AS plans,
+         coalesce((SELECT pg_catalog.array_agg(p.id ORDER BY p.id) FROM smam.implementation_plan p
+                    WHERE p.strategy_id OPERATOR(pg_catalog.=) s.id
+                      AND p.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status), '{}') AS approved_plans,
+         CASE WHEN s.in_force AND (s.program IS NULL OR coalesce(h.in_force, false)) THEN '{}'::bigint[]
+              ELSE coalesce((SELECT pg_catalog.array_agg(p.id ORDER BY p.id) FROM smam.implementation_plan p
+                              WHERE p.strategy_id OPERATOR(pg_catalog.=) s.id
+                                AND p.status OPERATOR(pg_catalog.=) 'approved'::smam.approval_status), '{}') END
+           AS plans_without_basis,
+         s.program IS NOT NULL AND s.in_force AND NOT coalesce(h.in_force, false) AS without_basis
+    FROM st s
+    JOIN smam.department d ON d.id OPERATOR(pg_catalog.=) s.department_id
+    LEFT JOIN st h ON h.id OPERATOR(pg_catalog.=) s.rolls_into;
+COMMENT ON VIEW smam.strategy_hub IS
+  'Hub and spoke (6.1.1, appendix): each strategy with the departmental strategy it belongs to, whether it stands, and the plans resting on it; departments see their own. Order by department_id, departmental_strategy_id, program NULLS FIRST';
+COMMENT ON COLUMN smam.strategy_hub.department_id IS 'The department of the strategy';
+COMMENT ON COLUMN smam.strategy_hub.department_en IS 'The department''s English name';
+COMMENT ON COLUMN smam.strategy_hub.departmental_strategy_id IS
+  'The hub: the strategy itself when it is departmental, the departmental strategy a program strategy rolls into (NULL: it names none)';
+COMMENT ON COLUMN smam.strategy_hub.strategy_id IS 'The strategy (smam.strategy.id)';
+COMMENT ON COLUMN smam.strategy_hub.program IS 'NULL for the departmental strategy; the program of a program strategy';
+COMMENT ON COLUMN smam.strategy_hub.title IS 'The strategy''s title';
+COMMENT ON COLUMN smam.strategy_hub.status IS 'draft, approved or retired';
+COMMENT ON COLUMN smam.strategy_hub.version IS 'The version of its content';
+COMMENT ON COLUMN smam.strategy_hub.in_force_from IS 'First day in force';
+COMMENT ON COLUMN smam.strategy_hub.in_force_until IS 'First day no longer in force (NULL: open-ended)';
+COMMENT ON COLUMN smam.strategy_hub.in_force IS 'Approved and in force today (smam.time_zone)';
+COMMENT ON COLUMN smam.strategy_hub.stands IS
+  'A basis for plans today: in force, and for a program strategy its departmental strategy in force too';
+COMMENT ON COLUMN smam.strategy_hub.plans IS 'The implementation plans based on it, retired ones aside';
+COMMENT ON COLUMN smam.strategy_hub.approved_plans IS 'Of them, the approved ones';
+COMMENT ON COLUMN smam.strategy_hub.plans_without_basis IS
+  'Approved plans based on it while it does not stand: each a 6.1.1 finding';
+COMMENT ON COLUMN smam.strategy_hub.without_basis IS
+  'A program strategy in force whose departmental strategy is not (retired, voided, over, or none named): a 6.1.1 finding';
 
 -- ---- row-level security and grants ----
 ALTER TABLE smam.decision ENABLE ROW LEVEL SECURITY;
@@ -417,19 +580,19 @@ CREATE POLICY plan_platform_read ON smam.plan_platform FOR SELECT TO smam_admin,
   USING ((SELECT smam.sees_all()) OR EXISTS (
     SELECT 1 FROM smam.implementation_plan p WHERE p.id OPERATOR(pg_catalog.=) plan_id));
 GRANT SELECT ON smam.decision, smam.strategy, smam.implementation_plan, smam.plan_platform,
-  smam.strategy_in_force TO smam_admin, smam_entity, smam_department, smam_tbs;
-GRANT UPDATE (title, program, mandate, business_value, alignment, governance, performance_evaluation,
+  smam.strategy_in_force, smam.strategy_hub TO smam_admin, smam_entity, smam_department, smam_tbs;
+GRANT UPDATE (title, program, rolls_into, mandate, business_value, alignment, governance, performance_evaluation,
               lessons_learned, in_force_from, in_force_until, status, decision_note)
   ON smam.strategy TO smam_department;
-GRANT UPDATE (title, business_drivers, resources, responsibilities, risk_management, management_protocols,
+GRANT UPDATE (title, strategy_id, business_drivers, resources, responsibilities, risk_management, management_protocols,
               performance_measurement, communications_plan, status, decision_note)
   ON smam.implementation_plan TO smam_department;
-GRANT EXECUTE ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date),
+GRANT EXECUTE ON FUNCTION smam.draft_strategy(bigint, text, text, text, text, text, text, text, text, date, bigint),
   smam.revise(text, bigint, text, text), smam.decide(text, bigint, smam.approval_status, text),
-  smam.approve_strategy(bigint, text), smam.draft_plan(bigint, text, text, text, text, text, text, text, text),
+  smam.approve_strategy(bigint, text), smam.draft_plan(bigint, text, text, text, text, text, text, text, text, bigint),
   smam.plan_pia(bigint, text, text, date), smam.approve_plan(bigint, text)
   TO smam_department;
-GRANT EXECUTE ON FUNCTION smam.plan_missing(bigint), smam.require_department_writer(bigint, text, text)
+GRANT EXECUTE ON FUNCTION smam.require_department_writer(bigint, text, text)
   TO smam_admin, smam_entity, smam_department, smam_tbs;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.decision', '');

@@ -4,9 +4,9 @@
 -- outcome and an expiry. A platform is pre-reviewed on a date only when the
 -- latest review of each kind made by then is accepted and not expired.
 
-CREATE TYPE smam.platform_review_kind AS ENUM ('terms_of_use', 'privacy_risk', 'security_risk', 'model_pia');
+CREATE TYPE smam.platform_review_kind AS ENUM ('functionality', 'terms_of_use', 'privacy_risk', 'security_risk', 'model_pia');
 COMMENT ON TYPE smam.platform_review_kind IS
-  '6.2.3.1 functionality and terms of use; 6.2.3.2 privacy risk, security risk, model Privacy Impact Assessment';
+  '6.2.3.1 functionality, terms of use; 6.2.3.2 privacy risk, security risk, model Privacy Impact Assessment: a platform is pre-reviewed when the latest review of every kind is accepted and current';
 
 CREATE TYPE smam.review_outcome AS ENUM ('accepted', 'rejected');
 COMMENT ON TYPE smam.review_outcome IS 'Outcome of a platform review';
@@ -81,24 +81,49 @@ CREATE FUNCTION smam.review_current(platform text, kind smam.platform_review_kin
 COMMENT ON FUNCTION smam.review_current(text, smam.platform_review_kind, date) IS
   'Is the latest review of this kind for the platform accepted and unexpired on the date?';
 
--- Why a plan's PIA does not cover a platform on a date, or NULL.
-CREATE FUNCTION smam.plan_pia_problem(plan bigint, platform text, on_date date DEFAULT smam.today())
+-- Why a plan's PIA does not cover a platform on a date, or NULL. The
+-- unchecked form is smam's own (the life-cycle guards, with the owner's
+-- rights); the checked form refuses a plan the caller cannot see, and a
+-- platform smam does not know, as objects that do not exist.
+CREATE FUNCTION smam.plan_pia_problem_unchecked(plan bigint, platform text, on_date date DEFAULT smam.today())
   RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    -- plan_pia_problem.platform: the argument, not the column of the row
-    -- joined (NULL when the plan has no PIA for the platform).
+    -- plan_pia_problem_unchecked.platform: the argument, not the column of
+    -- the row joined (NULL when the plan has no PIA for the platform).
     SELECT CASE WHEN pp.plan_id IS NULL
-                  THEN format('Plan %s has no Privacy Impact Assessment for %s.', plan, plan_pia_problem.platform)
-                WHEN pp.uses_model_pia AND NOT smam.review_current(plan_pia_problem.platform, 'model_pia', on_date)
+                  THEN format('Plan %s has no Privacy Impact Assessment for %s.', plan, plan_pia_problem_unchecked.platform)
+                WHEN pp.uses_model_pia AND NOT smam.review_current(plan_pia_problem_unchecked.platform, 'model_pia', on_date)
                   THEN format('Plan %s relies on the entity''s model PIA for %s, which is not accepted and current on %s.',
-                              plan, plan_pia_problem.platform, to_char(on_date, 'YYYY-MM-DD'))
+                              plan, plan_pia_problem_unchecked.platform, to_char(on_date, 'YYYY-MM-DD'))
            END
       FROM (SELECT 1) one
-      LEFT JOIN smam.plan_platform pp ON pp.plan_id = plan AND pp.platform = plan_pia_problem.platform
+      LEFT JOIN smam.plan_platform pp ON pp.plan_id = plan AND pp.platform = plan_pia_problem_unchecked.platform
   $$;
+COMMENT ON FUNCTION smam.plan_pia_problem_unchecked(bigint, text, date) IS
+  'Internal (smam''s guards, with the owner''s rights): why the plan has no completed PIA (or current model PIA) for the platform code on the date; NULL when it has';
+
+CREATE FUNCTION smam.plan_pia_problem(plan bigint, platform text, on_date date DEFAULT smam.today())
+  RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  dept bigint;
+  code text;
+BEGIN
+  SELECT p.department_id INTO dept FROM smam.implementation_plan p WHERE p.id = plan;
+  PERFORM smam.require_visible('implementation plan', plan, dept);
+  code := smam.platform_of(platform);
+  IF code IS NULL THEN
+    PERFORM smam.refuse('42704', '6.2.3', format('platform "%s" does not exist', platform),
+      'Plans hold a Privacy Impact Assessment for each platform of the entity''s list.',
+      'Name a platform of smam.platform (its code or name).');
+  END IF;
+  RETURN smam.plan_pia_problem_unchecked(plan, code, on_date);
+END
+$$;
 COMMENT ON FUNCTION smam.plan_pia_problem(bigint, text, date) IS
-  'Why the plan has no completed PIA (or current model PIA) for the platform on the date; NULL when it has';
+  'Why the plan has no completed PIA (or current model PIA) for the platform on the date; NULL when it has; 42704 for a plan the caller cannot see or a platform smam does not know';
 
 CREATE FUNCTION smam.record_platform_review(platform text, kind smam.platform_review_kind,
                                             reviewed_on date, outcome smam.review_outcome,
@@ -122,7 +147,7 @@ BEGIN
   END IF;
   IF kind IS NULL OR outcome IS NULL OR reviewed_on IS NULL THEN
     PERFORM smam.refuse('22023', '6.2.3', 'a platform review needs its kind, date and outcome', NULL,
-      'Give the kind (terms_of_use, privacy_risk, security_risk, model_pia), the date reviewed and accepted or rejected.');
+      'Give the kind (functionality, terms_of_use, privacy_risk, security_risk, model_pia), the date reviewed and accepted or rejected.');
   END IF;
   IF reviewed_on > smam.today() THEN
     PERFORM smam.refuse('22023', '6.2.3', format('a review cannot be dated %s, in the future', to_char(reviewed_on, 'YYYY-MM-DD')), NULL,
@@ -161,7 +186,7 @@ GRANT SELECT ON smam.platform_review, smam.pre_reviewed_platform TO smam_admin, 
 GRANT EXECUTE ON FUNCTION smam.record_platform_review(text, smam.platform_review_kind, date, smam.review_outcome, date, text)
   TO smam_entity;
 GRANT EXECUTE ON FUNCTION smam.pre_review_gaps(text, date), smam.pre_reviewed(text, date),
-  smam.review_current(text, smam.platform_review_kind, date), smam.plan_pia_problem(bigint, text, date)
+  smam.review_current(text, smam.platform_review_kind, date)
   TO smam_admin, smam_entity, smam_department, smam_tbs;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.platform_review', '');

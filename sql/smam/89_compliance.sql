@@ -249,7 +249,7 @@ COMMENT ON FUNCTION smam.set_service_standard(text, interval) IS
 CREATE VIEW smam.compliance_rule WITH (security_barrier = true) AS
   SELECT v.requirement, v.party, v.assessed, v.rule
     FROM (VALUES
-      ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date'),
+      ('6.1.1', 'department', true, 'The department has an approved departmental strategy (program NULL) in force on the date; every program strategy in force rolls into a departmental strategy in force, and every approved implementation plan is based on a strategy that stands'),
       ('6.1.2', 'department', true, 'Every live account has an approved implementation plan and, where the entity set the evaluation standard, an evaluation completed within it; no live account vanished from the index with a disposition review open'),
       ('6.1.3', 'department', true, 'Every account created, configured or disposed went through an accepted submission; onboarded accounts have none on record'),
       ('6.1.4', 'department', true, 'Every live account is managed in the platform management tool: an enabled connector for its platform and working credentials (smam.managed_in_tool, read as it is now)'),
@@ -338,9 +338,33 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
     last_evaluation AS (SELECT v.account_id, max(v.completed_at) AS completed FROM smam.evaluation v
                          WHERE v.completed_at <= at AND (SELECT within FROM evaluation_within) IS NOT NULL
                          GROUP BY v.account_id),
-    plan_at AS (SELECT DISTINCT ON (x.subject_id) x.subject_id AS plan_id, x.decision
+    plan_at AS (SELECT DISTINCT ON (x.subject_id) x.subject_id AS plan_id, x.decision, x.decided_at
                   FROM smam.decision x WHERE x.subject = 'implementation_plan' AND x.decided_at <= at
                  ORDER BY x.subject_id, x.decided_at DESC, x.id DESC),
+    -- Hub and spoke at the moment: each strategy's last decision, whether
+    -- it is approved and in force, and since when it is not (its approval
+    -- voided or retired, or its term over; else its last approval, when
+    -- it was approved for a later term).
+    strategy_at AS MATERIALIZED (
+      SELECT s.id, s.department_id, s.program, s.rolls_into, s.title, l.decision, l.decided_at,
+             coalesce(l.decision = 'approved' AND s.in_force_from <= smam.today(at)
+                      AND (s.in_force_until IS NULL OR s.in_force_until > smam.today(at)), false) AS in_force,
+             CASE WHEN l.decision IS DISTINCT FROM 'approved'
+                    THEN coalesce((SELECT min(y.decided_at) FROM smam.decision y
+                                    WHERE y.subject = 'strategy' AND y.subject_id = s.id AND y.decided_at <= at
+                                      AND y.decision <> 'approved'
+                                      AND y.decided_at >= coalesce((SELECT max(z.decided_at) FROM smam.decision z
+                                                                     WHERE z.subject = 'strategy' AND z.subject_id = s.id
+                                                                       AND z.decided_at <= at AND z.decision = 'approved'),
+                                                                    '-infinity')), l.decided_at)
+                  WHEN s.in_force_until IS NOT NULL AND s.in_force_until <= smam.today(at)
+                    THEN s.in_force_until::timestamp AT TIME ZONE smam.time_zone()
+                  ELSE l.decided_at END AS ended
+        FROM smam.strategy s
+        LEFT JOIN LATERAL (SELECT x.decision, x.decided_at FROM smam.decision x
+                            WHERE x.subject = 'strategy' AND x.subject_id = s.id AND x.decided_at <= at
+                            ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) l ON true
+       WHERE s.created_at <= at),
     f AS (
       -- 6.1.1: an approved departmental strategy in force.
       SELECT '6.1.1' AS requirement, d.id AS department_id, 'department' AS object_type, d.id AS object_id,
@@ -368,6 +392,44 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
               AND (SELECT x.decision FROM smam.decision x
                     WHERE x.subject = 'strategy' AND x.subject_id = s.id AND x.decided_at <= at
                     ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) = 'approved')
+      UNION ALL
+      -- 6.1.1, hub and spoke: an approved plan whose strategy does not
+      -- stand (not approved and in force, or a program strategy whose
+      -- departmental strategy is not); since the later of the plan's
+      -- approval and the first break of its basis.
+      SELECT '6.1.1', p.department_id, 'implementation_plan', p.id, p.title,
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN x.id IS NULL
+                    THEN format('Implementation plan %s is approved but based on no social media strategy.', p.id)
+                  WHEN NOT x.in_force
+                    THEN format('Implementation plan %s is based on strategy %s, which is not approved and in force on %s.',
+                                p.id, x.id, smam.date_text(smam.today(at)))
+                  WHEN h.id IS NULL
+                    THEN format('Implementation plan %s is based on program strategy %s, which rolls into no departmental strategy.',
+                                p.id, x.id)
+                  ELSE format('Implementation plan %s is based on program strategy %s, whose departmental strategy %s is not approved and in force on %s.',
+                              p.id, x.id, h.id, smam.date_text(smam.today(at))) END,
+             greatest(pa.decided_at,
+                      least(CASE WHEN NOT x.in_force THEN x.ended END,
+                            CASE WHEN x.in_force AND h.id IS NOT NULL AND NOT h.in_force THEN h.ended END))
+        FROM smam.implementation_plan p
+        JOIN plan_at pa ON pa.plan_id = p.id AND pa.decision = 'approved'
+        LEFT JOIN strategy_at x ON x.id = p.strategy_id
+        LEFT JOIN strategy_at h ON h.id = x.rolls_into
+       WHERE NOT (coalesce(x.in_force, false) AND (x.program IS NULL OR coalesce(h.in_force, false)))
+      UNION ALL
+      -- 6.1.1, hub and spoke: a program strategy in force whose departmental
+      -- strategy is not; since the later of its approval and the break.
+      SELECT '6.1.1', g.department_id, 'strategy', g.id, g.title,
+             CASE WHEN NOT with_text THEN NULL
+                  WHEN h.id IS NULL
+                    THEN format('Program strategy %s (%s) rolls into no departmental strategy.', g.id, g.program)
+                  ELSE format('Program strategy %s (%s) rolls into departmental strategy %s, which is not approved and in force on %s.',
+                              g.id, g.program, h.id, smam.date_text(smam.today(at))) END,
+             greatest(g.decided_at, h.ended)
+        FROM strategy_at g
+        LEFT JOIN strategy_at h ON h.id = g.rolls_into
+       WHERE g.program IS NOT NULL AND g.in_force AND NOT coalesce(h.in_force, false)
       UNION ALL
       -- 6.1.2: an approved plan for every live account.
       SELECT '6.1.2', a.department_id, 'account', a.id, a.url,
@@ -664,7 +726,7 @@ COMMENT ON COLUMN smam.compliance_findings.requirement IS 'The requirement not m
 COMMENT ON COLUMN smam.compliance_findings.department_id IS 'The department concerned (NULL for a government-wide finding)';
 COMMENT ON COLUMN smam.compliance_findings.department_en IS 'The department''s English name';
 COMMENT ON COLUMN smam.compliance_findings.party IS 'Who the requirement binds: department, entity or tbs';
-COMMENT ON COLUMN smam.compliance_findings.object_type IS 'department, account, submission, platform, report_request, corrective_action or standard';
+COMMENT ON COLUMN smam.compliance_findings.object_type IS 'department, strategy, implementation_plan, account, submission, platform, report_request, corrective_action or standard';
 COMMENT ON COLUMN smam.compliance_findings.object_id IS 'The id of the object in its table (NULL for a platform)';
 COMMENT ON COLUMN smam.compliance_findings.object_label IS 'What the object is called: the account''s URL, the platform''s code, the report''s subject...';
 COMMENT ON COLUMN smam.compliance_findings.problem IS 'What is wrong, in a sentence';

@@ -17,7 +17,9 @@
 #     filter
 # 11. definer functions told another department's state before checking who
 #     asked; holds_office() answered about any department; names had no
-#     limit; smam.refuse('00000') raised an "error" with a success code
+#     limit; smam.refuse('00000') raised an "error" with a success code;
+#     (issue 16) plan_missing() and plan_pia_problem() answered for plans
+#     that do not exist or of another department
 # 12. two appointments of one principal made at once both stood
 use strict;
 use warnings;
@@ -353,6 +355,18 @@ is(as_role('a_head2', q{SELECT smam.holds_office('a_head2', 'head_of_communicati
    'it answers about the caller\'s own offices');
 is(as_role('a_entity', q{SELECT smam.holds_office('a_head', 'head_of_communications', 1)}), 't',
    'and to a holder of a government-wide office');
+# Issue 16, defect 6: the plan checks answered for any plan: "complete" for
+# one that does not exist, "no PIA" for another department's.
+for my $call ("smam.plan_missing(%s)", "smam.plan_pia_problem(%s, 'x')")
+{
+	my ($r1, $o1, $e1) = as_role('a_head2', 'SELECT ' . sprintf($call, 1));
+	my ($r2, $o2, $e2) = as_role('a_head2', 'SELECT ' . sprintf($call, 987654));
+	like($e1, qr/ERROR:  implementation plan 1 does not exist or is not visible to you/,
+		 "$call: another department's plan is not found") or diag("out: $o1");
+	s/implementation plan (?:1|987654) /implementation plan N /g for ($e1, $e2);
+	is($e1, $e2, "$call: the refusal is the same as for a plan that does not exist");
+}
+is(as_role('a_head', q{SELECT smam.plan_pia_problem(1, 'x') IS NULL}), 't', 'the plan\'s own head is answered');
 my $long = 'N' x 250;
 ($rc, $out, $err) = as_role('a_staff', qq{SELECT smam.plan_account(1, 'x', 'https://x.com/LongName', '$long', NULL, 'english')});
 like($err, qr/ERROR:  an account's name is at most 200 characters\nDETAIL:  The English name has 250 characters/,

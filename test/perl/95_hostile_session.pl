@@ -663,14 +663,16 @@ my %probe = (
   'smam.record_effective_date(text,date,text)' => [q{SELECT smam.record_effective_date('6.2.5', '2014-04-01', 'probe')}],
   'smam.onboard_account(bigint,text,text,text,text,smam.official_language,text,text,date)' =>
     [q{SELECT smam.onboard_account(<<D1>>, 'x', 'https://x.com/okProbeOnb', 'Probe', 'Sonde', 'bilingual', 'probe')}],
-  'smam.draft_strategy(bigint,text,text,text,text,text,text,text,text,date)' =>
-    [q{SELECT smam.draft_strategy(<<D1>>, 'Probe strategy', 'm', 'b', 'a', 'g', 'p', 'l', 'Probe program')}],
+  'smam.draft_strategy(bigint,text,text,text,text,text,text,text,text,date,bigint)' =>
+    [q{SELECT smam.draft_strategy(<<D1>>, 'Probe strategy', 'm', 'b', 'a', 'g', 'p', 'l', 'Probe program', rolls_into => <<S1>>)}],
   'smam.revise(text,bigint,text,text)' => [q{SELECT smam.revise('strategy', <<S1d>>, 'mandate', 'revised mandate')}, 1],
   'smam.decide(text,bigint,smam.approval_status,text)' => [q{SELECT smam.decide('strategy', <<S1d>>, 'approved')}],
   'smam.approve_strategy(bigint,text)' => [q{SELECT smam.approve_strategy(<<S1d>>)}],
-  'smam.draft_plan(bigint,text,text,text,text,text,text,text,text)' =>
-    [q{SELECT smam.draft_plan(<<D1>>, 'Probe plan', 'b', 'r', 'r', 'r', 'm', 'p', 'c')}],
+  'smam.draft_plan(bigint,text,text,text,text,text,text,text,text,bigint)' =>
+    [q{SELECT smam.draft_plan(<<D1>>, 'Probe plan', 'b', 'r', 'r', 'r', 'm', 'p', 'c', strategy => <<S1>>)}],
   'smam.plan_pia(bigint,text,text,date)' => [q{SELECT smam.plan_pia(<<P1d>>, 'x', 'PIA-2024-7', '2024-01-15')}],
+  'smam.plan_missing(bigint)' => [q{SELECT smam.plan_missing(<<P1d>>)}, 1],
+  'smam.plan_pia_problem(bigint,text,date)' => [q{SELECT smam.plan_pia_problem(<<P1d>>, 'flickr')}, 1],
   'smam.approve_plan(bigint,text)' => [q{SELECT smam.approve_plan(<<P1d>>)}],
   'smam.record_platform_review(text,smam.platform_review_kind,date,smam.review_outcome,date,text)' =>
     [q{SELECT smam.record_platform_review('x', 'terms_of_use', smam.today() - 1, 'accepted', smam.today() + 300, 'probe')}],
@@ -766,6 +768,9 @@ my %probe_extra = (
             l.posts_published), '|' ORDER BY l.report_id, l.department_id))
          FROM smam.activity_report_line l}, 1],
   'view smam.compliance_summary' => [q{SELECT pg_catalog.count(*) FROM smam.compliance_summary}, 1],
+  'view smam.strategy_hub' =>
+    [q{SELECT pg_catalog.string_agg(pg_catalog.concat_ws('/', h.strategy_id, h.departmental_strategy_id, h.stands, h.plans), '|' ORDER BY h.strategy_id)
+         FROM smam.strategy_hub h}, 1, 1],
   'view smam.public_index' => [q{SELECT pg_catalog.count(*) FROM smam.public_index}, 1, 1],
   'view smam.account_tool_status' => [q{SELECT pg_catalog.count(*) FROM smam.account_tool_status}, 1, 1],
   'direct UPDATE smam.account (a move)' => [q{UPDATE smam.account SET stage = 'creation' WHERE id = <<A_plan>>}, 0, 1],
@@ -985,6 +990,7 @@ note sprintf('acts done at %.1f s', time - $started);
       ['h_other', 'smam.account_tool_status', 'account_id::pg_catalog.text'],
       ['h_other', 'smam.public_index', 'url'],
       ['h_other', 'smam.activity_report_line', 'department_id::pg_catalog.text'],
+      ['h_other', 'smam.strategy_hub', 'strategy_id::pg_catalog.text'],
       ['h_head', 'smam.activity_report_line', 'department_id::pg_catalog.text'],
     );
     for my $l (@leaks) {

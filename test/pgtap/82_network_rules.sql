@@ -31,16 +31,16 @@ SELECT alike(smam.address_problem(a), '%' || why || '%', a || ': ' || why)
                ('2002:7f00:1::1', 'carries 127.0.0.1, which is in a loopback range'),          -- 6to4
                ('2002:a9fe:a9fe::1', 'carries 169.254.169.254, a cloud metadata service'),
                ('::ffff:127.0.0.1', 'carries 127.0.0.1, which is in a loopback range'),        -- mapped
-               ('::127.0.0.1', 'IPv4-compatible'),                                             -- ::/96
+               ('::127.0.0.1', 'in an IPv4-compatible'),                                       -- ::/96
                ('::8.8.8.8', 'IPv4-compatible'),
                ('64:ff9b:1::808:808', 'reserved'),                                             -- local NAT64
                ('::ffff:0:808:808', 'reserved'),                                               -- SIIT
                ('fec0::1', 'site-local'),
                ('fe80::1', 'link-local'),
-               ('fd12::1', 'private'),
+               ('fd12::1', 'in a private'),
                ('ff02::1', 'multicast'),
                ('100::1', 'reserved'),
-               ('2001::1', 'IETF protocol assignments'),                                       -- Teredo
+               ('2001::1', 'in an IETF protocol assignments'),                                 -- Teredo
                ('2001:db8::1', 'documentation'),
                ('3fff::1', 'documentation'),
                ('198.18.0.1', 'benchmarking'),
@@ -51,7 +51,7 @@ SELECT alike(smam.address_problem(a), '%' || why || '%', a || ': ' || why)
                ('203.0.113.9', 'documentation'),
                ('192.88.99.1', '6to4 relay anycast'),
                ('100.64.0.1', 'shared'),
-               ('0.1.2.3', 'unspecified'),
+               ('0.1.2.3', 'in an unspecified'),
                ('240.0.0.1', 'reserved'),
                ('255.255.255.255', 'reserved'),
                ('224.0.0.1', 'multicast')) v(a, why);

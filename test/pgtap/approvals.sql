@@ -4,7 +4,7 @@
 -- what turning enforcement off does. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(72);
+SELECT plan(74);
 
 -- The hint of the refusal a statement meets as a role (NULL when it succeeds).
 CREATE FUNCTION pg_temp.hint_of(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -90,6 +90,10 @@ SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ps)), '
   'a program strategy is approved only while its department has an approved strategy');
 SELECT tap.val('t_other', format($$SELECT smam.draft_strategy(%s, 'Departmental', 'm', 'b', 'a', 'g', 'p', 'l')$$, :d2)) AS ds \gset
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ds)), 'ok', 'the departmental strategy is approved');
+SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ps)), '55000 6.1.1',
+  'the program strategy, drafted before there was one, names no departmental strategy: smam does not pick one later');
+SELECT is(tap.act('t_other', format($$SELECT smam.revise('strategy', %s, 'rolls_into', %L)$$, :ps, :ds)), 'ok',
+  'its author names the departmental strategy it rolls into');
 SELECT is(tap.act('t_head2', format('SELECT smam.approve_strategy(%s)', :ps)), 'ok', 'then the program strategy');
 SELECT is(tap.val('t_other', $$SELECT program_strategies::text FROM smam.strategy_in_force$$), format('{%s}', :ps),
   'strategy_in_force shows the program strategy rolling into its department''s, to that department only');

@@ -3,7 +3,7 @@
 -- smam_* roles. Then the same rules against the table owner's direct SQL.
 BEGIN;
 \ir _setup.psql
-SELECT plan(115);
+SELECT plan(116);
 
 -- ---- planning -> creation ----
 SELECT tap.planned(:d1, 'AcctOne') AS a \gset
@@ -22,13 +22,13 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$,
   'planning -> creation: refused while the platform is not pre-reviewed');
 -- An expired security review does not count.
 SELECT tap.val('t_reviewer', format($$SELECT smam.record_platform_review('x', %L, smam.today() - 400, 'accepted', smam.today() - 35, 'old')$$, k))
-  FROM unnest(ARRAY['terms_of_use', 'privacy_risk', 'security_risk']) k;
+  FROM unnest(ARRAY['functionality', 'terms_of_use', 'privacy_risk', 'security_risk']) k;
 SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :a)), '55000 6.2.3',
   'planning -> creation: refused when the platform''s reviews have expired');
 SELECT ok(smam.pre_review_gaps('x')::text LIKE '%expired on%', 'the gaps say the reviews expired');
 SELECT ok(smam.review_current('x', 'security_risk', smam.today() - 36), 'the security review was current before it expired');
 SELECT tap.val('t_reviewer', format($$SELECT smam.record_platform_review('x', %L, smam.today() - 1, 'accepted', NULL, 'renewed')$$, k))
-  FROM unnest(ARRAY['terms_of_use', 'privacy_risk']) k;
+  FROM unnest(ARRAY['functionality', 'terms_of_use', 'privacy_risk']) k;
 SELECT tap.val('t_reviewer', $$SELECT smam.record_platform_review('x', 'security_risk', smam.today() - 1, 'rejected', NULL, 'risky')$$);
 SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :a)), '55000 6.2.3',
   'planning -> creation: refused when a review is rejected');
@@ -292,6 +292,9 @@ SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$,
   'planning -> creation: refused when the plan''s approval was voided by an edit');
 SELECT matches(tap.message('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), 'implementation plan [0-9]+ is not approved',
   '... the message says the plan is not approved');
+SELECT is(tap.act('t_head', format($$SELECT smam.approve_plan(plan_id) FROM smam.account WHERE id = %s$$, :k)), '55000 6.1.1',
+  'the plan, still based on the retired strategy, is not approved again: smam does not re-attach it to the new one');
+SELECT tap.val('t_staff', format($$SELECT smam.revise('implementation_plan', plan_id, 'strategy_id', %L) FROM smam.account WHERE id = %s$$, :s2, :k)) AS v;
 SELECT tap.val('t_head', format($$SELECT smam.approve_plan(plan_id) FROM smam.account WHERE id = %s$$, :k)) IS NULL AS reapproved;
 SELECT is(tap.act('t_entity', format($$SELECT smam.transition(%s, 'creation')$$, :k)), 'ok',
   'planning -> creation: allowed once the plan is approved again');
