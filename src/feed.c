@@ -321,8 +321,8 @@ feed_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	e->dept = d->bucket;
 	e->lang = feed_text_is(lang, "english") ? FEED_ENGLISH : feed_text_is(lang, "french") ? FEED_FRENCH : FEED_BILINGUAL;
-	/* The owner written is the department's name where none is kept. */
-	f->text_bytes += bytes + (t[FEED_OWNER].len < 0 ? Max(name.len, 0) : 0);
+	/* The department's name, and again as the owner where none is kept. */
+	f->text_bytes += bytes + Max(name.len, 0) + (t[FEED_OWNER].len < 0 ? Max(name.len, 0) : 0);
 	if (f->n == f->cap)
 	{
 		f->cap *= 2;
@@ -609,15 +609,45 @@ feed_entry(Feed *f, uint64 i, FeedWriter *w, int *ends)
 }
 
 /*
- * The document's likely size: the entries' text (the owner's included) and
- * what each entry adds around it (canada.ca's markup, some 240 bytes, and
- * the document's own punctuation), so that the buffer is allocated once.
+ * The document's likely size, so that its buffer is allocated once and no
+ * larger than it needs: the entries' texts, the markup around them in the
+ * writer's spelling (the longest language cell counted), what the document
+ * adds to each entry (per_entry: its json punctuation, or its jsonb header
+ * and JEntries), and some room for the entities of escaped texts. (A large
+ * allocation rounded up, as enlargeStringInfo() rounds to a power of two,
+ * costs here: past glibc's largest mmap threshold, 32MB, every call maps
+ * and faults in fresh pages.)
  */
 static Size
-feed_size_guess(Feed *f)
+feed_size_guess(Feed *f, FeedWriter *w, int per_entry)
 {
+	Size markup = 0;
+	Size language = 0;
+
+	for (int k = 0; k < M_COUNT; k++)
+	{
+		if (k >= M_ENGLISH && k <= M_BILINGUAL)
+			language = Max(language, (Size) w->m[k].len);
+		else
+			markup += w->m[k].len;
+	}
 	/* A guess too large for one allocation is left to the buffer's growth. */
-	return Min(f->text_bytes + 256 * f->n + 64, MaxAllocSize / 2);
+	return Min(f->text_bytes + f->text_bytes / 16 + (markup + language + per_entry + 8) * f->n + 64,
+			   MaxAllocSize / 2);
+}
+
+/*
+ * A buffer of exactly the likely size (enlargeStringInfo() would round it up
+ * to a power of two); it still grows if the guess was short.
+ */
+static void
+feed_buffer(StringInfo buf, Size size)
+{
+	buf->data = palloc(size + 1);
+	buf->maxlen = size + 1;
+	buf->len = 0;
+	buf->data[0] = '\0';
+	buf->cursor = 0;
 }
 
 /* ---- json text: exactly what json_build_object('aaData', json_agg(...)) writes ---- */
@@ -632,10 +662,10 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
 
 	feed_read(&f, feed_is_french(fcinfo));
 	/* The varlena header first, so that the buffer is the result. */
-	initStringInfo(&buf);
-	enlargeStringInfo(&buf, feed_size_guess(&f));
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	feed_writer_init(&w, &f, &buf, true);
+	/* Per entry: ", [" and "]", and "," between its five cells (quoted). */
+	feed_buffer(&buf, feed_size_guess(&f, &w, 18));
+	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendStringInfoString(&buf, "{\"aaData\" : [");
 	for (uint64 i = 0; i < f.n; i++)
 	{
@@ -717,11 +747,11 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 	jentries = VARHDRSZ + 4 + 8 + keylen + pad + 4;
 	head = jentries + 4 * (int) f.n;
 	Assert(head % 4 == 0);
-	initStringInfo(&doc);
-	enlargeStringInfo(&doc, head + feed_size_guess(&f));
+	feed_writer_init(&w, &f, &doc, false);
+	/* Per entry: its header, five JEntries, up to 3 bytes of alignment. */
+	feed_buffer(&doc, head + feed_size_guess(&f, &w, 27));
 	memset(doc.data, 0, head);
 	doc.len = head;
-	feed_writer_init(&w, &f, &doc, false);
 
 	for (uint64 i = 0; i < f.n; i++)
 	{
