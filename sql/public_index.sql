@@ -35,10 +35,22 @@ SELECT count(smam.onboard_account(d, p, u, n_en, n_fr, l::smam.official_language
                (:lower, 'x', 'https://x.com/Ecole', E'\u00c9cole\tonglet', NULL, 'bilingual'),
                (:lower, 'x', 'https://x.com/ecole2', 'ecole', E'\u00e9cole \U0001F600', 'french'),
                (:other, 'x', 'https://x.com/Abc', 'abc', 'ABC', 'bilingual')) v(d, p, u, n_en, n_fr, l);
+-- Owner labels (as an import keeps them, sql/smam/71_owner_labels.sql):
+-- one in English only, one in French only, one in both, texts that try the
+-- escaping; elsewhere the link names the department.
+INSERT INTO smam.account_owner_label (account_id, lang, label)
+SELECT a.id, v.lang, v.label
+  FROM (VALUES ('https://x.com/Zebre', 'en', E'Bureau "Zèbre" \\ <b>&</b> l''office'),
+               ('https://x.com/ecole2', 'fr', E'Cabinet de l''école 😀'),
+               ('https://x.com/Abc', 'en', 'Office of Abc'), ('https://x.com/Abc', 'fr', 'Bureau d''Abc')) v(url, lang, label)
+  JOIN smam.account a ON a.url = v.url;
+SELECT l, e ->> 0 AS account, e ->> 4 AS link
+  FROM unnest(ARRAY['en', 'fr']) l, jsonb_array_elements(smam.public_index_feed(l) -> 'aaData') e
+ WHERE e ->> 4 ~ 'Zebre|ecole2|Abc' ORDER BY 1, 3;
 CREATE FUNCTION pg_temp.feed_described(lang text) RETURNS json LANGUAGE sql AS $$
   SELECT json_build_object('aaData', coalesce((
     SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
-                                                  i.platform, i.url, i.official_language))
+                                                  i.platform, i.url, i.official_language, i.owner_en, i.owner_fr))
                     ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
                              CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
                                   ELSE coalesce(i.account_en, i.account_fr) END, i.url)
@@ -83,7 +95,7 @@ SELECT count(smam.onboard_account(d, 'x', u, n, NULL, 'english', 'listed', NULL,
 CREATE FUNCTION pg_temp.feed_described(lang text) RETURNS json LANGUAGE sql AS $$
   SELECT json_build_object('aaData', coalesce((
     SELECT json_agg(array_to_json(smam.feed_cells(lang, i.department_en, i.department_fr, i.account_en, i.account_fr,
-                                                  i.platform, i.url, i.official_language))
+                                                  i.platform, i.url, i.official_language, i.owner_en, i.owner_fr))
                     ORDER BY CASE WHEN lang = 'fr' THEN i.department_fr ELSE i.department_en END,
                              CASE WHEN lang = 'fr' THEN coalesce(i.account_fr, i.account_en)
                                   ELSE coalesce(i.account_en, i.account_fr) END, i.url)

@@ -3,11 +3,18 @@
  *
  * smam.public_index_feed(lang) (jsonb) and smam.public_index_feed_json(lang)
  * (json text, the file a website serves) read the live accounts once,
- * put them in the published order, and write each entry's five cells,
- * escaped for HTML, straight into the document: the json text into one
- * buffer that becomes the result without a copy, the jsonb in its binary
- * form (see below). The SQL description of an entry is smam.feed_cells();
- * the tests hold both to the same output.
+ * put them in the published order, and write each entry's five cells in
+ * canada.ca's markup, every text escaped for HTML, straight into the
+ * document: the json text into one buffer that becomes the result without
+ * a copy, the jsonb in its binary form (see below). The SQL description of
+ * an entry is smam.feed_cells(); the tests hold both to the same output.
+ *
+ * The markup is canada.ca's, byte for byte (its feeds of 2024-10-24 are in
+ * test/data): the platform in <span class="label label-default">, the
+ * labels "Department" / "Ministère " and "Language" / "Langue" in spans,
+ * and a link button whose hidden wb-inv text names whose account it is
+ * (the owner label the index gave, else the department), so that a screen
+ * reader tells one link from another (WCAG 2.4.4).
  *
  * The order is by department name, account name and URL in the feed's
  * language, under the database's collation (see "the published order"
@@ -135,19 +142,25 @@ typedef enum FeedLanguage
 	FEED_BILINGUAL				/* and anything else, as smam.feed_cells() */
 } FeedLanguage;
 
+/*
+ * The owner is kept only where it is not the department's name (an owner
+ * label): its length is -1 otherwise, and the department's name is written.
+ */
 typedef struct FeedEntry
 {
-	int32		len[3];			/* account, platform, URL; -1 for NULL */
+	int32 len[4];				/* account, platform, URL, owner; -1 for NULL */
 	int32		dept;			/* its department's bucket */
 	FeedLanguage lang;
-	char		text[FLEXIBLE_ARRAY_MEMBER];	/* the three, one after another */
+	char text[FLEXIBLE_ARRAY_MEMBER]; /* the four, one after another */
 } FeedEntry;
 
 enum
 {
 	FEED_ACCT,
 	FEED_PLATFORM,
-	FEED_URL
+	FEED_URL,
+	FEED_OWNER,
+	FEED_TEXTS
 };
 
 typedef struct FeedDept
@@ -250,7 +263,7 @@ feed_dept_match(const void *a, const void *b, Size keysize)
 
 /*
  * The query's rows come here, one at a time: columns account name,
- * platform name, department name, language, URL.
+ * platform name, department name, language, URL, owner.
  */
 typedef struct FeedReceiver
 {
@@ -262,7 +275,7 @@ static bool
 feed_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	Feed	   *f = ((FeedReceiver *) self)->feed;
-	FeedText	t[3];
+	FeedText t[FEED_TEXTS];
 	FeedText	name,
 				lang;
 	FeedDept   *d;
@@ -277,6 +290,11 @@ feed_receive(TupleTableSlot *slot, DestReceiver *self)
 	name = feed_datum_text(slot->tts_values[2], slot->tts_isnull[2]);
 	lang = feed_datum_text(slot->tts_values[3], slot->tts_isnull[3]);
 	t[FEED_URL] = feed_datum_text(slot->tts_values[4], slot->tts_isnull[4]);
+	t[FEED_OWNER] = feed_datum_text(slot->tts_values[5], slot->tts_isnull[5]);
+	/* The department's own name is not kept again for each of its entries. */
+	if (t[FEED_OWNER].s == NULL || (name.s != NULL && t[FEED_OWNER].len == name.len &&
+									memcmp(t[FEED_OWNER].s, name.s, name.len) == 0))
+		t[FEED_OWNER].len = -1;
 
 	d = hash_search(f->by_name, &name, HASH_ENTER, &found);
 	if (!found)
@@ -290,11 +308,11 @@ feed_receive(TupleTableSlot *slot, DestReceiver *self)
 			d->name.s = copy;
 		}
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < FEED_TEXTS; i++)
 		bytes += Max(t[i].len, 0);
 	e = (FeedEntry *) feed_alloc(f, offsetof(FeedEntry, text) + bytes);
 	p = e->text;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < FEED_TEXTS; i++)
 	{
 		e->len[i] = t[i].len;
 		if (t[i].len > 0)
@@ -303,7 +321,8 @@ feed_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	e->dept = d->bucket;
 	e->lang = feed_text_is(lang, "english") ? FEED_ENGLISH : feed_text_is(lang, "french") ? FEED_FRENCH : FEED_BILINGUAL;
-	f->text_bytes += bytes + Max(t[FEED_URL].len, 0);
+	/* The department's name, and again as the owner where none is kept. */
+	f->text_bytes += bytes + Max(name.len, 0) + (t[FEED_OWNER].len < 0 ? Max(name.len, 0) : 0);
 	if (f->n == f->cap)
 	{
 		f->cap *= 2;
@@ -401,6 +420,7 @@ feed_read(Feed *f, bool fr)
 	HASHCTL		ctl = {0};
 	const char *dept = fr ? "i.department_fr" : "i.department_en";
 	const char *acct = fr ? "coalesce(i.account_fr, i.account_en)" : "coalesce(i.account_en, i.account_fr)";
+	const char *owner = fr ? "i.owner_fr" : "i.owner_en";
 	FeedReceiver rcv = {{feed_receive, feed_receiver_startup, feed_receiver_done, feed_receiver_done, DestTuplestore}, f};
 	SPIExecuteOptions opt = {0};
 	char	   *sql;
@@ -418,7 +438,9 @@ feed_read(Feed *f, bool fr)
 	ctl.hcxt = f->cxt;
 	f->by_name = hash_create("smam feed departments", 512, &ctl,
 							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	sql = psprintf("SELECT %s, i.platform, %s, i.official_language, i.url FROM smam.public_index i", acct, dept);
+	sql = psprintf(
+		"SELECT %s, i.platform, %s, i.official_language, i.url, %s FROM smam.public_index i", acct,
+		dept, owner);
 
 	SPI_connect();
 	f->collid = collation_is_codepoint() ? C_COLLATION_OID : DEFAULT_COLLATION_OID;
@@ -437,80 +459,198 @@ feed_read(Feed *f, bool fr)
 }
 
 /*
- * Entry i's five cells, HTML-escaped, into cells[] (reset first). Returns
- * the cells that hold a backslash or a control character, bit c for cell c
- * (the only double quotes left are the link's own).
+ * ---- an entry's five cells, in canada.ca's markup ----
+ *
+ * The cells are written straight into the document, with no cell built
+ * apart and copied: into the jsonb as they are (its strings are kept
+ * unescaped), into the json text as a json string writes them. The texts
+ * are escaped for HTML, which leaves them no double quote; in json, only a
+ * text that then holds a backslash or a control character is escaped again
+ * (escape_json(), character by character, so that the cell reads exactly
+ * as escape_json() of the whole cell). The markup around the texts is kept
+ * in both spellings: as below, and with its double quotes escaped for json
+ * (feed_writer_init()).
  */
-static int
-feed_cells(Feed *f, uint64 i, StringInfo cells)
+typedef struct FeedLit
 {
-	FeedEntry  *e = f->entries[i];
-	FeedText	acct = feed_get(e, FEED_ACCT);
-	FeedText	platform = feed_get(e, FEED_PLATFORM);
-	FeedText	url = feed_get(e, FEED_URL);
-	FeedText	dept = f->depts[e->dept]->name;
-	int			escapes = 0;
-	static const char *const labels[2][3] = {
-		{"Language: English", "Language: French", "Language: Bilingual"},
-		{"Langue: Anglais", "Langue: Fran\xC3\xA7" "ais", "Langue: Bilingue"}};
+	const char *s;
+	int len;
+} FeedLit;
 
-	for (int c = 0; c < 5; c++)
-		resetStringInfo(&cells[c]);
-	escapes |= append_html(&cells[0], acct.s, acct.len) << 0;
-	escapes |= append_html(&cells[1], platform.s, platform.len) << 1;
-	appendStringInfoString(&cells[2], f->fr ? "Minist\xC3\xA8re: " : "Department: ");
-	escapes |= append_html(&cells[2], dept.s, dept.len) << 2;
-	appendStringInfoString(&cells[3], labels[f->fr][e->lang]);
-	appendStringInfoString(&cells[4], "<a href=\"");
-	escapes |= append_html(&cells[4], url.s, url.len) << 4;
-	appendStringInfoString(&cells[4], "\">");
-	append_html(&cells[4], url.s, url.len);
-	appendStringInfoString(&cells[4], "</a>");
-	return escapes;
+#define FEED_LIT(lit)                                                                              \
+	{                                                                                              \
+		(lit), sizeof(lit) - 1                                                                     \
+	}
+
+enum
+{
+	M_PLATFORM_OPEN, /* cell 1: <span class="label label-default">X</span> */
+	M_PLATFORM_CLOSE,
+	M_DEPARTMENT, /* cell 2: <span>Department</span>: name */
+	M_ENGLISH,	  /* cell 3, M_ENGLISH + FeedLanguage */
+	M_FRENCH,
+	M_BILINGUAL,
+	M_LINK_OPEN, /* cell 4: <a ... href="url"><span class="wb-inv">owner - </span>Go...</a> */
+	M_LINK_OWNER,
+	M_LINK_CLOSE,
+	M_COUNT
+};
+
+/* By language (UTF-8 in octal escapes: \303\247 is ç, \303\250 è, \303\251 é). */
+static const FeedLit feed_markup[2][M_COUNT] = {
+	{FEED_LIT("<span class=\"label label-default\">"), FEED_LIT("</span>"),
+	 FEED_LIT("<span>Department</span>: "), FEED_LIT("<span>Language</span>: English"),
+	 FEED_LIT("<span>Language</span>: French"), FEED_LIT("<span>Language</span>: Bilingual"),
+	 FEED_LIT("<a class=\"product-link btn btn-primary\" href=\""),
+	 FEED_LIT("\"><span class=\"wb-inv\">"), FEED_LIT(" - </span>Go to social media account</a>")},
+	{FEED_LIT("<span class=\"label label-default\">"), FEED_LIT("</span>"),
+	 FEED_LIT("<span>Minist\303\250re </span>: "), FEED_LIT("<span>Langue</span>: Anglais"),
+	 FEED_LIT("<span>Langue</span>: Fran\303\247ais"), FEED_LIT("<span>Langue</span>: Bilingue"),
+	 FEED_LIT("<a class=\"product-link btn btn-primary\" href=\""),
+	 FEED_LIT("\"><span class=\"wb-inv\">"),
+	 FEED_LIT(" - </span>Aller au compte de m\303\251dia social</a>")}};
+
+typedef struct FeedWriter
+{
+	StringInfo buf;		 /* the document */
+	bool json;			 /* a json string's spelling, else the cells as they are */
+	FeedLit m[M_COUNT];	 /* the markup, in that spelling */
+	StringInfoData text, /* a text to escape for json */
+		escaped;
+} FeedWriter;
+
+static void
+feed_writer_init(FeedWriter *w, Feed *f, StringInfo buf, bool json)
+{
+	w->buf = buf;
+	w->json = json;
+	initStringInfo(&w->text);
+	initStringInfo(&w->escaped);
+	for (int k = 0; k < M_COUNT; k++)
+	{
+		w->m[k] = feed_markup[f->fr][k];
+		if (json)
+		{
+			/* escape_json() of the markup, without its quotes. */
+			resetStringInfo(&w->escaped);
+			escape_json(&w->escaped, w->m[k].s);
+			w->m[k].s = pnstrdup(w->escaped.data + 1, w->escaped.len - 2);
+			w->m[k].len = w->escaped.len - 2;
+		}
+	}
+}
+
+static inline void
+feed_lit(FeedWriter *w, int which)
+{
+	appendBinaryStringInfo(w->buf, w->m[which].s, w->m[which].len);
+}
+
+/* A text, HTML-escaped; in json, then escaped as escape_json() does. */
+static void
+feed_text(FeedWriter *w, FeedText t)
+{
+	int start = w->buf->len;
+
+	if (append_html(w->buf, t.s, t.len) && w->json)
+	{
+		resetStringInfo(&w->text);
+		appendBinaryStringInfo(&w->text, w->buf->data + start, w->buf->len - start);
+		w->buf->len = start;
+		w->buf->data[start] = '\0';
+		resetStringInfo(&w->escaped);
+		escape_json(&w->escaped, w->text.data);
+		appendBinaryStringInfo(w->buf, w->escaped.data + 1, w->escaped.len - 2);
+	}
 }
 
 /*
- * The document's likely size: the entries' text (the URL twice) and what
- * each entry adds around it, so that the buffer is allocated once.
+ * The end of cell c: in json, the string's end and the next one's start;
+ * for jsonb, where the cell ends in the document.
  */
-static Size
-feed_size_guess(Feed *f)
+static inline void
+feed_cell_end(FeedWriter *w, int c, int *ends)
 {
-	/* A guess too large for one allocation is left to the buffer's growth. */
-	return Min(f->text_bytes + 96 * f->n + 64, MaxAllocSize / 2);
+	if (!w->json)
+		ends[c] = w->buf->len;
+	else if (c < 4)
+		appendBinaryStringInfo(w->buf, "\",\"", 3);
 }
 
+/*
+ * Entry i's five cells: the account's name; the platform as a label; the
+ * department; the language; the link button, whose hidden text names the
+ * owner (the owner label, else the department). In json, inside the
+ * entry's [" and "].
+ */
 static void
-init_cells(StringInfo cells)
+feed_entry(Feed *f, uint64 i, FeedWriter *w, int *ends)
 {
-	for (int c = 0; c < 5; c++)
-		initStringInfo(&cells[c]);
+	FeedEntry *e = f->entries[i];
+	FeedText dept = f->depts[e->dept]->name;
+
+	feed_text(w, feed_get(e, FEED_ACCT));
+	feed_cell_end(w, 0, ends);
+	feed_lit(w, M_PLATFORM_OPEN);
+	feed_text(w, feed_get(e, FEED_PLATFORM));
+	feed_lit(w, M_PLATFORM_CLOSE);
+	feed_cell_end(w, 1, ends);
+	feed_lit(w, M_DEPARTMENT);
+	feed_text(w, dept);
+	feed_cell_end(w, 2, ends);
+	feed_lit(w, M_ENGLISH + e->lang);
+	feed_cell_end(w, 3, ends);
+	feed_lit(w, M_LINK_OPEN);
+	feed_text(w, feed_get(e, FEED_URL));
+	feed_lit(w, M_LINK_OWNER);
+	feed_text(w, e->len[FEED_OWNER] < 0 ? dept : feed_get(e, FEED_OWNER));
+	feed_lit(w, M_LINK_CLOSE);
+	feed_cell_end(w, 4, ends);
+}
+
+/*
+ * The document's likely size, so that its buffer is allocated once and no
+ * larger than it needs: the entries' texts, the markup around them in the
+ * writer's spelling (the longest language cell counted), what the document
+ * adds to each entry (per_entry: its json punctuation, or its jsonb header
+ * and JEntries), and some room for the entities of escaped texts. (A large
+ * allocation rounded up, as enlargeStringInfo() rounds to a power of two,
+ * costs here: past glibc's largest mmap threshold, 32MB, every call maps
+ * and faults in fresh pages.)
+ */
+static Size
+feed_size_guess(Feed *f, FeedWriter *w, int per_entry)
+{
+	Size markup = 0;
+	Size language = 0;
+
+	for (int k = 0; k < M_COUNT; k++)
+	{
+		if (k >= M_ENGLISH && k <= M_BILINGUAL)
+			language = Max(language, (Size) w->m[k].len);
+		else
+			markup += w->m[k].len;
+	}
+	/* A guess too large for one allocation is left to the buffer's growth. */
+	return Min(f->text_bytes + f->text_bytes / 16 + (markup + language + per_entry + 8) * f->n + 64,
+			   MaxAllocSize / 2);
+}
+
+/*
+ * A buffer of exactly the likely size (enlargeStringInfo() would round it up
+ * to a power of two); it still grows if the guess was short.
+ */
+static void
+feed_buffer(StringInfo buf, Size size)
+{
+	buf->data = palloc(size + 1);
+	buf->maxlen = size + 1;
+	buf->len = 0;
+	buf->data[0] = '\0';
+	buf->cursor = 0;
 }
 
 /* ---- json text: exactly what json_build_object('aaData', json_agg(...)) writes ---- */
-
-/*
- * A cell with no backslash and no control character as a json string, as
- * escape_json() writes it: only its double quotes are escaped, and the
- * runs between them are copied whole.
- */
-static void
-append_json_quotes_only(StringInfo buf, StringInfo cell)
-{
-	const char *p = cell->data;
-	const char *end = cell->data + cell->len;
-	const char *q;
-
-	appendStringInfoChar(buf, '"');
-	while ((q = memchr(p, '"', end - p)) != NULL)
-	{
-		appendBinaryStringInfo(buf, p, q - p);
-		appendBinaryStringInfo(buf, "\\\"", 2);
-		p = q + 1;
-	}
-	appendBinaryStringInfo(buf, p, end - p);
-	appendStringInfoChar(buf, '"');
-}
 
 /* smam.public_index_feed_json(lang text) RETURNS json */
 Datum
@@ -518,32 +658,23 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
 {
 	Feed		f;
 	StringInfoData buf;
-	StringInfoData cells[5];
+	FeedWriter w;
 
 	feed_read(&f, feed_is_french(fcinfo));
-	init_cells(cells);
 	/* The varlena header first, so that the buffer is the result. */
-	initStringInfo(&buf);
-	enlargeStringInfo(&buf, feed_size_guess(&f));
+	feed_writer_init(&w, &f, &buf, true);
+	/* Per entry: ", [" and "]", and "," between its five cells (quoted). */
+	feed_buffer(&buf, feed_size_guess(&f, &w, 18));
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendStringInfoString(&buf, "{\"aaData\" : [");
 	for (uint64 i = 0; i < f.n; i++)
 	{
-		int			escapes = feed_cells(&f, i, cells);
-
 		if (i > 0)
-			appendBinaryStringInfo(&buf, ", ", 2);
-		appendStringInfoChar(&buf, '[');
-		for (int c = 0; c < 5; c++)
-		{
-			if (c > 0)
-				appendStringInfoChar(&buf, ',');
-			if (escapes & (1 << c))
-				escape_json(&buf, cells[c].data);
-			else
-				append_json_quotes_only(&buf, &cells[c]);
-		}
-		appendStringInfoChar(&buf, ']');
+			appendBinaryStringInfo(&buf, ", [\"", 4);
+		else
+			appendBinaryStringInfo(&buf, "[\"", 2);
+		feed_entry(&f, i, &w, NULL);
+		appendBinaryStringInfo(&buf, "\"]", 2);
 	}
 	appendStringInfoString(&buf, "]}");
 	MemoryContextDelete(f.cxt);
@@ -564,8 +695,9 @@ smam_public_index_feed_json(PG_FUNCTION_ARGS)
  * counted in its length. The number of entries is known before the first
  * is written, so the head (the object, the key, the outer array's header
  * and JEntries) has its room at the front of the one buffer; each entry's
- * JEntry is filled in as the entry is written. No tree of JsonbValues, no
- * second pass over the data, no copy of the document.
+ * JEntry is filled in as the entry is written, and so are its cells'
+ * JEntries, whose room is kept before the cells are written. No tree of
+ * JsonbValues, no second pass over the data, no copy of the document.
  */
 static void
 append_uint32(StringInfo buf, uint32 v)
@@ -595,7 +727,7 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 	const int	keylen = sizeof(key) - 1;
 	Feed		f;
 	StringInfoData doc;
-	StringInfoData cells[5];
+	FeedWriter w;
 	int			pad,
 				jentries,
 				head;
@@ -603,7 +735,6 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 				array_len;
 
 	feed_read(&f, feed_is_french(fcinfo));
-	init_cells(cells);
 	if (f.n > JENTRY_OFFLENMASK / 4)
 		feed_too_big();
 
@@ -616,30 +747,36 @@ smam_public_index_feed(PG_FUNCTION_ARGS)
 	jentries = VARHDRSZ + 4 + 8 + keylen + pad + 4;
 	head = jentries + 4 * (int) f.n;
 	Assert(head % 4 == 0);
-	initStringInfo(&doc);
-	enlargeStringInfo(&doc, head + feed_size_guess(&f));
+	feed_writer_init(&w, &f, &doc, false);
+	/* Per entry: its header, five JEntries, up to 3 bytes of alignment. */
+	feed_buffer(&doc, head + feed_size_guess(&f, &w, 27));
 	memset(doc.data, 0, head);
 	doc.len = head;
 
 	for (uint64 i = 0; i < f.n; i++)
 	{
-		uint32		total = 0,
-					end;
+		int ends[5];
+		int cell_jentries, start;
+		uint32 end;
 
-		feed_cells(&f, i, cells);
 		/* The entry starts 4-byte aligned (the head's size is aligned). */
 		while (doc.len % 4 != 0)
 			appendStringInfoChar(&doc, '\0');
 		append_uint32(&doc, 5 | JB_FARRAY);
+		cell_jentries = doc.len;
+		appendBinaryStringInfo(&doc, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+		start = doc.len;
+		feed_entry(&f, i, &w, ends);
 		for (int c = 0; c < 5; c++)
 		{
-			total += cells[c].len;
+			uint32 len = ends[c] - (c == 0 ? start : ends[c - 1]);
+
 			/* Child 0 is a stride point: its JEntry holds the end offset. */
-			append_uint32(&doc, JENTRY_ISSTRING |
-						  (c % JB_OFFSET_STRIDE == 0 ? (total | JENTRY_HAS_OFF) : (uint32) cells[c].len));
+			put_uint32(&doc, cell_jentries + 4 * c,
+					   JENTRY_ISSTRING | (c % JB_OFFSET_STRIDE == 0
+											  ? ((uint32) (ends[c] - start) | JENTRY_HAS_OFF)
+											  : len));
 		}
-		for (int c = 0; c < 5; c++)
-			appendBinaryStringInfo(&doc, cells[c].data, cells[c].len);
 		if ((uint32) (doc.len - head) > JENTRY_OFFLENMASK)
 			feed_too_big();
 		end = doc.len - head;

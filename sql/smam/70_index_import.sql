@@ -534,6 +534,7 @@ BEGIN
      AND NOT EXISTS (SELECT 1 FROM smam.disposition_review v WHERE v.account_id = a.id AND v.resolved_at IS NULL);
   GET DIAGNOSTICS s.vanished = ROW_COUNT;
 
+  PERFORM smam.import_owner_labels(import);  -- issue 17: owners the feed's links name (sql/smam/71_owner_labels.sql)
   s.import_id := import;
   SELECT count(*), count(*) FILTER (WHERE outcome = 'created'), count(*) FILTER (WHERE outcome = 'updated'),
          count(*) FILTER (WHERE outcome = 'unchanged'), count(*) FILTER (WHERE outcome = 'rejected')
@@ -623,7 +624,8 @@ BEGIN
   VALUES ('feed-' || lang, encode(sha256(convert_to(feed::text, 'UTF8')), 'hex'))
   RETURNING id INTO import;
   INSERT INTO smam.index_import_row (import_id, row_number, raw, account_name, platform_given, department_given,
-                                     language_given, url_given, names_in, outcome, reason)
+                                     language_given, url_given, names_in, outcome, reason,
+                                     owner_label_given)  -- issue 17 (sql/smam/71_owner_labels.sql)
   SELECT import, e.n, e.v::text,
          CASE WHEN ok THEN btrim(smam.html_unescape(e.v ->> 0)) END,
          CASE WHEN ok THEN btrim(smam.html_unescape(e.v ->> 1)) END,
@@ -636,7 +638,8 @@ BEGIN
                 e.v ->> 4))) END,
          lang,
          CASE WHEN NOT ok THEN 'rejected' END,
-         CASE WHEN NOT ok THEN 'The entry is not an array of five texts: account, platform, department, language, link.' END
+         CASE WHEN NOT ok THEN 'The entry is not an array of five texts: account, platform, department, language, link.' END,
+         CASE WHEN ok THEN smam.feed_link_owner(e.v ->> 4) END  -- issue 17: the link's wb-inv owner text
     FROM jsonb_array_elements(feed -> 'aaData') WITH ORDINALITY AS e(v, n),
          LATERAL (SELECT jsonb_typeof(e.v) = 'array' AND jsonb_array_length(e.v) >= 5
                          AND (SELECT bool_and(jsonb_typeof(x) = 'string')

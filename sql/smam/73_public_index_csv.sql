@@ -5,19 +5,22 @@
 -- and an imported or onboarded name can be anything. As OWASP's "CSV
 -- Injection" recommends, such a cell is prefixed with a single quote, which
 -- a spreadsheet shows as text; every cell is quoted, its quotes doubled.
+-- So is a cell whose =, +, - or @ comes after leading white space (spaces,
+-- tabs, line breaks): LibreOffice's CSV import can trim the spaces
+-- ("Trim spaces") and then read the formula ("Evaluate formulas").
 
 CREATE FUNCTION smam.csv_cell(value text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   -- No SET clause, so that it is inlined; every name is schema-qualified.
   AS $$
     SELECT '"' OPERATOR(pg_catalog.||)
-           pg_catalog.replace(CASE WHEN value OPERATOR(pg_catalog.~) E'^[=+\\-@\\t\\r]'
+           pg_catalog.replace(CASE WHEN value OPERATOR(pg_catalog.~) E'^([\\t\\r]|[ \\t\\r\\n]*[=+\\-@])'
                                    THEN '''' OPERATOR(pg_catalog.||) value ELSE coalesce(value, '') END,
                               '"', '""')
            OPERATOR(pg_catalog.||) '"'
   $$;
 COMMENT ON FUNCTION smam.csv_cell(text) IS
-  'A CSV cell, quoted, a leading = + - @ tab or CR made text for spreadsheets by a single quote (OWASP CSV injection)';
+  'A CSV cell, quoted, a leading = + - @ tab or CR (also after leading white space) made text for spreadsheets by a single quote (OWASP CSV injection)';
 
 CREATE FUNCTION smam.public_index_csv() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE

@@ -34,11 +34,30 @@ SELECT platform, count(*) FILTER (WHERE official_language = 'english') AS englis
        count(*) FILTER (WHERE official_language = 'bilingual') AS bilingual, count(*) AS total
   FROM smam.public_index GROUP BY platform ORDER BY total DESC;
 
--- The entity publishes it; the feed canada.ca serves, English and French.
+-- canada.ca's own feed (2024-10-24) says in each link's hidden text, read
+-- by screen readers, whose account it is: usually the department, sometimes
+-- not. Its entries for the Department of Finance, read back: the accounts
+-- keep the owner the index names ("Finance Canada").
+SELECT rows_read, unchanged, rejected FROM smam.import_index_feed(
+  (SELECT jsonb_build_object('aaData', jsonb_agg(e))
+     FROM jsonb_array_elements(pg_read_file(:'datadir' || '/gc-social-media-index/canada-ca-feed-2024-10-24/sm-en.json')::jsonb -> 'aaData') e
+    WHERE e ->> 2 LIKE '%: Department of Finance Canada'), 'en');
+SELECT a.url, l.lang, l.label AS owner FROM smam.account_owner_label l JOIN smam.account a ON a.id = l.account_id ORDER BY a.url;
+
+-- The entity publishes it; the feed canada.ca serves, English and French,
+-- in canada.ca's markup: the platform as a label, the link button naming
+-- whose account it is.
 SELECT smam.publish_index() AS snapshot;
 SELECT published_at, account_count, content_sha256 FROM smam.index_snapshot;
 SELECT e FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') WITH ORDINALITY x(e, n) WHERE n <= 3;
 SELECT e FROM jsonb_array_elements(smam.public_index_feed('fr') -> 'aaData') WITH ORDINALITY x(e, n) WHERE n <= 3;
+SELECT e ->> 4 AS link FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') e WHERE e ->> 4 LIKE '%/FinanceCanada"%';
+
+-- The files the website serves, recorded byte for byte with their SHA-256
+-- (compare with sha256sum of the file served), and a file checked against
+-- the record: which publication it is, and whether it is the last one.
+SELECT snapshot_id, lang, file_name, byte_count, content_sha256, latest FROM smam.published_index_files;
+SELECT * FROM smam.check_index_file(smam.published_index_file(NULL, 'en'));
 
 -- CSV for anyone, through COPY.
 COPY (SELECT * FROM smam.public_index ORDER BY department_en, url LIMIT 3) TO STDOUT WITH (FORMAT csv, HEADER);

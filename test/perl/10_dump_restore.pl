@@ -42,6 +42,11 @@ $node->safe_psql('src', q{
   RESET ROLE;
   SELECT smam.onboard_account(smam.find_department('4242'), 'twitter', 'http://twitter.com/Restores/',
                               'Restores', 'Restaurations', 'bilingual', 'listed in the index');
+  -- An owner label from the feed, and a publication with its files.
+  SET ROLE d_admin;
+  SELECT smam.import_index_feed('{"aaData": [["Restored feed", "<span class=\"label label-default\">X</span>", "<span>Department</span>: Department of Restores", "<span>Language</span>: English", "<a class=\"product-link btn btn-primary\" href=\"https://twitter.com/RestoredFeed\"><span class=\"wb-inv\">Office of Restores - </span>Go to social media account</a>"]]}', 'en');
+  SELECT smam.publish_index();
+  RESET ROLE;
 });
 
 my $snapshot = q{
@@ -52,6 +57,8 @@ my $snapshot = q{
     UNION ALL SELECT format('date %s|%s', requirement, effective_on) FROM smam.effective_date_record
     UNION ALL SELECT format('setting %s|%s', enforced, reason) FROM smam.instrument_setting
     UNION ALL SELECT format('account %s|%s|%s', url, stage, onboarded) FROM smam.account
+    UNION ALL SELECT format('owner %s|%s|%s', a.url, l.lang, l.label) FROM smam.account_owner_label l JOIN smam.account a ON a.id = l.account_id
+    UNION ALL SELECT format('file %s|%s|%s', f.snapshot_id, f.file_name, f.content_sha256) FROM smam.index_snapshot_file f
     UNION ALL SELECT format('requirement %s', count(*)) FROM smam.requirement
     UNION ALL SELECT format('platform hosts %s', count(*)) FROM smam.platform_host) s(x)
 };
@@ -63,6 +70,10 @@ $node->safe_psql('postgres', 'CREATE DATABASE dst');
 my ($rc, $out, $err) = $node->psql('dst', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $dump]);
 is($rc, 0, 'the dump restores into a new database') or diag($err);
 is($node->safe_psql('dst', $snapshot), $before, 'every row of user data is back, and shipped rows once');
+like($before, qr/^owner https:\/\/x.com\/RestoredFeed\|en\|Office of Restores$/m, 'owner labels among them');
+like($before, qr/^file \d+\|sm-fr.json\|[0-9a-f]{64}$/m, 'and the files of a publication');
+is($node->safe_psql('dst', q{SELECT string_agg(c.file_name || ' ' || c.latest, ',') FROM smam.check_index_file(smam.published_index_file(NULL, 'en')) c}),
+   'sm-en.json true', 'a published file, restored, is the one its publication recorded');
 is($node->safe_psql('dst', q{SELECT smam.holds_office('d_desig', 'head_of_communications', smam.find_department('4242'), '2026-06-01')}),
    't', 'offices and delegations work in the restored database');
 is($node->safe_psql('dst', q{SELECT smam.add_department('After Restore') > (SELECT max(id) FROM smam.department WHERE id <> currval('smam.department_id_seq'))}),

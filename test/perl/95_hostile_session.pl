@@ -609,7 +609,9 @@ my $import_made = q{SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', a.url
   OR a.url OPERATOR(pg_catalog.~~) 'https://x.com/okFeed%';
 SELECT pg_catalog.string_agg(pg_catalog.array_to_string(r.notes, '; '), ' / ' ORDER BY r.import_id, r.row_number)
   FROM smam.index_import_row r WHERE r.import_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(i.id) FROM smam.index_import i)};
-my $feed = '{"aaData": [["Feed One", "X", "Department: Department of Imports", "Language: English", "<a href=\"https://x.com/okFeedOne\">x.com/okFeedOne</a>"]]}';
+# In canada.ca's markup, its link naming an owner other than the department
+# (kept in smam.account_owner_label, sql/smam/71_owner_labels.sql).
+my $feed = '{"aaData": [["Feed One", "<span class=\"label label-default\">X</span>", "<span>Department</span>: Department of Imports", "<span>Language</span>: English", "<a class=\"product-link btn btn-primary\" href=\"https://x.com/okFeedOne\"><span class=\"wb-inv\">Office of Imports - </span>Go to social media account</a>"]]}';
 (my $feed_probe = $feed) =~ s/okFeedOne/okFeedProbe/g;
 as('h_official', "SELECT smam.import_index(\$csv\$$csv1\$csv\$)");
 as('h_official', 'SELECT smam.publish_index()');
@@ -695,6 +697,10 @@ my %probe = (
   'smam.public_index_feed_json(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed_json('fr')::pg_catalog.text)}, 1],
   'smam.public_index_document()' => [q{SELECT pg_catalog.md5(smam.public_index_document()::pg_catalog.text)}, 1],
   'smam.publish_index()' => [q{SELECT smam.publish_index() IS NOT NULL}, 1],
+  'smam.published_index_file(bigint,text)' =>
+    [q{SELECT pg_catalog.md5(smam.published_index_file(NULL, 'en')), pg_catalog.length(smam.published_index_file(NULL, 'fr'))}, 1],
+  'smam.check_index_file(bytea)' =>
+    [q{SELECT c.lang, c.file_name, c.latest, c.content_sha256 FROM smam.check_index_file(smam.published_index_file(NULL, 'fr')) c}, 1],
   'smam.index_publication_status(timestamp with time zone)' =>
     [q{SELECT last_snapshot, live_accounts, unpublished_changes FROM smam.index_publication_status(pg_catalog.now())}, 1],
   'smam.add_content_item(bigint,text,text,text,text[],text[],timestamp with time zone,timestamp with time zone,text)' =>
@@ -772,6 +778,9 @@ my %probe_extra = (
     [q{SELECT pg_catalog.string_agg(pg_catalog.concat_ws('/', h.strategy_id, h.departmental_strategy_id, h.stands, h.plans), '|' ORDER BY h.strategy_id)
          FROM smam.strategy_hub h}, 1, 1],
   'view smam.public_index' => [q{SELECT pg_catalog.count(*) FROM smam.public_index}, 1, 1],
+  'view smam.published_index_files' =>
+    [q{SELECT pg_catalog.count(*), pg_catalog.string_agg(f.file_name OPERATOR(pg_catalog.||) f.content_sha256, ',' ORDER BY f.snapshot_id, f.lang)
+         FROM smam.published_index_files f}, 1, 1],
   'view smam.account_tool_status' => [q{SELECT pg_catalog.count(*) FROM smam.account_tool_status}, 1, 1],
   'direct UPDATE smam.account (a move)' => [q{UPDATE smam.account SET stage = 'creation' WHERE id = <<A_plan>>}, 0, 1],
   'direct UPDATE smam.account (a configuration)' =>
@@ -905,8 +914,8 @@ my @acts = (
   ['a32', 'h_official', "SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created FROM smam.import_index(\$csv\$$csv2\$csv\$);\n$import_made",
    ['index_import', 'index_import_row', 'department_alias', 'disposition_review', 'account'], 'table', 1],
   ['a33', 'h_official', "SELECT rows_read, created, rejected FROM smam.import_index_feed(\$j\$$feed\$j\$, 'en');\n$import_made",
-   ['index_import', 'index_import_row', 'account'], 'table', 1],
-  ['a34', 'h_official', q{SELECT smam.publish_index() IS NOT NULL}, ['index_snapshot', 'index_snapshot_entry']],
+   ['index_import', 'index_import_row', 'account', 'account_owner_label'], 'table', 1],
+  ['a34', 'h_official', q{SELECT smam.publish_index() IS NOT NULL}, ['index_snapshot', 'index_snapshot_entry', 'index_snapshot_file']],
   ['a35', 'h_staff', q{SELECT smam.add_content_item(<<D1>>, 'Hostile item', 'Hello', 'Bonjour')}, ['content_item']],
   ['a36', 'h_staff', q{SELECT smam.create_post(<<a35>>, ARRAY[<<A_live>>]::bigint[])}, ['post', 'post_target']],
   ['a37', 'h_staff', q{SELECT smam.submit_post(<<a36>>)}, ['post']],
@@ -1168,6 +1177,8 @@ my %trigger = (
   'smam.disposition_review' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
   'smam.index_snapshot' => {smam_audit => 'a34', smam_audit_truncate => 'refused'},
   'smam.index_snapshot_entry' => {smam_audit => 'a34', smam_audit_truncate => 'refused'},
+  'smam.index_snapshot_file' => {smam_audit => 'a34', smam_audit_truncate => 'refused'},
+  'smam.account_owner_label' => {smam_audit => 'a33', smam_audit_truncate => 'refused'},
   'smam.content_item' => {smam_audit => 'a35', smam_audit_truncate => 'refused'},
   'smam.publishing_policy' => {smam_audit => 'a42', smam_audit_truncate => 'refused'},
   'smam.approval_tier' => {smam_audit => 'a42', smam_audit_truncate => 'refused'},

@@ -109,14 +109,16 @@ SELECT is((SELECT count(*) FROM smam.public_index), 2::bigint, 'the public reads
 SELECT is((SELECT url FROM smam.public_index WHERE platform = 'X'), 'https://x.com/ExampleDept',
   'with canonical URLs');
 SELECT is(smam.public_index_feed('en') -> 'aaData' -> 0,
-  jsonb_build_array('Examples &lt;b&gt;&quot;&amp;&quot; Co&lt;/b&gt;', 'X', 'Department: Department of Examples',
-                    'Language: Bilingual', '<a href="https://x.com/ExampleDept">https://x.com/ExampleDept</a>'),
-  'the English feed entry has the canada.ca shape, every text escaped for HTML');
+  jsonb_build_array('Examples &lt;b&gt;&quot;&amp;&quot; Co&lt;/b&gt;', '<span class="label label-default">X</span>',
+                    '<span>Department</span>: Department of Examples', '<span>Language</span>: Bilingual',
+                    '<a class="product-link btn btn-primary" href="https://x.com/ExampleDept"><span class="wb-inv">Department of Examples - </span>Go to social media account</a>'),
+  'the English feed entry is in canada.ca''s markup, every text escaped for HTML, the link naming whose account it is');
 SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 1,
-  jsonb_build_array('Exemples l&#39;officiel', 'X', 'Ministère: Ministère des Exemples', 'Langue: Bilingue',
-                    '<a href="https://x.com/ExampleDept">https://x.com/ExampleDept</a>'),
-  'the French feed has French labels, names and language');
-SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 0 ->> 3, 'Langue: Anglais', 'an English account reads Anglais in French');
+  jsonb_build_array('Exemples l&#39;officiel', '<span class="label label-default">X</span>',
+                    '<span>Ministère </span>: Ministère des Exemples', '<span>Langue</span>: Bilingue',
+                    '<a class="product-link btn btn-primary" href="https://x.com/ExampleDept"><span class="wb-inv">Ministère des Exemples - </span>Aller au compte de média social</a>'),
+  'the French feed has French labels, names and language, and the department''s French name in its link');
+SELECT is(smam.public_index_feed('fr') -> 'aaData' -> 0 ->> 3, '<span>Langue</span>: Anglais', 'an English account reads Anglais in French');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(smam.public_index_feed('en')) k), ARRAY['aaData'],
   'the feed is {"aaData": [...]} and nothing else');
 SELECT is(smam.public_index_feed_json('fr')::jsonb, smam.public_index_feed('fr'), 'the feed as json text says the same, French');

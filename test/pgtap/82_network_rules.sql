@@ -9,7 +9,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(88);
+SELECT plan(90);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -189,6 +189,15 @@ SELECT is((SELECT count(*) FROM csv_lines, regexp_split_to_table(l, ',(?=")') c 
   'no cell of the export starts with = + - @ tab or CR');
 SELECT is(smam.csv_cell(NULL) || smam.csv_cell('plain') || smam.csv_cell('say "hi"'), '"""plain""say ""hi"""',
   'cells are quoted, quotes doubled, NULL empty');
+-- After leading white space too: LibreOffice's CSV import can trim the
+-- spaces, then evaluate the formula.
+SELECT is(ARRAY[smam.csv_cell(' =1+2'), smam.csv_cell(E'\t\t=1'), smam.csv_cell(E'\n @SUM(A1)'), smam.csv_cell(E'\r\n-1'),
+                smam.csv_cell('  +1')],
+          ARRAY['"'' =1+2"', E'"''\t\t=1"', E'"''\n @SUM(A1)"', E'"''\r\n-1"', '"''  +1"'],
+  '= + - @ after leading spaces, tabs or line breaks are neutralized as well');
+SELECT is(ARRAY[smam.csv_cell(' plain'), smam.csv_cell('a=b'), smam.csv_cell('Sci & Tech @ ECCC'), smam.csv_cell(E' \n')],
+          ARRAY['" plain"', '"a=b"', '"Sci & Tech @ ECCC"', E'" \n"'],
+  'and nothing else: leading spaces before text, = or @ inside a name');
 
 SELECT * FROM finish();
 ROLLBACK;
