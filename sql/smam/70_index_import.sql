@@ -450,9 +450,9 @@ BEGIN
   END IF;
   SELECT count(*), count(*) FILTER (WHERE h.url_key IS NULL)
     INTO listed, missing
-    FROM (SELECT DISTINCT p.account_id FROM smam.index_import_row p
-           WHERE p.import_id = previous AND p.account_id IS NOT NULL) l
-    JOIN smam.account a ON a.id = l.account_id AND a.stage IN ('implementation', 'evaluation')
+    FROM (SELECT DISTINCT p.url_key FROM smam.index_import_row p
+           WHERE p.import_id = previous AND p.url_key IS NOT NULL) l
+    JOIN smam.account a ON a.url_key = l.url_key AND a.stage IN ('implementation', 'evaluation')
     LEFT JOIN (SELECT DISTINCT x.url_key FROM smam.index_import_row x
                 WHERE x.import_id = import AND x.url_key IS NOT NULL) h ON h.url_key = a.url_key;
   IF listed > 0 AND missing * 100 > listed * lim THEN
@@ -922,9 +922,9 @@ BEGIN
   INSERT INTO smam.disposition_review (account_id, department_id, import_id, reason)
   SELECT a.id, a.department_id, import,
          format('listed by import %s, absent from import %s (%s)', previous, import, imp.source)
-    FROM (SELECT DISTINCT p.account_id FROM smam.index_import_row p
-           WHERE p.import_id = previous AND p.account_id IS NOT NULL) l
-    JOIN smam.account a ON a.id = l.account_id AND a.stage IN ('implementation', 'evaluation')
+    FROM (SELECT DISTINCT p.url_key FROM smam.index_import_row p
+           WHERE p.import_id = previous AND p.url_key IS NOT NULL) l
+    JOIN smam.account a ON a.url_key = l.url_key AND a.stage IN ('implementation', 'evaluation')
    WHERE previous IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM smam.index_import_row x
                       WHERE x.import_id = import AND x.url_key = a.url_key)
