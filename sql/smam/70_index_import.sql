@@ -781,7 +781,7 @@ BEGIN
                         WHEN CASE WHEN x.names_in = 'en' THEN a.name_en ELSE a.name_fr END IS NOT DISTINCT FROM btrim(x.account_name)
                              AND a.official_language = x.official_language THEN 'unchanged' END,
          reason = CASE WHEN a.department_id <> x.department_id
-                       THEN format('The account is account %s of department %s; the index lists it under "%s" (department %s). Moving an account between departments is a decision, not an import.',
+                       THEN format('The account is account %s of department %s; the index lists it under "%s" (department %s). Moving an account between departments is a decision, not an import: the entity makes it with smam.move_account(account, department, reason).',
                                    a.id, a.department_id, x.department_given, x.department_id) END
     FROM smam.account a
    WHERE x.import_id = import AND x.outcome IS NULL AND a.url_key = x.url_key AND a.stage <> 'disposed';
@@ -816,7 +816,7 @@ BEGIN
       END;
     ELSIF acct.department_id <> r.department_id THEN
       r.outcome := 'rejected';
-      r.reason := format('The account is account %s of department %s; the index lists it under "%s" (department %s). Moving an account between departments is a decision, not an import.',
+      r.reason := format('The account is account %s of department %s; the index lists it under "%s" (department %s). Moving an account between departments is a decision, not an import: the entity makes it with smam.move_account(account, department, reason).',
                          acct.id, acct.department_id, r.department_given, r.department_id);
     ELSIF (r.names_in = 'en' AND acct.name_en IS NOT DISTINCT FROM btrim(r.account_name)
            OR r.names_in = 'fr' AND acct.name_fr IS NOT DISTINCT FROM btrim(r.account_name))

@@ -163,9 +163,38 @@ my @moves = grep { /Moving an account between departments/ } @yr;
 is(scalar(@moves), scalar(grep { /Moving an account between departments/ } @dr),
    scalar(@moves) . ' accounts the newest file lists under another department than 2024 did: a decision for a person, in both');
 
+# ---- The decision: moving an account ----
+my ($coast_guard, $dnd) = split /\|/, sql('direct', q{
+  SELECT a.id, r.department_id FROM smam.index_import_row r JOIN smam.account a ON a.url_key = r.url_key AND a.stage <> 'disposed'
+   WHERE r.import_id = (SELECT max(id) FROM smam.index_import) AND r.url_key = 'https://x.com/coastguardcan'});
+my ($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_dept; SELECT smam.move_account($coast_guard, $dnd, 'x')});
+like($err, qr/ERROR:  role "y_dept" may not move an account to another department/, 'a department does not move an account');
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; SELECT smam.reassign_account($coast_guard, $dnd, false)});
+like($err, qr/permission denied for function reassign_account/, 'the way around the life cycle is no one\'s to call');
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; SELECT smam.move_account($coast_guard, $dnd, ' ')});
+like($err, qr/ERROR:  moving an account to another department needs a reason.*HINT:  Say why/s, 'a move needs its reason');
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; SELECT smam.move_account(999999, $dnd, 'x')});
+like($err, qr/ERROR:  account 999999 does not exist/, 'an unknown account is refused');
+($rc, $out, $err) = $node->psql('direct', q{SET ROLE y_entity; UPDATE smam.account SET department_id = 1 WHERE url_key = 'https://x.com/coastguardcan'});
+like($err, qr/ERROR:  permission denied for table account/, 'the entity does not UPDATE an account\'s department');
+($rc, $out, $err) = $node->psql('direct', q{UPDATE smam.account SET department_id = 1 WHERE url_key = 'https://x.com/coastguardcan'});
+like($err, qr/ERROR:  role "\w+" may not change account \d+/, 'nor does a superuser\'s UPDATE move it');
+sql('direct', qq{SET ROLE y_entity; SELECT smam.move_account($coast_guard, $dnd, 'the Canadian Coast Guard joined National Defence')});
+is(sql('direct', qq{SELECT department_id || '/' || coalesce(plan_id::text, 'no plan') FROM smam.account WHERE id = $coast_guard}), "$dnd/no plan",
+   'the entity moves the Coast Guard account to National Defence; it leaves its old department\'s plan');
+is(sql('direct', qq{SELECT reason FROM smam.account_move WHERE account_id = $coast_guard}), 'the Canadian Coast Guard joined National Defence',
+   'the move is recorded with its reason');
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; SELECT smam.move_account($coast_guard, $dnd, 'again')});
+like($err, qr/ERROR:  account $coast_guard is already an account of department $dnd/, 'a second move to the same department is refused');
+is(sql('direct', q{CREATE TEMP TABLE t AS SELECT pg_read_file('} . $data . q{/sm.csv') AS csv; GRANT SELECT ON t TO y_entity;
+                   SET ROLE y_entity; CREATE TEMP TABLE s AS SELECT * FROM smam.import_index((SELECT csv FROM t));
+                   SELECT r.outcome FROM s JOIN smam.index_import_row r ON r.import_id = s.import_id
+                    WHERE r.url_key = 'https://x.com/coastguardcan'}),
+   "unchanged", 'the next import places the row');
+
 # ---- A truncated file ----
 my $before = sql('years', q{SELECT (SELECT count(*) FROM smam.index_import) || '/' || (SELECT count(*) FROM smam.disposition_review)});
-my ($rc, $out, $err) = $node->psql('years', q{
+($rc, $out, $err) = $node->psql('years', q{
   CREATE TEMP TABLE t AS SELECT array_to_string((string_to_array(pg_read_file('} . $data . q{/sm.csv'), E'\n'))[1:900], E'\n') AS csv;
   GRANT SELECT ON t TO y_entity; SET ROLE y_entity;
   SELECT * FROM smam.import_index((SELECT csv FROM t))});
