@@ -297,7 +297,9 @@ build_table_info(Relation rel)
 		Oid outfunc;
 		bool isvarlena;
 
-		if (att->attisdropped)
+		/* A generated column (smam.department's name keys) is derived from
+		 * the columns recorded: not recorded itself. */
+		if (att->attisdropped || att->attgenerated)
 		{
 			c->kind = 'x';
 			continue;

@@ -356,3 +356,121 @@ smam_html_unescape(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }
+
+/*
+ * smam.department_name_key(): the key two spellings of one department's name
+ * share. Case, spacing (any white space, NBSP, thin spaces), accents of the
+ * Latin letters, typographic hyphens and apostrophes (soft hyphen, dashes,
+ * curly quotes), a leading article (the, le, la, les, l') and a trailing
+ * abbreviation in parentheses ("... (TBS)") are set aside. NULL when nothing
+ * is left. Called for every row an import reads and in every lookup of a
+ * department by name, so it is written here rather than as nested regular
+ * expressions.
+ */
+PG_FUNCTION_INFO_V1(smam_department_name_key);
+
+/* U+00C0..U+00FF folded: "" keeps the character as it is. */
+static const char *const latin1_fold[64] = {
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+	"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "", "",
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+	"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "", "y"};
+
+static void
+append_code_point(StringInfo out, pg_wchar c)
+{
+	unsigned char buf[8];
+
+	unicode_to_utf8(c, buf);
+	appendBinaryStringInfo(out, (char *) buf, pg_utf_mblen(buf));
+}
+
+Datum
+smam_department_name_key(PG_FUNCTION_ARGS)
+{
+	text	   *in = PG_GETARG_TEXT_PP(0);
+	const unsigned char *s = (const unsigned char *) VARDATA_ANY(in);
+	int			len = VARSIZE_ANY_EXHDR(in);
+	StringInfoData out;
+	bool		space = false;
+	char	   *k;
+	int			klen;
+	static const char *const articles[] = {"the ", "le ", "la ", "les ", "l'", NULL};
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		smam_refuse(ERRCODE_FEATURE_NOT_SUPPORTED, NULL, "smam needs a database in UTF8",
+					"Department names are compared as Unicode text.",
+					"Create the database with ENCODING 'UTF8'.");
+	initStringInfo(&out);
+	for (int i = 0; i < len;)
+	{
+		int			l = pg_utf_mblen(s + i);
+		pg_wchar	c;
+
+		if (i + l > len || !pg_utf8_islegal(s + i, l))
+		{
+			c = s[i];			/* not reached for valid text; kept as a byte */
+			l = 1;
+		}
+		else
+			c = utf8_to_unicode(s + i);
+		i += l;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+			c == 0x00A0 || c == 0x2009 || c == 0x202F || c == 0x2007 || c == 0x3000)
+		{
+			space = out.len > 0;
+			continue;
+		}
+		if (space)
+		{
+			appendStringInfoChar(&out, ' ');
+			space = false;
+		}
+		if (c == 0x00AD || (c >= 0x2010 && c <= 0x2014))
+			appendStringInfoChar(&out, '-');
+		else if (c == 0x2018 || c == 0x2019 || c == 0x02BC)
+			appendStringInfoChar(&out, '\'');
+		else if (c >= 'A' && c <= 'Z')
+			appendStringInfoChar(&out, (char) (c - 'A' + 'a'));
+		else if (c >= 0x00C0 && c <= 0x00FF && latin1_fold[c - 0x00C0][0] != '\0')
+			appendStringInfoString(&out, latin1_fold[c - 0x00C0]);
+		else if (c >= 0x00C0 && c <= 0x00DE && c != 0x00D7)
+			append_code_point(&out, c + 0x20);	/* Þ and the like: lower case */
+		else if (c == 0x0152 || c == 0x0153)
+			appendStringInfoString(&out, "oe");
+		else
+			append_code_point(&out, c);
+	}
+
+	k = out.data;
+	klen = out.len;
+	for (int a = 0; articles[a] != NULL; a++)
+	{
+		int			alen = strlen(articles[a]);
+
+		if (klen > alen && strncmp(k, articles[a], alen) == 0)
+		{
+			k += alen;
+			klen -= alen;
+			break;
+		}
+	}
+	/* A trailing "(...)" without parentheses inside, and the space before it. */
+	if (klen > 0 && k[klen - 1] == ')')
+	{
+		int			open = klen - 2;
+
+		while (open >= 0 && k[open] != '(' && k[open] != ')')
+			open--;
+		if (open >= 0 && k[open] == '(')
+		{
+			klen = open;
+			if (klen > 0 && k[klen - 1] == ' ')
+				klen--;
+		}
+	}
+	if (klen == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(k, klen));
+}

@@ -70,11 +70,22 @@
 
 PG_FUNCTION_INFO_V1(smam_lifecycle_guard);
 PG_FUNCTION_INFO_V1(smam_insert_onboarded_account);
+PG_FUNCTION_INFO_V1(smam_reassign_account);
 PG_FUNCTION_INFO_V1(smam_record_guard);
 PG_FUNCTION_INFO_V1(smam_move_problems);
 
 /* Armed only inside smam_insert_onboarded_account(), for one INSERT. */
 static bool onboarding_armed = false;
+
+/*
+ * Armed only inside smam_reassign_account(), for one UPDATE of one account
+ * that changes its department and nothing else: the entity's decision to
+ * move an account (smam.move_account) or to merge two departments
+ * (smam.merge_departments).
+ */
+static int64 reassign_account = 0;
+static int64 reassign_department = 0;
+static bool reassign_keeps_plan = false;
 
 /* Armed only inside smam_write_record(), for one INSERT into a record. */
 static bool record_armed = false;
@@ -1232,6 +1243,48 @@ mover_of(const char *from, const char *to, const char **requirement)
 	return NULL;
 }
 
+/*
+ * The one UPDATE smam_reassign_account() makes: that account, to that
+ * department, every other column as it was. Anything else while armed is a
+ * bug, not a user's error.
+ */
+static HeapTuple
+guard_reassignment(HeapTuple oldtup, HeapTuple tup, TupleDesc desc, int64 account)
+{
+	RowPair		rows;
+	int64		want_account = reassign_account;
+	int64		want_department = reassign_department;
+	bool		keeps_plan = reassign_keeps_plan;
+	bool		isnull;
+
+	reassign_account = 0;		/* one UPDATE only */
+	reassign_department = 0;
+	if (account != want_account ||
+		DatumGetInt64(heap_getattr(tup, account_attno(desc, "department_id"), desc, &isnull)) != want_department)
+		elog(ERROR, "the reassignment path updates account %lld to department %lld only",
+			 (long long) want_account, (long long) want_department);
+	row_pair(&rows, oldtup, tup, desc);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || strcmp(NameStr(att->attname), "department_id") == 0)
+			continue;
+		/* Moved alone, it leaves its old department's plan (6.1.2). */
+		if (!keeps_plan && (strcmp(NameStr(att->attname), "plan_id") == 0 ||
+							strcmp(NameStr(att->attname), "plan_attached_at") == 0))
+		{
+			if (!heap_attisnull(tup, i + 1, desc))
+				elog(ERROR, "an account moved alone leaves its plan");
+			continue;
+		}
+		if (!same_column(&rows, NameStr(att->attname)))
+			elog(ERROR, "the reassignment path changes only the department of account %lld, not %s",
+				 (long long) account, NameStr(att->attname));
+	}
+	return tup;
+}
+
 static HeapTuple
 guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 {
@@ -1247,6 +1300,9 @@ guard_update(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	init_move(&m, tup, desc);
 	m.from = from;
 	m.to = to;
+
+	if (reassign_account != 0)
+		return guard_reassignment(oldtup, tup, desc, m.account);
 
 	/*
 	 * Authorization first: a move by the office that makes it; any other
@@ -1511,7 +1567,8 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 	 * update changes and however it comes (a plain UPDATE, or a SECURITY
 	 * DEFINER function that bypasses row-level security), before anything
 	 * about the account is read or said: an edit here, a move by the office
-	 * that makes it in guard_update().
+	 * that makes it in guard_update(). (The reassignment of an account was
+	 * authorized by smam_reassign_account(), which armed it.)
 	 */
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
@@ -1522,7 +1579,7 @@ smam_lifecycle_guard(PG_FUNCTION_ARGS)
 		Datum		os = heap_getattr(td->tg_trigtuple, stage, desc, &on);
 		Datum		ns = heap_getattr(td->tg_newtuple, stage, desc, &nn);
 
-		if (on == nn && (on || os == ns))
+		if (on == nn && (on || os == ns) && reassign_account == 0)
 			authorize_edit(DatumGetInt64(heap_getattr(td->tg_trigtuple, account_attno(desc, "id"), desc, &isnull)),
 						   DatumGetInt64(heap_getattr(td->tg_trigtuple, account_attno(desc, "department_id"), desc, &isnull)),
 						   GetUserNameFromId(smam_acting_role(), false), GetCurrentTransactionStartTimestamp());
@@ -1611,6 +1668,55 @@ smam_insert_onboarded_account(PG_FUNCTION_ARGS)
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	PG_RETURN_INT64(id);
+}
+
+/*
+ * smam.reassign_account(account, department, keep_plan): move one account to
+ * another department, changing nothing else but, unless keep_plan (a merge
+ * moves the plans too), leaving its old department's plan, for smam.move_account() and
+ * smam.merge_departments(), which check the decision; this checks the
+ * acting role again (the entity's official, an administrator) and arms the
+ * trigger for that one UPDATE.
+ */
+Datum
+smam_reassign_account(PG_FUNCTION_ARGS)
+{
+	char	   *who = GetUserNameFromId(smam_acting_role(), false);
+	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	Oid			types[3] = {INT8OID, INT8OID, BOOLOID};
+	Datum		values[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+
+	if (!(smam_role_holds_office(who, "entity_official", true, 0, at) ||
+		  smam_role_holds_office(who, "administrator", true, 0, at) ||
+		  superuser_arg(smam_acting_role())))
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.2.4",
+					smam_format("role \"%s\" may not move an account to another department", who),
+					"The entity maintains the index of official accounts and decides which department an account belongs to.",
+					"Ask the designated senior official of the entity or an administrator of smam.");
+	SPI_connect();
+	reassign_account = PG_GETARG_INT64(0);
+	reassign_department = PG_GETARG_INT64(1);
+	reassign_keeps_plan = PG_GETARG_BOOL(2);
+	PG_TRY();
+	{
+		int			rc = SPI_execute_with_args("UPDATE smam.account SET department_id = $2,"
+											   " plan_id = CASE WHEN $3 THEN plan_id END,"
+											   " plan_attached_at = CASE WHEN $3 THEN plan_attached_at END"
+											   " WHERE id OPERATOR(pg_catalog.=) $1",
+											   3, types, values, NULL, false, 0);
+
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "reassigning account %lld failed", (long long) PG_GETARG_INT64(0));
+	}
+	PG_FINALLY();
+	{
+		reassign_account = 0;
+		reassign_department = 0;
+		reassign_keeps_plan = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*

@@ -74,6 +74,8 @@ relcache_inval(Datum arg, Oid relid)
 	smam_lifecycle_relcache_inval(relid);
 }
 
+int			smam_index_disappearance_limit = 10;
+
 void
 _PG_init(void)
 {
@@ -93,6 +95,13 @@ _PG_init(void)
 	smam_delivery_init();
 	smam_worker_init();
 	smam_audit_init();
+	DefineCustomIntVariable(
+		"smam.index_disappearance_limit",
+		"Share of the listed accounts (percent) an import of the index may find missing.",
+		"An import of the whole index in which more of the live accounts that the previous "
+		"import listed are missing is refused as a likely truncated or partial file, unless "
+		"the caller says the disappearance is intended.",
+		&smam_index_disappearance_limit, 10, 0, 100, PGC_SUSET, 0, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(relcache_inval, (Datum) 0);
 
 	MarkGUCPrefixReserved("smam");

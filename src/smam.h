@@ -137,6 +137,7 @@ extern bool smam_in_extension_script(void);
 /* The platform management tool (delivery.c, worker.c, http.c). */
 #define SMAM_WORKER_ROLE "smam_worker"
 extern int smam_worker_batch_size;
+extern int	smam_index_disappearance_limit;
 extern void smam_http_init(void);
 extern void smam_delivery_init(void);
 extern void smam_worker_init(void);

@@ -2,6 +2,16 @@
 -- adopts it voluntarily; the seven agents of Parliament of section 2.2 ship
 -- as reference departments to which 7.1.2, 7.2 and 8.2 do not apply.
 
+-- The key two spellings of one department's name share: case, spacing,
+-- accents, typographic hyphens and apostrophes, a leading article and a
+-- trailing "(ABBR)" set aside (src/import.c). Every lookup of a department
+-- by name compares keys (sql/smam/70_index_import.sql).
+CREATE FUNCTION smam.department_name_key(name text) RETURNS text
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'smam_department_name_key';
+COMMENT ON FUNCTION smam.department_name_key(text) IS
+  'Comparison key of a department name: case, spaces, accents, hyphens and apostrophes, a leading article (the, le, la, les, l''), a trailing "(ABBR)" set aside';
+
 CREATE SEQUENCE smam.department_id_seq;
 CREATE TABLE smam.department (
   id                   bigint PRIMARY KEY DEFAULT pg_catalog.nextval('smam.department_id_seq'),
@@ -10,6 +20,8 @@ CREATE TABLE smam.department (
   -- Names are published (the index, its feeds): bounded, as canada.ca's are.
   CONSTRAINT department_name_en_length CHECK (pg_catalog.length(name_en) OPERATOR(pg_catalog.<=) 300),
   CONSTRAINT department_name_fr_length CHECK (pg_catalog.length(name_fr) OPERATOR(pg_catalog.<=) 300),
+  name_en_key          text GENERATED ALWAYS AS (smam.department_name_key(name_en)) STORED,
+  name_fr_key          text GENERATED ALWAYS AS (smam.department_name_key(name_fr)) STORED,
   gc_org_id            integer UNIQUE CHECK (gc_org_id OPERATOR(pg_catalog.>) 0),
   application          smam.application NOT NULL DEFAULT 'subject',
   agent_of_parliament  boolean NOT NULL DEFAULT false,
@@ -21,6 +33,10 @@ ALTER SEQUENCE smam.department_id_seq OWNED BY smam.department.id;
 CREATE UNIQUE INDEX department_name_en_key ON smam.department (pg_catalog.lower(name_en));
 CREATE UNIQUE INDEX department_name_fr_key ON smam.department (pg_catalog.lower(name_fr));
 COMMENT ON TABLE smam.department IS 'Departments (section 2): subject to the Standard or voluntary; agents of Parliament ship';
+CREATE INDEX department_name_en_key_idx ON smam.department (name_en_key);
+CREATE INDEX department_name_fr_key_idx ON smam.department (name_fr_key);
+COMMENT ON COLUMN smam.department.name_en_key IS 'smam.department_name_key(name_en): how the English name is compared';
+COMMENT ON COLUMN smam.department.name_fr_key IS 'smam.department_name_key(name_fr): how the French name is compared';
 COMMENT ON COLUMN smam.department.gc_org_id IS 'The Government of Canada organization id (gc_orgID of the canada.ca index)';
 COMMENT ON COLUMN smam.department.application IS 'Section 2.1: subject (FAA department) or voluntary adoption';
 COMMENT ON COLUMN smam.department.agent_of_parliament IS 'Section 2.2: 7.1.2, 7.2 and 8.2 do not apply; shipped rows only';

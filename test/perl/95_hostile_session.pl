@@ -613,7 +613,16 @@ SELECT pg_catalog.string_agg(pg_catalog.array_to_string(r.notes, '; '), ' / ' OR
 # (kept in smam.account_owner_label, sql/smam/71_owner_labels.sql).
 my $feed = '{"aaData": [["Feed One", "<span class=\"label label-default\">X</span>", "<span>Department</span>: Department of Imports", "<span>Language</span>: English", "<a class=\"product-link btn btn-primary\" href=\"https://x.com/okFeedOne\"><span class=\"wb-inv\">Office of Imports - </span>Go to social media account</a>"]]}';
 (my $feed_probe = $feed) =~ s/okFeedOne/okFeedProbe/g;
+my $feed_probe_fr = '{"aaData": [["Sonde", "X", "Ministère: Ministère Un", "Langue: Français", "<a href=\"https://x.com/okFeedProbeFr\">x</a>"]]}';
+my $feed_untied = '{"aaData": [["Introuvable", "X", "Ministère: Ministère Introuvable", "Langue: Français", "<a href=\"https://x.com/okFeedUntied\">x</a>"]]}';
 as('h_official', "SELECT smam.import_index(\$csv\$$csv1\$csv\$)");
+# A department name nothing ties: a candidate for the entity to decide on.
+as('h_official', q{SELECT smam.import_index_feed('{"aaData": [["Sonde", "X", "Ministère: Ministère Sondé", "Langue: Français", "<a href=\"https://x.com/okFeedCandidate\">x</a>"]]}', 'fr', accept_disappearance => true)});
+$id{CAND_probe} = su(q{SELECT id FROM smam.department_candidate WHERE name = 'Ministère Sondé'});
+as('h_official', "SELECT smam.import_index_feed(\$j\$$feed_untied\$j\$, 'fr', accept_disappearance => true)");
+$id{CAND_found} = su(q{SELECT id FROM smam.department_candidate WHERE name = 'Ministère Introuvable'});
+$id{A_imp2} = su(q{SELECT id FROM smam.account WHERE url_key = 'https://x.com/okimporttwo'});
+(my $feed_lost = $feed_untied) =~ s/Introuvable/Perdu/g;
 as('h_official', 'SELECT smam.publish_index()');
 # More than 1,000 findings, for the stream to fetch a second batch.
 as('h_official', "SELECT count(smam.onboard_account($id{D3}, 'flickr', 'https://www.flickr.com/photos/bulk' || g, 'Bulk', 'Masse', 'bilingual', 'listed'))
@@ -691,8 +700,13 @@ my %probe = (
   'smam.start_evaluation(bigint,text)' => [q{SELECT smam.start_evaluation(<<A_live>>)}],
   'smam.complete_evaluation(bigint,text,boolean)' => [q{SELECT smam.complete_evaluation(<<A_eval>>, 'probe findings')}],
   'smam.attach_implementation_plan(bigint,bigint)' => [q{SELECT smam.attach_implementation_plan(<<A_onb>>, <<P1>>)}],
-  'smam.import_index(text)' => ["SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created FROM smam.import_index(\$csv\$$csv_probe\$csv\$);\n$import_made", 1, 1],
-  'smam.import_index_feed(jsonb,text)' => ["SELECT rows_read, created, rejected FROM smam.import_index_feed(\$j\$$feed_probe\$j\$, 'en');\n$import_made", 1, 1],
+  'smam.import_index(text,boolean)' => ["SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created, held FROM smam.import_index(\$csv\$$csv_probe\$csv\$, accept_disappearance => true);\n$import_made", 1, 1],
+  'smam.import_index_feed(jsonb,text,boolean)' => ["SELECT rows_read, created, rejected FROM smam.import_index_feed(\$j\$$feed_probe\$j\$, 'en', accept_disappearance => true);\n$import_made", 1, 1],
+  'smam.import_index_feeds(jsonb,jsonb,boolean)' => ["SELECT rows_read, created, rejected, held FROM smam.import_index_feeds(\$j\$$feed_probe\$j\$, \$j\$$feed_probe_fr\$j\$, accept_disappearance => true);\n$import_made", 1, 1],
+  'smam.confirm_department_candidate(bigint,text,text,text)' =>
+    [q{SELECT smam.confirm_department_candidate(<<CAND_probe>>, 'Department Sounded', 'Ministère Sondé', 'probe') IS NOT NULL}, 1],
+  'smam.map_department_candidate(bigint,bigint,text)' => [q{SELECT smam.map_department_candidate(<<CAND_probe>>, <<D2>>, 'probe')}, 1],
+  'smam.move_account(bigint,bigint,text)' => [q{SELECT smam.move_account(<<A_onb>>, <<D2>>, 'probe') IS NOT NULL}, 1],
   'smam.public_index_feed(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed('en')::pg_catalog.text)}, 1],
   'smam.public_index_feed_json(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed_json('fr')::pg_catalog.text)}, 1],
   'smam.public_index_document()' => [q{SELECT pg_catalog.md5(smam.public_index_document()::pg_catalog.text)}, 1],
@@ -911,10 +925,18 @@ my @acts = (
   ['a29', 'h_head', q{SELECT smam.attach_implementation_plan(<<A_onb>>, <<P1>>)}, ['account']],
   ['a30', 'h_head', q{SELECT smam.abandon_account(<<A_plan2>>, 'no longer needed')}, ['account', 'stage_history']],
   ['a31', 'h_official', q{SELECT smam.transition(<<A_live2>>, 'disposition')}, ['account', 'stage_history', 'submission', 'delivery', 'post']],
-  ['a32', 'h_official', "SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created FROM smam.import_index(\$csv\$$csv2\$csv\$);\n$import_made",
+  ['a32', 'h_official', "SELECT rows_read, created, updated, unchanged, rejected, vanished, departments_created FROM smam.import_index(\$csv\$$csv2\$csv\$, accept_disappearance => true);\n$import_made",
    ['index_import', 'index_import_row', 'department_alias', 'disposition_review', 'account'], 'table', 1],
   ['a33', 'h_official', "SELECT rows_read, created, rejected FROM smam.import_index_feed(\$j\$$feed\$j\$, 'en');\n$import_made",
    ['index_import', 'index_import_row', 'account', 'account_owner_label'], 'table', 1],
+  ['a33b', 'h_official', "SELECT rows_read, held, candidates FROM smam.import_index_feed(\$j\$$feed_lost\$j\$, 'fr', accept_disappearance => true);\n$import_made",
+   ['index_import', 'index_import_row', 'department_candidate'], 'table', 1],
+  ['a33c', 'h_official', q{SELECT smam.confirm_department_candidate(<<CAND_found>>, 'Department Found', 'Ministère Introuvable', 'probe') IS NOT NULL},
+   ['department', 'department_candidate', 'index_import_row', 'account']],
+  ['a33d', 'h_official', "SELECT rows_read, created FROM smam.import_index(\$csv\$$csv_head\nOrg Two,X,Department of Imports,English,https://x.com/okImportOrg,9003.0,2026-06-02\n\$csv\$, accept_disappearance => true);\n$import_made",
+   ['index_import', 'index_import_row', 'department_org_alias', 'account'], 'table', 1],
+  ['a33e', 'h_official', q{SELECT smam.move_account(<<A_imp2>>, <<D1>>, 'probe') IS NOT NULL},
+   ['account_move', 'account']],
   ['a34', 'h_official', q{SELECT smam.publish_index() IS NOT NULL}, ['index_snapshot', 'index_snapshot_entry', 'index_snapshot_file']],
   ['a35', 'h_staff', q{SELECT smam.add_content_item(<<D1>>, 'Hostile item', 'Hello', 'Bonjour')}, ['content_item']],
   ['a36', 'h_staff', q{SELECT smam.create_post(<<a35>>, ARRAY[<<A_live>>]::bigint[])}, ['post', 'post_target']],
@@ -1172,6 +1194,9 @@ my %trigger = (
   'smam.stage_history' => {record_guard => 'a22', record_guard_truncate => 'refused', smam_audit => 'a22', smam_audit_truncate => 'refused'},
   'smam.account_approval' => {record_guard => 'a24', record_guard_truncate => 'refused', smam_audit => 'a24', smam_audit_truncate => 'refused'},
   'smam.department_alias' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
+  'smam.department_org_alias' => {smam_audit => 'a33d', smam_audit_truncate => 'refused'},
+  'smam.department_candidate' => {smam_audit => 'a33b', smam_audit_truncate => 'refused'},
+  'smam.account_move' => {smam_audit => 'a33e', smam_audit_truncate => 'refused'},
   'smam.index_import' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
   'smam.index_import_row' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
   'smam.disposition_review' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
