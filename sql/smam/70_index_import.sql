@@ -427,6 +427,19 @@ $$;
 COMMENT ON FUNCTION smam.import_normalize(bigint) IS
   'Internal: read each staged row (platform, language, URL, gc_orgID, name key) and reject what cannot be read or repeats a row';
 
+-- The import an import is compared with: the latest finished one of the
+-- same scope before it (NULL: none).
+CREATE FUNCTION smam.previous_import(import bigint) RETURNS bigint
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT max(i.id) FROM smam.index_import i, smam.index_import this
+     WHERE this.id = previous_import.import AND i.id < this.id AND i.rows_read IS NOT NULL
+       AND smam.import_scope(i.source) = smam.import_scope(this.source)
+  $$;
+COMMENT ON FUNCTION smam.previous_import(bigint) IS
+  'Internal: the latest finished import of the same scope before this one (vanished accounts and a mass disappearance are judged against it)';
+
 -- A mass disappearance is refused before anything is written: more of the
 -- live accounts the previous import of the same scope listed are missing
 -- than smam.index_disappearance_limit allows.
@@ -442,9 +455,7 @@ DECLARE
   lim integer := coalesce(nullif(current_setting('smam.index_disappearance_limit', true), '')::integer, 10);
 BEGIN
   SELECT * INTO imp FROM smam.index_import i WHERE i.id = import;
-  previous := (SELECT max(i.id) FROM smam.index_import i
-                WHERE smam.import_scope(i.source) = smam.import_scope(imp.source) AND i.id < import
-                  AND i.rows_read IS NOT NULL);
+  previous := smam.previous_import(import);
   IF previous IS NULL OR imp.disappearance_accepted THEN
     RETURN;
   END IF;
@@ -486,9 +497,12 @@ COMMENT ON FUNCTION smam.import_known_names(bigint) IS
 
 -- 2. Each row's department, from what ties its name to one, never guessed:
 --    a. a name smam knows (a department's English or French name, an alias);
---    b. a gc_orgID: one department per id, named by its rows' most frequent
---       English and French names (joint names set aside), every other
---       spelling under the id an alias;
+--    b. a gc_orgID: one department per id (its own, a department its names
+--       name that has no id, a department without an id whose accounts most
+--       of its rows list, or a department whose own name its English name is,
+--       the id then a second one), else a new department named by its rows'
+--       most frequent English and French names (joint names set aside);
+--       every other spelling under the id an alias;
 --    c. the accounts a name lists: most of them (more than half) are
 --       accounts of one department, or are listed in this import under a
 --       name of one department in the other language; two unknown names, one
@@ -496,7 +510,7 @@ COMMENT ON FUNCTION smam.import_known_names(bigint) IS
 --       other, are one new department's two names;
 --    d. a joint name "A and B" / "A et B" where A is known;
 --    e. otherwise the name is a department candidate and its rows are held.
---    Steps b and c repeat while they tie something.
+--    Steps a and c repeat while c ties something.
 CREATE FUNCTION smam.import_departments(import bigint) RETURNS void
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
@@ -916,9 +930,7 @@ BEGIN
     FROM (SELECT DISTINCT x.account_id FROM smam.index_import_row x
            WHERE x.import_id = import AND x.account_id IS NOT NULL) l
    WHERE v.resolved_at IS NULL AND v.account_id = l.account_id;
-  previous := (SELECT max(i.id) FROM smam.index_import i
-                WHERE smam.import_scope(i.source) = smam.import_scope(imp.source) AND i.id < import
-                  AND i.rows_read IS NOT NULL);
+  previous := smam.previous_import(import);
   INSERT INTO smam.disposition_review (account_id, department_id, import_id, reason)
   SELECT a.id, a.department_id, import,
          format('listed by import %s, absent from import %s (%s)', previous, import, imp.source)
