@@ -50,9 +50,13 @@ smam_os_user() {
 }
 
 # Run a command as the cluster's OS user, with the environment we give it.
+# The cluster's OS user may not be able to enter the caller's folder (a clone
+# in root's mktemp -d folder is 0700): psql, the harness and the tests it
+# runs then fail before they connect. They run from the run's folder, which
+# that user owns, or from / before it exists.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$SMAM_OS_USER" -- env "$@"
+    (cd "${SMAM_RUN:-/}" 2>/dev/null || cd /; runuser -u "$SMAM_OS_USER" -- env "$@")
   else
     env "$@"
   fi
