@@ -33,12 +33,21 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include <ctype.h>
 
 PG_FUNCTION_INFO_V1(smam_approval_guard);
+PG_FUNCTION_INFO_V1(smam_rehome_decided_rows);
+
+/*
+ * Armed only inside smam_rehome_decided_rows(), for its UPDATEs: the rows of
+ * one department, to the department it is merged into, nothing else changed.
+ */
+static int64 rehome_from = 0;
+static int64 rehome_into = 0;
 
 /* Columns that record the process, not the content decided. */
 static const char *const bookkeeping[] = {
@@ -672,6 +681,92 @@ on_update(Subject *s, HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
 	return NULL;				/* not reached */
 }
 
+/*
+ * The UPDATE smam_rehome_decided_rows() makes: a row of the merged
+ * department to the department it joins, every other column as it was.
+ * Anything else while armed is a bug, not a user's error.
+ */
+static HeapTuple
+guard_rehoming(HeapTuple oldtup, HeapTuple tup, TupleDesc desc)
+{
+	int			dept_att = SPI_fnumber(desc, "department_id");
+	bool		n1,
+				n2;
+	Datum		d1 = heap_getattr(oldtup, dept_att, desc, &n1);
+	Datum		d2 = heap_getattr(tup, dept_att, desc, &n2);
+
+	if (n1 || n2 || DatumGetInt64(d1) != rehome_from || DatumGetInt64(d2) != rehome_into)
+		elog(ERROR, "the merge path moves rows of department %lld to department %lld only",
+			 (long long) rehome_from, (long long) rehome_into);
+	for (int i = 1; i <= desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i - 1);
+		Datum		a,
+					b;
+
+		if (att->attisdropped || i == dept_att)
+			continue;
+		a = heap_getattr(oldtup, i, desc, &n1);
+		b = heap_getattr(tup, i, desc, &n2);
+		if (n1 != n2 || (!n1 && !datumIsEqual(a, b, att->attbyval, att->attlen)))
+			elog(ERROR, "the merge path changes only the department, not %s", NameStr(att->attname));
+	}
+	return tup;
+}
+
+/*
+ * smam.rehome_decided_rows(from, into): the strategies, implementation plans
+ * and submissions of a department merged into another become that one's,
+ * unchanged, for smam.merge_departments(), which checks the decision; this
+ * checks the acting role again (the entity's official, an administrator)
+ * and arms the trigger for these UPDATEs only. Returns the rows moved.
+ */
+Datum
+smam_rehome_decided_rows(PG_FUNCTION_ARGS)
+{
+	static const char *const tables[] = {"strategy", "implementation_plan", "submission", NULL};
+	char	   *who = GetUserNameFromId(smam_acting_role(), false);
+	TimestampTz at = GetCurrentTransactionStartTimestamp();
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+	int64		moved = 0;
+
+	if (!(smam_role_holds_office(who, "entity_official", true, 0, at) ||
+		  smam_role_holds_office(who, "administrator", true, 0, at) ||
+		  superuser_arg(smam_acting_role())))
+		smam_refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, "6.2.4",
+					smam_format("role \"%s\" may not merge departments", who),
+					"The entity maintains the index of official accounts and decides which department is which.",
+					"Ask the designated senior official of the entity or an administrator of smam.");
+	if (PG_GETARG_INT64(0) == PG_GETARG_INT64(1))
+		elog(ERROR, "a department is not merged into itself");
+	SPI_connect();
+	rehome_from = PG_GETARG_INT64(0);
+	rehome_into = PG_GETARG_INT64(1);
+	PG_TRY();
+	{
+		for (int i = 0; tables[i] != NULL; i++)
+		{
+			int			rc = SPI_execute_with_args(smam_format("UPDATE smam.%s SET department_id = $2"
+															   " WHERE department_id OPERATOR(pg_catalog.=) $1",
+															   tables[i]),
+												   2, types, values, NULL, false, 0);
+
+			if (rc != SPI_OK_UPDATE)
+				elog(ERROR, "moving the rows of smam.%s failed: %s", tables[i], SPI_result_code_string(rc));
+			moved += (int64) SPI_processed;
+		}
+	}
+	PG_FINALLY();
+	{
+		rehome_from = 0;
+		rehome_into = 0;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT64(moved);
+}
+
 Datum
 smam_approval_guard(PG_FUNCTION_ARGS)
 {
@@ -722,6 +817,9 @@ smam_approval_guard(PG_FUNCTION_ARGS)
 				return PointerGetDatum(row);
 		}
 	}
+
+	if (rehome_from != 0 && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(guard_rehoming(td->tg_trigtuple, td->tg_newtuple, desc));
 
 	SPI_connect();
 	s.id = pg_strtoint64(get(td->tg_trigtuple, desc, "id"));

@@ -27,7 +27,13 @@ CREATE TABLE smam.department (
   agent_of_parliament  boolean NOT NULL DEFAULT false,
   shipped              boolean NOT NULL DEFAULT false,
   created_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  CHECK (NOT agent_of_parliament OR shipped)
+  -- Set by smam.merge_departments() only: the department this one turned out
+  -- to be (or joined), and when. A merged department keeps its history.
+  merged_into          bigint REFERENCES smam.department (id),
+  merged_at            timestamptz,
+  CHECK (NOT agent_of_parliament OR shipped),
+  CHECK ((merged_into IS NULL) = (merged_at IS NULL)),
+  CHECK (merged_into IS DISTINCT FROM id)
 );
 ALTER SEQUENCE smam.department_id_seq OWNED BY smam.department.id;
 CREATE UNIQUE INDEX department_name_en_key ON smam.department (pg_catalog.lower(name_en));
@@ -40,6 +46,9 @@ COMMENT ON COLUMN smam.department.name_fr_key IS 'smam.department_name_key(name_
 COMMENT ON COLUMN smam.department.gc_org_id IS 'The Government of Canada organization id (gc_orgID of the canada.ca index)';
 COMMENT ON COLUMN smam.department.application IS 'Section 2.1: subject (FAA department) or voluntary adoption';
 COMMENT ON COLUMN smam.department.agent_of_parliament IS 'Section 2.2: 7.1.2, 7.2 and 8.2 do not apply; shipped rows only';
+COMMENT ON COLUMN smam.department.merged_into IS
+  'The department this one was merged into (smam.merge_departments); its names are then that department''s aliases. NULL: a department in its own right';
+COMMENT ON COLUMN smam.department.merged_at IS 'When it was merged; findings and reports count it as a department until then';
 COMMENT ON COLUMN smam.department.shipped IS 'Shipped with smam (read-only); false for the installation''s own departments';
 
 -- Shipped rows are numbered from the far end so that they never meet the
@@ -54,6 +63,26 @@ INSERT INTO smam.department (id, name_en, name_fr, application, agent_of_parliam
   (-6, 'Office of the Commissioner of Official Languages', 'Commissariat aux langues officielles', 'subject', true, true),
   (-7, 'Office of the Public Sector Integrity Commissioner of Canada', 'Commissariat à l''intégrité du secteur public du Canada', 'subject', true, true);
 
+-- A merged department keeps its history, and nothing new: what is done now
+-- is done in the department it joined.
+CREATE FUNCTION smam.refuse_merged_department(department bigint) RETURNS void
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  survivor bigint;
+BEGIN
+  SELECT d.merged_into INTO survivor FROM smam.department d WHERE d.id = department;
+  IF survivor IS NOT NULL THEN
+    PERFORM smam.refuse('55000', '6.2.4', format('department %s was merged into department %s', department, survivor),
+      'A merged department keeps its history; its accounts, strategies, plans and offices are now the other department''s.',
+      format('Act for department %s.', survivor));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION smam.refuse_merged_department(bigint) IS
+  'Refuse (55000) when the department was merged into another (smam.merge_departments); nothing for NULL or a department in its own right';
+
 CREATE TRIGGER catalogue_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.department
   FOR EACH ROW EXECUTE FUNCTION smam.catalogue_guard();
 
@@ -63,14 +92,14 @@ CREATE FUNCTION smam.find_department(name_or_id text) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT d.id FROM smam.department d
+    SELECT coalesce(d.merged_into, d.id) FROM smam.department d
      WHERE lower(btrim(name_or_id)) IN (lower(d.name_en), lower(d.name_fr))
         OR (btrim(name_or_id) ~ E'^[0-9]+(\\.0+)?$'
             AND d.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric)
      ORDER BY d.id LIMIT 1
   $$;
 COMMENT ON FUNCTION smam.find_department(text) IS
-  'The department known by this English or French name (any case) or gc_orgID; NULL if none';
+  'The department known by this English or French name (any case) or gc_orgID (a merged department: the one it was merged into); NULL if none';
 
 CREATE FUNCTION smam.add_department(name_en text, name_fr text DEFAULT NULL,
                                     application smam.application DEFAULT 'subject',

@@ -74,6 +74,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department(), or add it with smam.add_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   INSERT INTO smam.principal (role_name, display_name, email, department_id)
   VALUES (role, btrim(display_name), btrim(email), department);
   RETURN role;
@@ -102,6 +103,7 @@ BEGIN
     PERFORM smam.refuse('42704', NULL, format('role "%s" is not a principal', role), NULL,
       'Register it first with smam.register_principal().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   INSERT INTO smam.appointment (principal, office, department_id, valid_from, valid_until, note)
   VALUES (role, office, department, coalesce(valid_from, now()), valid_until, note)
   RETURNING id INTO new_id;

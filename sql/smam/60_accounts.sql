@@ -108,6 +108,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department(), or add it with smam.add_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   IF reason IS NULL OR btrim(reason) = '' THEN
     PERFORM smam.refuse('22023', '6.1.2', 'onboarding an account needs a reason',
       'An onboarded account skips the planning, creation and configuration stages of its life cycle.',

@@ -281,6 +281,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   PERFORM smam.require_department_writer(department, '6.1.1', 'draft a social media strategy');
   PERFORM smam.require_visible_strategy(rolls_into);
   IF coalesce(btrim(title), '') = '' THEN
@@ -431,6 +432,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   PERFORM smam.require_department_writer(department, '6.1.2', 'draft an implementation plan');
   PERFORM smam.require_visible_strategy(strategy);
   IF coalesce(btrim(title), '') = '' THEN

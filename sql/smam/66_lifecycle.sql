@@ -111,6 +111,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   PERFORM smam.require_department_writer(department, '6.1.2', 'plan an official account');
   IF official_language IS NULL THEN
     PERFORM smam.refuse('22023', NULL, 'an account needs its official language', NULL, 'Give english, french or bilingual.');

@@ -143,9 +143,11 @@ CREATE FUNCTION smam.department_by_key(name_key text) RETURNS bigint
   SET search_path = pg_catalog, pg_temp
   AS $$
     SELECT x.id FROM (
-      SELECT 1 AS o, d.id FROM smam.department d WHERE d.name_en_key = department_by_key.name_key
+      SELECT 1 AS o, d.id FROM smam.department d
+       WHERE d.name_en_key = department_by_key.name_key AND d.merged_into IS NULL
       UNION ALL
-      SELECT 2, d.id FROM smam.department d WHERE d.name_fr_key = department_by_key.name_key
+      SELECT 2, d.id FROM smam.department d
+       WHERE d.name_fr_key = department_by_key.name_key AND d.merged_into IS NULL
       UNION ALL
       SELECT 3, a.department_id FROM smam.department_alias a WHERE a.name_key = department_by_key.name_key) x
      ORDER BY x.o, x.id LIMIT 1
@@ -577,8 +579,9 @@ BEGIN
         -- index now lists that name under this id, and the alias, if an
         -- import learned it, goes.)
         dept := (SELECT d.id FROM smam.department d
-                  WHERE d.name_en_key = smam.department_name_key(g.name_en)
-                     OR d.name_fr_key = smam.department_name_key(g.name_en)
+                  WHERE (d.name_en_key = smam.department_name_key(g.name_en)
+                         OR d.name_fr_key = smam.department_name_key(g.name_en))
+                    AND d.merged_into IS NULL
                   ORDER BY d.id LIMIT 1);
         how := format('listed under the department''s name "%s"', g.name_en);
         IF dept IS NULL THEN
@@ -1069,6 +1072,7 @@ BEGIN
     PERFORM smam.refuse('42704', '6.2.4', format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department(), or confirm the candidate as a new one (smam.confirm_department_candidate).');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   PERFORM smam.learn_department_name(department, c.name, c.lang, 'mapped by the entity', NULL);
   IF c.gc_org_id IS NOT NULL AND smam.department_by_org_id(c.gc_org_id) IS NULL THEN
     INSERT INTO smam.department_org_alias (gc_org_id, department_id, how)

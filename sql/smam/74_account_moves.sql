@@ -50,6 +50,7 @@ BEGIN
     PERFORM smam.refuse('42704', '6.2.4', format('department %s does not exist', move_account.department), NULL,
       'Find the department with smam.find_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(move_account.department);
   IF a.department_id = move_account.department THEN
     PERFORM smam.refuse('22023', '6.2.4', format('account %s is already an account of department %s', a.id, a.department_id),
       NULL, 'Give the department the account is to move to.');

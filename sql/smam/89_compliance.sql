@@ -120,6 +120,7 @@ BEGIN
     PERFORM smam.refuse('23503', NULL, format('department %s does not exist', department), NULL,
       'Find the department with smam.find_department().');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   IF (SELECT d.agent_of_parliament FROM smam.department d WHERE d.id = department) THEN
     PERFORM smam.refuse('42501', '2.2',
       format('TBS may not %s for %s', act, (SELECT d.name_en FROM smam.department d WHERE d.id = department)),
@@ -384,7 +385,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
                           WHERE s.department_id = d.id AND s.program IS NULL AND x.decided_at <= at) e
                         WHERE e.ended <= at)) AS since
         FROM smam.department d
-       WHERE d.created_at <= at
+       WHERE d.created_at <= at AND (d.merged_at IS NULL OR d.merged_at > at)
          AND NOT EXISTS (
            SELECT 1 FROM smam.strategy s
             WHERE s.department_id = d.id AND s.program IS NULL
@@ -756,7 +757,7 @@ CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
         CROSS JOIN smam.compliance_rule r
         JOIN st ON st.code = r.requirement
         LEFT JOIN f ON f.department_id = d.id AND f.requirement = r.requirement
-       WHERE r.party = 'department' AND d.created_at <= at
+       WHERE r.party = 'department' AND d.created_at <= at AND (d.merged_at IS NULL OR d.merged_at > at)
       UNION ALL
       SELECT NULL, CASE r.party WHEN 'entity' THEN 'The entity' ELSE 'Treasury Board of Canada Secretariat' END,
              CASE r.party WHEN 'entity' THEN 'L''entité' ELSE 'Secrétariat du Conseil du Trésor du Canada' END,
@@ -1332,7 +1333,8 @@ CREATE FUNCTION smam.activity_lines(period_from date, period_until date, at time
        WHERE s.published_at >= p.t0 AND s.published_at < p.t1
        ORDER BY s.published_at DESC, s.id DESC LIMIT 1),
     ln AS (
-      SELECT d.id AS department_id, d.name_en, d.name_fr FROM smam.department d WHERE d.created_at <= at
+      SELECT d.id AS department_id, d.name_en, d.name_fr FROM smam.department d
+       WHERE d.created_at <= at AND (d.merged_at IS NULL OR d.merged_at > at)
       UNION ALL
       SELECT NULL, 'All departments', 'Tous les ministères')
     SELECT l.department_id, l.name_en, l.name_fr,
