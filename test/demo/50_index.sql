@@ -28,6 +28,37 @@ SELECT d.name_en, d.name_fr, d.gc_org_id, array_agg(a.name ORDER BY a.name) AS a
 -- Importing the same file again changes nothing.
 SELECT * FROM smam.import_index((SELECT csv FROM index_file));
 
+-- Departments: the file names them 222 ways; smam makes one department per
+-- organization it can tie (a gc_orgID, a known name or alias, the accounts a
+-- name lists) and holds the rest as candidates for the entity, not guessing.
+CREATE TEMP VIEW department_count AS
+  SELECT (SELECT count(DISTINCT r.department_given) FROM smam.index_import_row r
+           WHERE r.import_id = (SELECT min(id) FROM smam.index_import)) AS names_in_file,
+         (SELECT count(*) FROM smam.department d WHERE NOT d.shipped AND d.merged_into IS NULL) AS departments,
+         (SELECT count(*) FROM smam.department_candidate c WHERE c.status = 'open') AS open_candidates,
+         (SELECT count(*) FROM smam.index_import_row r
+           WHERE r.import_id = (SELECT max(id) FROM smam.index_import) AND r.outcome = 'held') AS rows_held;
+SELECT * FROM department_count;
+SELECT name, lang, last_rows FROM smam.department_candidate WHERE status = 'open' ORDER BY last_rows DESC, name LIMIT 5;
+
+-- The entity reconciles: the RCMP's French name is mapped to the RCMP (its
+-- held rows are placed there) ...
+SELECT smam.map_department_candidate(c.id, smam.find_department('Royal Canadian Mounted Police'),
+                                     'the French name of the Royal Canadian Mounted Police') AS rows_placed
+  FROM smam.department_candidate c WHERE c.name = 'Gendarmerie royale du Canada';
+-- ... and a candidate confirmed too quickly as a department of its own is
+-- merged into the department it is: what stands in the way (nothing), the
+-- merge, what it moved. Its name now leads to Public Safety Canada.
+SELECT smam.confirm_department_candidate(c.id, 'Sécurité publique Canada') AS mistaken
+  FROM smam.department_candidate c WHERE c.name = 'Sécurité publique Canada' \gset
+SELECT * FROM smam.merge_problems(:mistaken, smam.find_department('Public Safety Canada'));
+SELECT smam.merge_departments(:mistaken, smam.find_department('Public Safety Canada'),
+                              'Sécurité publique Canada is the French name of Public Safety Canada') AS merge;
+SELECT d.name_en AS merged, i.name_en AS into, m.moved FROM smam.department_merge m
+  JOIN smam.department d ON d.id = m.from_department JOIN smam.department i ON i.id = m.into_department;
+SELECT smam.find_department('Sécurité publique Canada') = smam.find_department('Public Safety Canada') AS same_department;
+SELECT * FROM department_count;
+
 -- The public index: accounts by platform and language.
 SELECT platform, count(*) FILTER (WHERE official_language = 'english') AS english,
        count(*) FILTER (WHERE official_language = 'french') AS french,

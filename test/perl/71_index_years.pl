@@ -9,7 +9,9 @@
 # review), no department split in two, every row of the newest file placed
 # in the same department with the same outcome save where an older file
 # said something the newest contradicts (named, and few), the English names
-# English and the French ones French; then a truncated file is refused
+# English and the French ones French; then the entity's decisions on the
+# real data (moving an account, merging a department the French listing
+# made); then a truncated file is refused
 # whole unless the caller says the disappearance is intended.
 # Data: test/data/gc-social-media-index (Open Government Licence - Canada).
 use strict;
@@ -191,6 +193,36 @@ is(sql('direct', q{CREATE TEMP TABLE t AS SELECT pg_read_file('} . $data . q{/sm
                    SELECT r.outcome FROM s JOIN smam.index_import_row r ON r.import_id = s.import_id
                     WHERE r.url_key = 'https://x.com/coastguardcan'}),
    "unchanged", 'the next import places the row');
+
+# ---- The decision: merging departments ----
+# The French listing names the Canada Border Services Agency "Agence des
+# services frontaliers du Canada", which nothing ties: a candidate. Confirmed
+# as a new department by mistake, its accounts sit apart; the entity merges
+# it into the agency, and the next import places its rows there.
+my $cbsa = sql('direct', q{SELECT smam.find_department('Canada Border Services Agency')});
+my $agence = sql('direct', q{SET ROLE y_entity;
+  SELECT smam.confirm_department_candidate(c.id, 'Agence des services frontaliers du Canada', NULL, 'a new agency')
+    FROM smam.department_candidate c WHERE c.name_key = smam.department_name_key('Agence des services frontaliers du Canada')});
+my $apart = sql('direct', qq{SELECT count(*) FROM smam.account WHERE department_id = $agence});
+cmp_ok($apart, '>', 0, "confirmed as a department, the French name holds $apart accounts apart from the agency's");
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_dept; SELECT smam.merge_departments($agence, $cbsa, 'x')});
+like($err, qr/ERROR:  permission denied for function merge_departments/, 'a department does not merge departments');
+($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; UPDATE smam.account SET department_id = $cbsa WHERE department_id = $agence});
+like($err, qr/ERROR:  permission denied for table account/, 'nor does the entity by UPDATE');
+my $merge = sql('direct', qq{SET ROLE y_entity; SELECT smam.merge_departments($agence, $cbsa, 'the French name of the Canada Border Services Agency')});
+is(sql('direct', qq{SELECT count(*) FROM smam.account WHERE department_id = $cbsa AND id IN
+                      (SELECT account_id FROM smam.index_import_row WHERE department_id = $agence)}), $apart,
+   'merged: its accounts are the agency\'s');
+is(sql('direct', qq{SELECT moved ->> 'accounts' FROM smam.department_merge WHERE id = $merge}), $apart, 'the merge records them');
+is(sql('direct', q{CREATE TEMP TABLE t AS SELECT pg_read_file('} . $data . q{/sm.csv') AS csv; GRANT SELECT ON t TO y_entity;
+                   SET ROLE y_entity; CREATE TEMP TABLE s AS SELECT * FROM smam.import_index((SELECT csv FROM t));
+                   SELECT string_agg(DISTINCT r.outcome || ' in ' || r.department_id, ', ') || ': ' || count(*)
+                     FROM s JOIN smam.index_import_row r ON r.import_id = s.import_id
+                    WHERE smam.department_name_key(r.department_given) = smam.department_name_key('Agence des services frontaliers du Canada')}),
+   "unchanged in $cbsa: $apart", 'the next import places the French name\'s rows in the agency, unchanged');
+is(sql('direct', qq{SELECT count(*) FROM smam.audit_log WHERE table_name = 'smam.department_merge' AND operation = 'INSERT'}), 1,
+   'the merge is in the audit log');
+is(sql('direct', q{SELECT holds FROM smam.verify_audit_log()}), 't', 'and the chain holds');
 
 # ---- A truncated file ----
 my $before = sql('years', q{SELECT (SELECT count(*) FROM smam.index_import) || '/' || (SELECT count(*) FROM smam.disposition_review)});

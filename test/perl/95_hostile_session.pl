@@ -622,6 +622,7 @@ $id{CAND_probe} = su(q{SELECT id FROM smam.department_candidate WHERE name = 'Mi
 as('h_official', "SELECT smam.import_index_feed(\$j\$$feed_untied\$j\$, 'fr', accept_disappearance => true)");
 $id{CAND_found} = su(q{SELECT id FROM smam.department_candidate WHERE name = 'Ministère Introuvable'});
 $id{A_imp2} = su(q{SELECT id FROM smam.account WHERE url_key = 'https://x.com/okimporttwo'});
+$id{D_imp} = su(q{SELECT department_id FROM smam.account WHERE url_key = 'https://x.com/okimporttwo'});
 (my $feed_lost = $feed_untied) =~ s/Introuvable/Perdu/g;
 as('h_official', 'SELECT smam.publish_index()');
 # More than 1,000 findings, for the stream to fetch a second batch.
@@ -707,6 +708,10 @@ my %probe = (
     [q{SELECT smam.confirm_department_candidate(<<CAND_probe>>, 'Department Sounded', 'Ministère Sondé', 'probe') IS NOT NULL}, 1],
   'smam.map_department_candidate(bigint,bigint,text)' => [q{SELECT smam.map_department_candidate(<<CAND_probe>>, <<D2>>, 'probe')}, 1],
   'smam.move_account(bigint,bigint,text)' => [q{SELECT smam.move_account(<<A_onb>>, <<D2>>, 'probe') IS NOT NULL}, 1],
+  'smam.merge_departments(bigint,bigint,text)' =>
+    [q{SELECT m.moved::pg_catalog.text FROM smam.department_merge m WHERE m.id OPERATOR(pg_catalog.=) smam.merge_departments(<<D_imp>>, <<D2>>, 'probe')}, 1, 1],
+  'smam.merge_problems(bigint,bigint)' =>
+    [q{SELECT pg_catalog.string_agg(p.requirement OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) p.problem, '; ') FROM smam.merge_problems(<<D1>>, <<D2>>) p}, 1],
   'smam.public_index_feed(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed('en')::pg_catalog.text)}, 1],
   'smam.public_index_feed_json(text)' => [q{SELECT pg_catalog.md5(smam.public_index_feed_json('fr')::pg_catalog.text)}, 1],
   'smam.public_index_document()' => [q{SELECT pg_catalog.md5(smam.public_index_document()::pg_catalog.text)}, 1],
@@ -931,12 +936,14 @@ my @acts = (
    ['index_import', 'index_import_row', 'account', 'account_owner_label'], 'table', 1],
   ['a33b', 'h_official', "SELECT rows_read, held, candidates FROM smam.import_index_feed(\$j\$$feed_lost\$j\$, 'fr', accept_disappearance => true);\n$import_made",
    ['index_import', 'index_import_row', 'department_candidate'], 'table', 1],
-  ['a33c', 'h_official', q{SELECT smam.confirm_department_candidate(<<CAND_found>>, 'Department Found', 'Ministère Introuvable', 'probe') IS NOT NULL},
+  ['a33c', 'h_official', q{SELECT smam.confirm_department_candidate(<<CAND_found>>, 'Department Found', 'Ministère Introuvable', 'probe')},
    ['department', 'department_candidate', 'index_import_row', 'account']],
   ['a33d', 'h_official', "SELECT rows_read, created FROM smam.import_index(\$csv\$$csv_head\nOrg Two,X,Department of Imports,English,https://x.com/okImportOrg,9003.0,2026-06-02\n\$csv\$, accept_disappearance => true);\n$import_made",
    ['index_import', 'index_import_row', 'department_org_alias', 'account'], 'table', 1],
   ['a33e', 'h_official', q{SELECT smam.move_account(<<A_imp2>>, <<D1>>, 'probe') IS NOT NULL},
    ['account_move', 'account']],
+  ['a33f', 'h_official', q{SELECT smam.merge_departments(<<a33c>>, <<D2>>, 'probe') IS NOT NULL},
+   ['department_merge', 'department', 'department_alias', 'account']],
   ['a34', 'h_official', q{SELECT smam.publish_index() IS NOT NULL}, ['index_snapshot', 'index_snapshot_entry', 'index_snapshot_file']],
   ['a35', 'h_staff', q{SELECT smam.add_content_item(<<D1>>, 'Hostile item', 'Hello', 'Bonjour')}, ['content_item']],
   ['a36', 'h_staff', q{SELECT smam.create_post(<<a35>>, ARRAY[<<A_live>>]::bigint[])}, ['post', 'post_target']],
@@ -1197,6 +1204,7 @@ my %trigger = (
   'smam.department_org_alias' => {smam_audit => 'a33d', smam_audit_truncate => 'refused'},
   'smam.department_candidate' => {smam_audit => 'a33b', smam_audit_truncate => 'refused'},
   'smam.account_move' => {smam_audit => 'a33e', smam_audit_truncate => 'refused'},
+  'smam.department_merge' => {smam_audit => 'a33f', smam_audit_truncate => 'refused'},
   'smam.index_import' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
   'smam.index_import_row' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
   'smam.disposition_review' => {smam_audit => 'a32', smam_audit_truncate => 'refused'},
