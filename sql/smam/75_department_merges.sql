@@ -357,8 +357,8 @@ CREATE POLICY department_merge_department ON smam.department_merge FOR SELECT TO
   USING (from_department OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[])
          OR into_department OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 GRANT SELECT ON smam.department_merge TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst;
-GRANT EXECUTE ON FUNCTION smam.merge_departments(bigint, bigint, text) TO smam_admin, smam_entity;
-GRANT EXECUTE ON FUNCTION smam.merge_problems(bigint, bigint) TO smam_admin, smam_entity;
+-- EXECUTE on smam.merge_departments and smam.merge_problems: every working
+-- group role (sql/smam/99_privileges.sql); they check the office themselves.
 
 SELECT pg_catalog.pg_extension_config_dump('smam.department_merge', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.department_merge_id_seq', '');

@@ -25,6 +25,7 @@ BEGIN
     'smam.import_index(text, boolean)', 'smam.import_index_feed(jsonb, text, boolean)',
     'smam.import_index_feeds(jsonb, jsonb, boolean)', 'smam.confirm_department_candidate(bigint, text, text, text)',
     'smam.map_department_candidate(bigint, bigint, text)', 'smam.move_account(bigint, bigint, text)',
+    'smam.merge_departments(bigint, bigint, text)', 'smam.merge_problems(bigint, bigint)',
     'smam.move_problems(bigint, smam.stage)',
     'smam.onboard_account(bigint, text, text, text, text, smam.official_language, text, text, date)',
     'smam.plan_account(bigint, text, text, text, text, smam.official_language, text, bigint)',

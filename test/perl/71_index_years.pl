@@ -206,7 +206,7 @@ my $agence = sql('direct', q{SET ROLE y_entity;
 my $apart = sql('direct', qq{SELECT count(*) FROM smam.account WHERE department_id = $agence});
 cmp_ok($apart, '>', 0, "confirmed as a department, the French name holds $apart accounts apart from the agency's");
 ($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_dept; SELECT smam.merge_departments($agence, $cbsa, 'x')});
-like($err, qr/ERROR:  permission denied for function merge_departments/, 'a department does not merge departments');
+like($err, qr/ERROR:  role "y_dept" may not merge departments/, 'a department does not merge departments');
 ($rc, $out, $err) = $node->psql('direct', qq{SET ROLE y_entity; UPDATE smam.account SET department_id = $cbsa WHERE department_id = $agence});
 like($err, qr/ERROR:  permission denied for table account/, 'nor does the entity by UPDATE');
 my $merge = sql('direct', qq{SET ROLE y_entity; SELECT smam.merge_departments($agence, $cbsa, 'the French name of the Canada Border Services Agency')});

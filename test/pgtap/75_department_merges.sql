@@ -38,12 +38,12 @@ SELECT plan_id AS live_plan FROM smam.account WHERE id = :live \gset
 SELECT strategy_id AS split_strategy FROM smam.implementation_plan WHERE id = :live_plan \gset
 
 -- ---- who may merge, and what it checks first ----
-SELECT is(tap.act('t_head', format($$SELECT smam.merge_departments(%s, %s, 'one organization')$$, :split, :gac)), '42501',
-  'a department''s role may not even call the merge');
+SELECT is(tap.act('t_head', format($$SELECT smam.merge_departments(%s, %s, 'one organization')$$, :split, :gac)), '42501 6.2.4',
+  'a head of communications may not merge departments');
 SELECT is(pg_temp.refusal('t_reviewer', format($$SELECT smam.merge_departments(%s, %s, 'one organization')$$, :split, :gac)),
   '42501 | role "t_reviewer" may not merge departments | The entity maintains the index of official accounts. This enforces requirement 6.2.4 of the Standard on Social Media Account Management. | Ask the designated senior official of the entity or an administrator of smam.',
   'an entity reviewer may not merge departments');
-SELECT is(tap.act('t_reviewer', format($$SELECT * FROM smam.merge_problems(%s, %s)$$, :split, :gac)), '42501 6.2.4',
+SELECT is(tap.act('t_head', format($$SELECT * FROM smam.merge_problems(%s, %s)$$, :split, :gac)), '42501 6.2.4',
   'nor ask what stands in the way of a merge');
 SELECT is(tap.act('t_entity', 'SELECT smam.rehome_decided_rows(1, 2)'), '42501',
   'the C path that moves decided rows is granted to no one');
