@@ -65,14 +65,17 @@ INSERT INTO smam.department (id, name_en, name_fr, application, agent_of_parliam
 
 -- A merged department keeps its history, and nothing new: what is done now
 -- is done in the department it joined.
+-- The row is locked (FOR KEY SHARE): a merge under way (which holds it FOR
+-- UPDATE) is waited for, and its outcome read, so that nothing new lands in
+-- a department merged meanwhile.
 CREATE FUNCTION smam.refuse_merged_department(department bigint) RETURNS void
-  LANGUAGE plpgsql STABLE
+  LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
   AS $$
 DECLARE
   survivor bigint;
 BEGIN
-  SELECT d.merged_into INTO survivor FROM smam.department d WHERE d.id = department;
+  SELECT d.merged_into INTO survivor FROM smam.department d WHERE d.id = department FOR KEY SHARE;
   IF survivor IS NOT NULL THEN
     PERFORM smam.refuse('55000', '6.2.4', format('department %s was merged into department %s', department, survivor),
       'A merged department keeps its history; its accounts, strategies, plans and offices are now the other department''s.',
@@ -83,23 +86,72 @@ $$;
 COMMENT ON FUNCTION smam.refuse_merged_department(bigint) IS
   'Refuse (55000) when the department was merged into another (smam.merge_departments); nothing for NULL or a department in its own right';
 
-CREATE TRIGGER catalogue_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.department
-  FOR EACH ROW EXECUTE FUNCTION smam.catalogue_guard();
-
--- A department by any of its names (either language, any case) or its
--- gc_orgID (also as the index writes it, "2284.0").
-CREATE FUNCTION smam.find_department(name_or_id text) RETURNS bigint
+-- The department a record made in a department stands for at a moment: the
+-- department it was merged into, from the merge on (records keep the id of
+-- the department they were made in; findings count for the one that is).
+CREATE FUNCTION smam.department_at(department bigint, at timestamptz) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT coalesce(d.merged_into, d.id) FROM smam.department d
-     WHERE lower(btrim(name_or_id)) IN (lower(d.name_en), lower(d.name_fr))
-        OR (btrim(name_or_id) ~ E'^[0-9]+(\\.0+)?$'
-            AND d.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric)
-     ORDER BY d.id LIMIT 1
+    SELECT coalesce((SELECT d.merged_into FROM smam.department d
+                      WHERE d.id = department_at.department AND d.merged_at <= department_at.at),
+                    department_at.department)
   $$;
+COMMENT ON FUNCTION smam.department_at(bigint, timestamptz) IS
+  'The department a record of this department counts for at a moment: the one it was merged into, from the merge on';
+
+CREATE TRIGGER catalogue_guard BEFORE INSERT OR UPDATE OR DELETE ON smam.department
+  FOR EACH ROW EXECUTE FUNCTION smam.catalogue_guard();
+
+-- A merged department keeps its names, application and history as they
+-- were: only smam.merge_departments() changes its row (to point it at the
+-- department its survivor is merged into, in turn). An administrator's
+-- UPDATE of its names or gc_orgID, or an import under way when it was
+-- merged, is refused.
+CREATE FUNCTION smam.merged_department_guard() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  IF OLD.merged_into IS NOT NULL
+     AND (NEW.name_en, NEW.name_fr, NEW.gc_org_id, NEW.application, NEW.agent_of_parliament, NEW.merged_at)
+         IS DISTINCT FROM (OLD.name_en, OLD.name_fr, OLD.gc_org_id, OLD.application, OLD.agent_of_parliament, OLD.merged_at) THEN
+    PERFORM smam.refuse('55000', '6.2.4', format('department %s was merged into department %s', OLD.id, OLD.merged_into),
+      'A merged department keeps its names and history as they were; its names are now the other department''s aliases.',
+      format('Change department %s instead.', OLD.merged_into));
+  END IF;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION smam.merged_department_guard() IS
+  'Trigger: refuses changes to a merged department''s row but the re-pointing smam.merge_departments makes';
+CREATE TRIGGER merged_department_guard BEFORE UPDATE ON smam.department
+  FOR EACH ROW EXECUTE FUNCTION smam.merged_department_guard();
+
+-- A department by any of its names (either language, any case) or its
+-- gc_orgID (also as the index writes it, "2284.0"). PL/pgSQL: it reads
+-- smam.department_org_alias (sql/smam/70_index_import.sql), made later.
+CREATE FUNCTION smam.find_department(name_or_id text) RETURNS bigint
+  LANGUAGE plpgsql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+BEGIN
+  RETURN (
+    SELECT x.id FROM (
+      SELECT coalesce(d.merged_into, d.id) AS id, d.id AS o FROM smam.department d
+       WHERE lower(btrim(name_or_id)) IN (lower(d.name_en), lower(d.name_fr))
+          OR (btrim(name_or_id) ~ E'^[0-9]+(\\.0+)?$'
+              AND d.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric)
+      UNION ALL
+      -- a further gc_orgID of a department (one merged into it, say)
+      SELECT o.department_id, o.department_id FROM smam.department_org_alias o
+       WHERE btrim(name_or_id) ~ E'^[0-9]+(\\.0+)?$'
+         AND o.gc_org_id = split_part(btrim(name_or_id), '.', 1)::numeric) x
+     ORDER BY x.o LIMIT 1);
+END
+$$;
 COMMENT ON FUNCTION smam.find_department(text) IS
-  'The department known by this English or French name (any case) or gc_orgID (a merged department: the one it was merged into); NULL if none';
+  'The department known by this English or French name (any case) or gc_orgID, its own or a further one (a merged department: the one it was merged into); NULL if none';
 
 CREATE FUNCTION smam.add_department(name_en text, name_fr text DEFAULT NULL,
                                     application smam.application DEFAULT 'subject',

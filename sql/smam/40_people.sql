@@ -139,6 +139,7 @@ BEGIN
     PERFORM smam.refuse('42704', NULL, format('role "%s" is not a principal', designate), NULL,
       'Ask an administrator to register it with smam.register_principal().');
   END IF;
+  PERFORM smam.refuse_merged_department(head.department_id);
   INSERT INTO smam.appointment (principal, office, department_id, valid_from, valid_until,
                                 delegated_by, note)
   VALUES (designate, 'designate', head.department_id, coalesce(valid_from, now()), valid_until,

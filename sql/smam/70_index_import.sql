@@ -131,7 +131,8 @@ CREATE FUNCTION smam.department_by_org_id(gc_org_id integer) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT coalesce((SELECT d.id FROM smam.department d WHERE d.gc_org_id = department_by_org_id.gc_org_id),
+    SELECT coalesce((SELECT coalesce(d.merged_into, d.id) FROM smam.department d
+                      WHERE d.gc_org_id = department_by_org_id.gc_org_id),
                     (SELECT o.department_id FROM smam.department_org_alias o
                       WHERE o.gc_org_id = department_by_org_id.gc_org_id))
   $$;
@@ -578,11 +579,11 @@ BEGIN
         -- department has a second gc_orgID. (An alias is not enough: the
         -- index now lists that name under this id, and the alias, if an
         -- import learned it, goes.)
-        dept := (SELECT d.id FROM smam.department d
-                  WHERE (d.name_en_key = smam.department_name_key(g.name_en)
-                         OR d.name_fr_key = smam.department_name_key(g.name_en))
-                    AND d.merged_into IS NULL
-                  ORDER BY d.id LIMIT 1);
+        -- (A merged department's name: the department it was merged into.)
+        dept := (SELECT coalesce(d.merged_into, d.id) FROM smam.department d
+                  WHERE d.name_en_key = smam.department_name_key(g.name_en)
+                     OR d.name_fr_key = smam.department_name_key(g.name_en)
+                  ORDER BY d.merged_into IS NOT NULL, d.id LIMIT 1);
         how := format('listed under the department''s name "%s"', g.name_en);
         IF dept IS NULL THEN
           DELETE FROM smam.department_alias a

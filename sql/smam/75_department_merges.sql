@@ -116,7 +116,7 @@ BEGIN
     requirement := '6.1.1';
     problem := format('both departments have a departmental strategy in force: %s of department %s, %s of department %s',
                       a, f.id, b, t.id);
-    what_to_do := 'The merged department has one overarching strategy: retire the one that does not continue (smam.decide(''strategy'', id, ''retired'')) first.';
+    what_to_do := 'The merged department has one overarching strategy: retire the one that does not continue (smam.decide(''strategy'', id, ''retired'')) first; the program strategies and plans based on it are then findings until based anew.';
     RETURN NEXT;
   END IF;
 
@@ -140,6 +140,21 @@ BEGIN
     requirement := '6.1';
     problem := format('appointments %s in department %s begin no earlier than the merge would end them', ids, f.id);
     what_to_do := 'End them (smam.end_appointment) and appoint again in the other department after the merge.';
+    RETURN NEXT;
+  END IF;
+
+  -- An office the merge would begin in the other department that the same
+  -- person is appointed to there later (the terms would overlap).
+  SELECT string_agg(DISTINCT y.id::text, ', ') INTO ids
+    FROM smam.appointment x
+    JOIN smam.appointment y ON y.principal = x.principal AND y.office = x.office AND y.department_id = t.id
+   WHERE x.department_id = f.id AND x.office <> 'designate'
+     AND x.valid_from < now() AND (x.valid_until IS NULL OR x.valid_until > now())
+     AND y.valid_from > now() AND (x.valid_until IS NULL OR y.valid_from < x.valid_until);
+  IF ids IS NOT NULL THEN
+    requirement := '6.1';
+    problem := format('appointments %s in department %s begin later, within the terms the merge would continue there', ids, t.id);
+    what_to_do := 'End the later appointments (smam.end_appointment), or end the terms in the merged department first.';
     RETURN NEXT;
   END IF;
 
@@ -326,7 +341,9 @@ BEGIN
   SELECT k.name_key, k.name, t.id, k.lang, format('merged (department %s)', f.id)
     FROM (VALUES (f.name_en_key, f.name_en, 'en'), (f.name_fr_key, f.name_fr, 'fr')) k(name_key, name, lang)
    WHERE k.name_key IS NOT NULL AND k.name_key NOT IN (t.name_en_key, coalesce(t.name_fr_key, ''))
-  ON CONFLICT (name_key) DO UPDATE SET department_id = excluded.department_id, how = excluded.how;
+  -- (a name another department also goes by stays that department's)
+  ON CONFLICT (name_key) DO UPDATE SET department_id = excluded.department_id, how = excluded.how
+    WHERE x.department_id = f.id;
   GET DIAGNOSTICS k = ROW_COUNT;
   moved := moved || jsonb_build_object('aliases', n + k);
   UPDATE smam.department_org_alias o SET department_id = t.id WHERE o.department_id = f.id;
@@ -337,7 +354,8 @@ BEGIN
       UPDATE smam.department d SET gc_org_id = f.gc_org_id WHERE d.id = t.id;
     ELSE
       INSERT INTO smam.department_org_alias (gc_org_id, department_id, how)
-      VALUES (f.gc_org_id, t.id, format('merged (department %s)', f.id));
+      VALUES (f.gc_org_id, t.id, format('merged (department %s)', f.id))
+      ON CONFLICT (gc_org_id) DO NOTHING;
     END IF;
   END IF;
 

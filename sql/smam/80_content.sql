@@ -69,6 +69,7 @@ DECLARE
   new_id bigint;
 BEGIN
   PERFORM smam.require_department_member(department, 'add to the content library');
+  PERFORM smam.refuse_merged_department(department);
   IF nullif(btrim(text_en), '') IS NULL AND nullif(btrim(text_fr), '') IS NULL THEN
     PERFORM smam.refuse('22023', NULL, 'a content item needs its text in English, French or both', NULL,
       'Give text_en, text_fr or both.');
@@ -131,6 +132,7 @@ BEGIN
       'The head of communications (or designate) decides how the department''s posts are approved.',
       'Ask the department''s head of communications.');
   END IF;
+  PERFORM smam.refuse_merged_department(department);
   IF approval_tiers IS NULL OR approval_tiers NOT BETWEEN 1 AND 3 THEN
     PERFORM smam.refuse('22023', NULL, format('a department''s posts need one to three approval tiers, not %s',
                                                coalesce(approval_tiers::text, 'none')),

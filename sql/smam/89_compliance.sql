@@ -475,7 +475,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
         FROM acc a WHERE a.onboarded AND a.stage <> 'disposed'
       UNION ALL
       -- 6.1.3: a move made without an accepted submission (enforcement off).
-      SELECT '6.1.3', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+      SELECT '6.1.3', smam.department_at(h.department_id, at), 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              format('Account %s moved to %s on %s without an accepted %s submission.', h.account_id, h.to_stage,
                     smam.date_text(smam.today(h.moved_at)), CASE h.to_stage WHEN 'creation' THEN 'creation' WHEN 'configuration' THEN 'configuration'
                                                       ELSE 'disposition' END),
@@ -523,7 +523,7 @@ CREATE FUNCTION smam.compliance_findings_all(at timestamptz, with_text boolean D
              > (SELECT within FROM review_within)
       UNION ALL
       -- 6.2.2: the entity creates, configures and disposes.
-      SELECT '6.2.2', h.department_id, 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
+      SELECT '6.2.2', smam.department_at(h.department_id, at), 'account', h.account_id, (SELECT x.url FROM smam.account x WHERE x.id = h.account_id),
              CASE WHEN h.office IS DISTINCT FROM 'entity_official'
                   THEN format('Account %s moved to %s on %s by %s (%s), not by the entity.', h.account_id, h.to_stage,
                               smam.date_text(smam.today(h.moved_at)), h.moved_by, coalesce(h.office::text, 'no office'))

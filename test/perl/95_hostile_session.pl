@@ -1181,7 +1181,7 @@ my %trigger = (
   'smam.requirement' => {catalogue_guard => 'refused', catalogue_guard_truncate => 'refused', smam_audit => 'refused', smam_audit_truncate => 'refused'},
   'smam.instrument_setting' => {smam_audit => 'a07', smam_audit_truncate => 'refused'},
   'smam.effective_date_record' => {smam_audit => 'a08', smam_audit_truncate => 'refused'},
-  'smam.department' => {catalogue_guard => 'a02', smam_audit => 'a02', smam_audit_truncate => 'refused'},
+  'smam.department' => {catalogue_guard => 'a02', merged_department_guard => 'a02', smam_audit => 'a02', smam_audit_truncate => 'refused'},
   'smam.platform' => {catalogue_guard => 'refused', smam_audit => 'refused', smam_audit_truncate => 'refused'},
   'smam.platform_host' => {catalogue_guard => 'refused', smam_audit => 'refused', smam_audit_truncate => 'refused'},
   'smam.platform_alias' => {catalogue_guard => 'refused', smam_audit => 'refused', smam_audit_truncate => 'refused'},

@@ -6,7 +6,7 @@
 -- while both hold something only one may. Acting as the smam_* roles.
 BEGIN;
 \ir _setup.psql
-SELECT plan(45);
+SELECT plan(51);
 
 -- refusal(who, sql): SQLSTATE | message | detail | hint of what the role meets.
 CREATE FUNCTION pg_temp.refusal(who name, q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -34,6 +34,13 @@ SELECT count(tap.val('t_admin', format($$SELECT smam.appoint(%L, %L, %s, now() -
 SELECT tap.val('t_head', format($$SELECT smam.delegate('t_nobody', now() + interval '20 days', %s, now() - interval '1 day')$$, :split)) AS desig \gset
 SELECT tap.at_stage(:split, 'GACsplitLive', 'implementation') AS live \gset
 SELECT tap.at_stage(:split, 'GACsplitPlanned', 'planning') AS planned \gset
+SELECT tap.at_stage(:split, 'GACsplitGone', 'disposition') AS gone \gset
+-- Disposed of without its archive record, enforcement suspended: a 6.2.2
+-- finding recorded in the split department's stage history.
+SELECT smam.set_enforcement(false, 'test: suspended') IS NULL AS suspended \gset
+SELECT tap.val('t_entity', format($$SELECT smam.transition(%s, 'disposed', 'no archive')$$, :gone)) IS NULL AS disposed \gset
+SELECT smam.set_enforcement(true, 'test: enforced again') IS NULL AS enforced \gset
+SELECT smam.record_effective_date('6.2.2', DATE '2014-04-01', 'test: in force') IS NOT NULL AS in_force \gset
 SELECT plan_id AS live_plan FROM smam.account WHERE id = :live \gset
 SELECT strategy_id AS split_strategy FROM smam.implementation_plan WHERE id = :live_plan \gset
 
@@ -92,8 +99,8 @@ SELECT is(tap.val('t_entity', format($$SELECT count(*) FROM smam.merge_problems(
 SELECT count(*) AS decisions_before FROM smam.decision WHERE department_id = :split \gset
 SELECT tap.val('t_entity', format($$SELECT smam.merge_departments(%s, %s, 'Affaires étrangères Canada is an old name of Global Affairs Canada')$$, :split, :gac)) AS merge_id \gset
 SELECT ok(:merge_id::bigint > 0, 'the entity''s official merges the split department into Global Affairs Canada');
-SELECT is((SELECT array_agg(department_id ORDER BY id) FROM smam.account WHERE id IN (:live, :planned)), ARRAY[:gac::bigint, :gac::bigint],
-  'its accounts, live and planned, are the other department''s');
+SELECT is((SELECT array_agg(department_id ORDER BY id) FROM smam.account WHERE id IN (:live, :planned, :gone)), ARRAY[:gac::bigint, :gac::bigint, :gac::bigint],
+  'its accounts, live, planned and disposed of, are the other department''s');
 SELECT is((SELECT plan_id FROM smam.account WHERE id = :live), :live_plan::bigint, 'a live account keeps its plan');
 SELECT is((SELECT department_id FROM smam.implementation_plan WHERE id = :live_plan), :gac::bigint, 'the plan moved with it');
 SELECT is((SELECT department_id FROM smam.strategy WHERE id = :split_strategy), :gac::bigint, 'so did the strategy');
@@ -111,12 +118,26 @@ SELECT is(smam.find_department('Affaires étrangères Canada'), :gac::bigint, 'i
 SELECT is(smam.department_by_name('AFFAIRES ETRANGERES CANADA'), :gac::bigint, 'the import knows the name as an alias, by key');
 SELECT is(smam.department_by_org_id(9284), :gac::bigint, 'and its gc_orgID as the department''s second one');
 SELECT is((SELECT gc_org_id FROM smam.department WHERE id = :split), NULL, 'which the merged department gave up');
-SELECT is((SELECT (moved ->> 'accounts')::int FROM smam.department_merge WHERE id = :merge_id), 2, 'the merge records what moved');
+SELECT is((SELECT (moved ->> 'accounts')::int FROM smam.department_merge WHERE id = :merge_id), 3, 'the merge records what moved');
 SELECT is((SELECT merged_by::text FROM smam.department_merge WHERE id = :merge_id), 't_entity', '... and who merged');
 SELECT is((SELECT count(*) FROM smam.compliance_findings WHERE department_id = :split), 0::bigint,
   'the merged department has no findings of its own any more');
 SELECT is((SELECT count(*) FROM smam.compliance_by_department WHERE department_id = :split), 0::bigint,
   'and is no line of the compliance report');
+SELECT is((SELECT department_id FROM smam.compliance_findings WHERE requirement = '6.2.2' AND object_id = :gone), :gac::bigint,
+  'a finding from its stage history counts for the department it joined');
+SELECT is(smam.find_department('9284'), :gac::bigint, 'its gc_orgID finds the department it joined');
+SELECT is(pg_temp.refusal('t_admin', format('UPDATE smam.department SET gc_org_id = 9285 WHERE id = %s', :split)),
+  format('55000 | department %s was merged into department %s | A merged department keeps its names and history as they were; its names are now the other department''s aliases. This enforces requirement 6.2.4 of the Standard on Social Media Account Management. | Change department %s instead.', :split, :gac, :gac),
+  'an administrator cannot change a merged department''s row');
+-- The index lists an account under the merged department's name and a new
+-- gc_orgID: the department it joined, which takes the id as a further one.
+SELECT is(tap.val('t_entity', $$SELECT created || '/' || rejected || '/' || held FROM smam.import_index(
+  'Account,Platform,Department,Language,URL,gc_orgID,Date Added
+Affaires Un,X,Affaires étrangères Canada,French,https://x.com/AffairesUn,4444.0,2026-06-02', accept_disappearance => true)$$),
+  '1/0/0', 'an import places a row under the merged department''s name and a new gc_orgID');
+SELECT is((SELECT department_id FROM smam.account WHERE url = 'https://x.com/AffairesUn'), :gac::bigint, '... in the department it joined');
+SELECT is(smam.department_by_org_id(4444), :gac::bigint, '... which takes the new gc_orgID as a further one');
 SELECT ok((SELECT v.holds FROM smam.verify_audit_log() v), 'the audit chain holds');
 
 -- ---- after: nothing new in the merged department ----
