@@ -8,12 +8,21 @@
  * kept in backend memory, numbered 1..n within the transaction (rows of a
  * rolled back savepoint are forgotten, so the numbers stay contiguous). At
  * commit, in the XACT_EVENT_PRE_COMMIT callback, after every deferred
- * trigger has run, the transaction takes the chain's lock, reads the head
- * of the chain, and writes one row of smam.audit_seal that links the hash
- * of its rows to the previous seal. The lock is held until the commit is
- * done, so the chain's order is the commit order and two writers never
- * read the same head. That is the only critical section, and its cost does
- * not depend on the number of rows. docs/audit.md describes the design.
+ * trigger has run, the transaction records its transaction hash, and it is
+ * chained, as SQL Server's ledger closes blocks, by whoever seals:
+ *
+ * - a transaction that finds the chain's lock free (tried, never waited
+ *   for) chains the committed transactions waiting in smam.audit_commit and
+ *   itself, and holds the lock until its commit is visible;
+ * - otherwise, and always where the worker seals the database, it inserts
+ *   its row of smam.audit_commit and commits without any lock;
+ * - the worker (where smam is preloaded), smam.audit_digest() and
+ *   smam.verify_audit_log() chain what waits, waiting for the lock.
+ *
+ * No writer waits for another writer's commit, flush or standby. The
+ * chain's order is the order of the seals' positions: committed
+ * transactions in the order they were chained. docs/audit.md describes the
+ * design and what it guarantees.
  */
 #include "smam.h"
 #include "audit.h"
@@ -31,7 +40,6 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "replication/syncrep.h"
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -44,20 +52,19 @@
 bool smam_audit_maintenance = false;
 
 PG_FUNCTION_INFO_V1(smam_audit_head_forget);
+PG_FUNCTION_INFO_V1(smam_seal_audit_log);
 
 static AuditXact *xact_state = NULL;
 static DirectInsert *seal_open = NULL; /* smam.audit_seal, written at PRE_COMMIT */
 
 /*
- * smam.flush_after_chain_lock: a sealing transaction commits asynchronously
- * under the chain's lock and flushes (and waits for synchronous standbys, as
- * synchronous_commit asks) once the lock is released, so that the flushes of
- * sealers are grouped instead of serialized. The client's COMMIT still returns
- * only once durable; other sessions may see the commit up to one flush
- * earlier. synchronous_commit as it was, while it is lowered; -1 otherwise.
+ * smam.audit_seal_interval: how often the worker chains what waits (ms);
+ * where it does, writers leave it to the worker.
  */
-static bool flush_after_chain_lock = false;
-static int lowered_sync_commit = -1;
+int smam_audit_seal_interval = 1000;
+
+/* Transactions chained at most at once (the lock is held meanwhile). */
+#define SEAL_BATCH 1000
 
 /*
  * The OIDs of smam's own relations the audit uses, looked up once per
@@ -134,6 +141,9 @@ typedef struct ChainHead
 	bool valid;
 	int64 position;
 	uint8 hash[SMAM_HASH_LEN];
+	/* The worker that seals a database, and until when it has promised to. */
+	Oid worker_dbid;
+	TimestampTz worker_until;
 } ChainHead;
 
 static ChainHead *chain_heads = NULL; /* SEAL_LOCKS of them */
@@ -224,16 +234,57 @@ smam_audit_lock_chain(void)
 	chain_locked = relid;
 }
 
-static void
-lock_chain_for_seal(void)
+/* Does this transaction hold the lock sealers take (archiving's aside)? */
+static bool
+holding_chain(void)
 {
+	return seal_locks_requested ? seal_lwlock != NULL : OidIsValid(chain_locked);
+}
+
+/*
+ * Take the chain's lock for this transaction, or only try (wait = false).
+ * Waiting for the LWLock is done in steps that answer interrupts: its
+ * holder may be waiting for a synchronous standby, and a cancel must reach
+ * the waiter (an LWLock wait holds interrupts off).
+ */
+static bool
+lock_chain(bool wait)
+{
+	if (holding_chain())
+		return true;
 	if (seal_locks_requested)
 	{
-		seal_lwlock = chain_lwlock();
-		LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
+		LWLock *lock = chain_lwlock();
+
+		while (!LWLockConditionalAcquire(lock, LW_EXCLUSIVE))
+		{
+			if (!wait)
+				return false;
+			CHECK_FOR_INTERRUPTS();
+			pg_usleep(1000L);
+		}
+		seal_lwlock = lock;
+		return true;
 	}
-	else
+	if (wait)
+	{
 		smam_audit_lock_chain();
+		return true;
+	}
+	if (!ConditionalLockDatabaseObject(RelationRelationId, smam_audit_relid("audit_seal"), 0,
+									   ExclusiveLock))
+		return false;
+	chain_locked = smam_audit_relid("audit_seal");
+	return true;
+}
+
+/* Does the worker chain this database's transactions, as it promised lately? */
+static bool
+worker_seals_here(void)
+{
+	volatile ChainHead *h = head_slot();
+
+	return h != NULL && h->worker_dbid == MyDatabaseId && h->worker_until > GetCurrentTimestamp();
 }
 
 DirectInsert *
@@ -388,7 +439,7 @@ smam_audit_remember(AuditXact *x, const uint8 *hash)
 	}
 }
 
-/* ---- sealing at commit ---- */
+/* ---- sealing ---- */
 
 /*
  * The head of the chain: the last seal, else the last checkpoint, else the
@@ -430,21 +481,10 @@ direct_pkey(DirectInsert *d)
 	return NULL;
 }
 
-static void
-read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint8 *hash)
-{
-	*position = 0;
-	memset(hash, 0, SMAM_HASH_LEN);
-	if (read_last(seal->rel, direct_pkey(seal), AS_HASH + 1, position, hash))
-		return;
-	/* No seal: the log begins at the last checkpoint, if any. */
-	read_last(cp, cpidx, 2, position, hash);
-}
-
 /*
  * Make sure the page this backend inserts into next has room for a row of
  * len bytes, extending the table now if it has not: extending a file is a
- * system call that may take tens of microseconds, and the seal is inserted
+ * system call that may take tens of microseconds, and seals are inserted
  * while the chain's lock is held. Another session could fill the page in
  * between; heap_insert() then extends it itself, as it always did.
  */
@@ -459,92 +499,268 @@ make_room(DirectInsert *d, Size len)
 		ReleaseBuffer(vmbuffer);
 }
 
-static void
-seal_transaction(AuditXact *x)
+/* A committed transaction to chain. */
+typedef struct ToSeal
 {
+	ItemPointerData tid; /* its row of smam.audit_commit; invalid for this transaction */
+	int64 txn;
+	int64 xid;
+	int64 rows;
 	uint8 txn_hash[SMAM_HASH_LEN];
-	uint8 prev[SMAM_HASH_LEN];
-	uint8 seal_hash[SMAM_HASH_LEN];
-	int64 head;
-	TimestampTz sealed_at;
-	DirectInsert *d;
-	ChainHead *cached;
+	TimestampTz committed_at;
+} ToSeal;
+
+/* What sealing opens, before it takes the chain's lock. */
+typedef struct SealRels
+{
+	DirectInsert *seal;
+	Relation commit;
+	Relation commit_idx;
+	Relation cp;
+	Relation cpidx;
+} SealRels;
+
+static void
+open_seal_rels(SealRels *r)
+{
+	r->seal = seal_open != NULL ? seal_open : smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	r->commit = table_open(smam_audit_relid("audit_commit"), RowExclusiveLock);
+	r->commit_idx = index_open(RelationGetPrimaryKeyIndex(r->commit), AccessShareLock);
+	r->cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+	r->cpidx = index_open(RelationGetPrimaryKeyIndex(r->cp), AccessShareLock);
+}
+
+/* The relations stay locked until the end of the transaction, as opened. */
+static void
+close_seal_rels(SealRels *r)
+{
+	index_close(r->cpidx, NoLock);
+	table_close(r->cp, NoLock);
+	index_close(r->commit_idx, NoLock);
+	table_close(r->commit, NoLock);
+	seal_open = r->seal; /* closed at the end of the transaction */
+}
+
+static void
+seal_one(DirectInsert *d, const ToSeal *t, int64 position, const uint8 *prev,
+		 TimestampTz sealed_at, uint8 *hash)
+{
 	Datum values[AS_NATTS];
 	bool nulls[AS_NATTS];
 
-	/* Everything that needs no shared state is done before the lock. */
-	smam_hash_end(&x->txn_hash, txn_hash);
-	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
-
-	/*
-	 * The seal as far as it is known; what the head decides (position, time,
-	 * hashes) stands in with values of the same sizes, to size the row.
-	 */
+	smam_audit_seal_hash(position, t->txn, t->xid, t->rows, t->txn_hash, sealed_at, prev,
+						 t->committed_at, hash);
 	memset(nulls, false, sizeof(nulls));
-	memset(prev, 0, SMAM_HASH_LEN);
-	values[AS_POSITION] = Int64GetDatum(0);
-	values[AS_TXN] = Int64GetDatum(x->txn);
-	values[AS_XID] = Int64GetDatum(x->xid);
-	values[AS_ROWS] = Int64GetDatum(x->nrows);
-	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(txn_hash));
-	values[AS_SEALED_AT] = TimestampTzGetDatum(0);
-	values[AS_PREV_HASH] = values[AS_HASH] = PointerGetDatum(smam_hash_bytea(prev));
-	make_room(d, heap_form_tuple(RelationGetDescr(d->rel), values, nulls)->t_len);
+	values[AS_POSITION] = Int64GetDatum(position);
+	values[AS_TXN] = Int64GetDatum(t->txn);
+	values[AS_XID] = Int64GetDatum(t->xid);
+	values[AS_ROWS] = Int64GetDatum(t->rows);
+	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(t->txn_hash));
+	values[AS_SEALED_AT] = TimestampTzGetDatum(sealed_at);
+	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
+	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(hash));
+	values[AS_COMMITTED_AT] = TimestampTzGetDatum(t->committed_at);
+	smam_direct_insert(d, values, nulls);
+}
 
-	/* The critical section: from here to the end of the commit. */
-	lock_chain_for_seal();
-	cached = my_head.forget ? NULL : cached_head(RelationGetRelid(d->rel));
-	if (cached != NULL)
+/*
+ * The committed transactions waiting to be chained, in the order of their
+ * numbers, at most max of them. SnapshotSelf sees those committed by now.
+ */
+static int
+read_waiting(SealRels *r, ToSeal *out, int max)
+{
+	SysScanDesc scan = systable_beginscan_ordered(r->commit, r->commit_idx, SnapshotSelf, 0, NULL);
+	TupleDesc desc = RelationGetDescr(r->commit);
+	HeapTuple tup;
+	int n = 0;
+
+	while (n < max && HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool nulls[AC_NATTS];
+		Datum v[AC_NATTS];
+
+		heap_deform_tuple(tup, desc, v, nulls);
+		for (int i = 0; i < AC_NATTS; i++)
+			if (nulls[i])
+				elog(ERROR, "a row of smam.audit_commit is damaged: a column is empty");
+		out[n].tid = tup->t_self;
+		out[n].txn = DatumGetInt64(v[AC_TXN]);
+		out[n].xid = DatumGetInt64(v[AC_XID]);
+		out[n].rows = DatumGetInt64(v[AC_ROWS]);
+		if (!smam_hash_from_bytea(v[AC_TXN_HASH], out[n].txn_hash))
+			elog(ERROR, "the hash of transaction %lld in smam.audit_commit is damaged",
+				 (long long) out[n].txn);
+		out[n].committed_at = DatumGetTimestampTz(v[AC_COMMITTED_AT]);
+		n++;
+	}
+	systable_endscan_ordered(scan);
+	return n;
+}
+
+/*
+ * Under the chain's lock: chain what waits, then self (this transaction,
+ * at its commit) if given. Returns how many were chained.
+ */
+static int64
+seal_under_lock(SealRels *r, const ToSeal *self)
+{
+	ToSeal *waiting = palloc(sizeof(ToSeal) * SEAL_BATCH);
+	int n = read_waiting(r, waiting, SEAL_BATCH);
+	int64 head;
+	uint8 prev[SMAM_HASH_LEN];
+	uint8 hash[SMAM_HASH_LEN];
+	TimestampTz sealed_at;
+	ChainHead *cached;
+
+	if (n == 0 && self == NULL)
+		return 0;
+	memset(prev, 0, SMAM_HASH_LEN);
+	cached = my_head.forget ? NULL : cached_head(RelationGetRelid(r->seal->rel));
+	if (my_head.sealed)
+	{
+		head = my_head.position;
+		memcpy(prev, my_head.hash, SMAM_HASH_LEN);
+	}
+	else if (cached != NULL)
 	{
 		head = cached->position;
 		memcpy(prev, cached->hash, SMAM_HASH_LEN);
 	}
 	else
 	{
-		Relation cp, cpidx;
-
-		/*
-		 * Read the head from the tables. Their locks are taken before the
-		 * chain's (no LWLock is held while waiting for a heavyweight lock).
-		 */
-		if (seal_lwlock != NULL)
-			LWLockRelease(seal_lwlock);
-		cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
-		cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
-		if (seal_lwlock != NULL)
-			LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
-		read_head(d, cp, cpidx, &head, prev);
-		index_close(cpidx, AccessShareLock);
-		table_close(cp, AccessShareLock);
+		head = 0;
+		if (!read_last(r->seal->rel, direct_pkey(r->seal), AS_HASH + 1, &head, prev))
+			read_last(r->cp, r->cpidx, 2, &head, prev); /* no seal: the last checkpoint, if any */
 	}
 	sealed_at = GetCurrentTimestamp();
-	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
-	values[AS_POSITION] = Int64GetDatum(head + 1);
-	values[AS_SEALED_AT] = TimestampTzGetDatum(sealed_at);
-	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
-	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
-	smam_direct_insert(d, values, nulls);
-	seal_open = d; /* closed after the lock is released */
-	my_head.sealed = true;
-	my_head.relid = RelationGetRelid(d->rel);
-	my_head.position = head + 1;
-	memcpy(my_head.hash, seal_hash, SMAM_HASH_LEN);
-	if (flush_after_chain_lock && synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+	for (int i = 0; i < n; i++)
 	{
-		lowered_sync_commit = synchronous_commit;
-		synchronous_commit = SYNCHRONOUS_COMMIT_OFF;
+		seal_one(r->seal, &waiting[i], ++head, prev, sealed_at, hash);
+		simple_heap_delete(r->commit, &waiting[i].tid);
+		memcpy(prev, hash, SMAM_HASH_LEN);
 	}
+	if (self != NULL)
+	{
+		seal_one(r->seal, self, ++head, prev, sealed_at, hash);
+		memcpy(prev, hash, SMAM_HASH_LEN);
+	}
+	my_head.sealed = true;
+	my_head.relid = RelationGetRelid(r->seal->rel);
+	my_head.position = head;
+	memcpy(my_head.hash, prev, SMAM_HASH_LEN);
+	pfree(waiting);
+	return n + (self != NULL ? 1 : 0);
 }
 
-/* synchronous_commit as the session had it, if sealing lowered it. */
-static bool
-restore_sync_commit(void)
+/*
+ * Can this transaction chain what waits? Not on a standby or in a read-only
+ * transaction (it would write), nor under REPEATABLE READ or SERIALIZABLE:
+ * it would chain transactions its own snapshot does not see, and its reads
+ * of the chain afterwards would find gaps.
+ */
+bool
+smam_audit_can_seal(void)
 {
-	if (lowered_sync_commit < 0)
-		return false;
-	synchronous_commit = lowered_sync_commit;
-	lowered_sync_commit = -1;
-	return true;
+	return !RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot();
+}
+
+/*
+ * Chain the committed transactions that wait, taking the chain's lock
+ * (wait) or only trying it; the lock is then held until this transaction
+ * ends. Returns how many were chained. For smam.seal_audit_log() (and so
+ * smam.audit_digest()), smam.verify_audit_log() and the worker.
+ */
+int64
+smam_audit_seal_committed(bool wait)
+{
+	SealRels r;
+	int64 n = 0;
+
+	if (!smam_audit_can_seal())
+		return 0;
+	/* Relations are opened (and their locks taken) before the chain's lock. */
+	open_seal_rels(&r);
+	if (lock_chain(wait))
+	{
+		int64 batch;
+
+		/* Batch after batch, until nothing waits. */
+		do
+		{
+			batch = seal_under_lock(&r, NULL);
+			n += batch;
+			CommandCounterIncrement();
+		} while (batch >= SEAL_BATCH);
+	}
+	close_seal_rels(&r);
+	return n;
+}
+
+/* The worker's turn: chain what waits, in a transaction of its own. */
+void
+smam_audit_worker_seal(void)
+{
+	ChainHead *h = head_slot();
+
+	if (h != NULL)
+	{
+		/* Writers leave it to the worker while it keeps its word. */
+		h->worker_dbid = MyDatabaseId;
+		h->worker_until = GetCurrentTimestamp() + (TimestampTz) smam_audit_seal_interval * 3000;
+	}
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	(void) smam_audit_seal_committed(true);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* At commit: this transaction's hash, chained now or left for a sealer. */
+static void
+commit_transaction_hash(AuditXact *x)
+{
+	ToSeal self;
+
+	smam_hash_end(&x->txn_hash, self.txn_hash);
+	ItemPointerSetInvalid(&self.tid);
+	self.txn = x->txn;
+	self.xid = x->xid;
+	self.rows = x->nrows;
+	self.committed_at = GetCurrentTimestamp();
+
+	/* Where the worker seals, or the lock is taken: left to be chained. */
+	if (holding_chain() || !worker_seals_here())
+	{
+		SealRels r;
+		bool sealed = false;
+
+		open_seal_rels(&r);
+		make_room(r.seal, 200);
+		if (lock_chain(false))
+		{
+			(void) seal_under_lock(&r, &self);
+			sealed = true;
+		}
+		close_seal_rels(&r);
+		if (sealed)
+			return;
+	}
+	{
+		DirectInsert *d = smam_direct_open(smam_audit_relid("audit_commit"), AC_NATTS);
+		Datum values[AC_NATTS];
+		bool nulls[AC_NATTS];
+
+		memset(nulls, false, sizeof(nulls));
+		values[AC_TXN] = Int64GetDatum(self.txn);
+		values[AC_XID] = Int64GetDatum(self.xid);
+		values[AC_ROWS] = Int64GetDatum(self.rows);
+		values[AC_TXN_HASH] = PointerGetDatum(smam_hash_bytea(self.txn_hash));
+		values[AC_COMMITTED_AT] = TimestampTzGetDatum(self.committed_at);
+		smam_direct_insert(d, values, nulls);
+		smam_direct_close(d);
+	}
 }
 
 static void
@@ -556,14 +772,14 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			/* Wrote to the chain's tables: hold the lock until forgotten. */
-			if (my_head.forget && x == NULL && chain_heads != NULL)
-				lock_chain_for_seal();
+			if (my_head.forget && chain_heads != NULL)
+				(void) lock_chain(true);
 			if (x == NULL)
 				return;
 			smam_direct_close(x->log);
 			x->log = NULL;
 			if (x->nrows > 0)
-				seal_transaction(x);
+				commit_transaction_hash(x);
 			xact_state = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -576,7 +792,7 @@ audit_xact_callback(XactEvent event, void *arg)
 				smam_refuse(
 					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
 					"a transaction that changed smam's tables cannot be prepared",
-					"Its audit rows are sealed into the chain at commit, which a prepared "
+					"Its audit rows are chained once it has committed, which a prepared "
 					"transaction would hold open.",
 					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			smam_direct_close(x->log);
@@ -605,6 +821,8 @@ audit_xact_callback(XactEvent event, void *arg)
 				}
 				LWLockRelease(seal_lwlock);
 			}
+			else if (my_head.forget)
+				forget_head_now();
 			seal_lwlock = NULL;
 			my_head.sealed = my_head.forget = false;
 			if (seal_open != NULL)
@@ -614,16 +832,9 @@ audit_xact_callback(XactEvent event, void *arg)
 				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
 			chain_locked = InvalidOid;
 			xact_state = NULL;
-			/* The commit's flush and standbys, as RecordTransactionCommit would. */
-			if (restore_sync_commit())
-			{
-				XLogFlush(XactLastCommitEnd);
-				SyncRepWaitForLSN(XactLastCommitEnd, true);
-			}
 			break;
 		default:
 			/* Abort, or prepared: memory, relations and locks go with it. */
-			restore_sync_commit();
 			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
 				forget_head_now(); /* the failure may have been a stale head */
 			my_head.sealed = my_head.forget = false;
@@ -698,13 +909,12 @@ smam_audit_relcache_inval(Oid relid)
 void
 smam_audit_init(void)
 {
-	DefineCustomBoolVariable(
-		"smam.flush_after_chain_lock",
-		"Flushes a commit that seals the audit chain after releasing the chain's lock.",
-		"The commit is acknowledged only once durable, but other sessions may see it up to one "
-		"flush earlier. Off: the lock is held through the flush, as PostgreSQL orders a "
-		"synchronous commit.",
-		&flush_after_chain_lock, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.audit_seal_interval",
+		"How often the worker chains committed transactions into the audit chain.",
+		"Where a worker runs for the database (smam.worker_databases), writers leave the "
+		"chaining to it: a committed transaction waits at most about this long.",
+		&smam_audit_seal_interval, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	smam_audit_verify_init();
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
@@ -731,4 +941,15 @@ smam_audit_head_forget(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_audit_head_forget: not called by trigger manager");
 	my_head.forget = true;
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * smam.seal_audit_log() RETURNS bigint: chain the committed transactions
+ * that wait, now, waiting for the chain's lock if another holds it; how
+ * many were chained (0 where this transaction cannot chain).
+ */
+Datum
+smam_seal_audit_log(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(smam_audit_seal_committed(true));
 }
