@@ -110,6 +110,9 @@ CREATE TABLE smam.audit_commit (
 );
 COMMENT ON TABLE smam.audit_commit IS
   'Committed transactions of the audit log waiting to be chained (smam.audit_seal): their row count and transaction hash, recorded at commit';
+-- A queue: rows come and go; vacuumed often, so that a sealer's scan of it
+-- stays short.
+ALTER TABLE smam.audit_commit SET (autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0);
 COMMENT ON COLUMN smam.audit_commit.txn_hash IS 'SHA-256 over the transaction number and its rows'' hashes in order, as the seal will carry it';
 
 -- Where the log begins after old periods were exported and removed.
