@@ -43,6 +43,7 @@
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -109,33 +110,34 @@ smam_audit_relid(const char *relname)
 }
 
 /*
- * The chain's lock. Where smam is in shared_preload_libraries, sealers
- * serialize on an LWLock (one of SEAL_LOCKS, chosen by database): a
- * released LWLock goes to whichever waiter runs first, so a sealer that
- * waits for the CPU does not hold up the others, as a heavyweight lock's
- * queue would. Otherwise they take a heavyweight object lock on
- * smam.audit_seal (pg_locks.locktype = 'object'). Either is held from the
- * reading of the head until the commit is visible.
+ * The chain's lock: a heavyweight object lock on smam.audit_seal
+ * (pg_locks.locktype = 'object'), with which readers, VACUUM and autovacuum
+ * never conflict. A writer only tries it, at its commit; the worker, the
+ * digest and the verifier wait for it, in the lock manager's queue (a
+ * cancel reaches them, and the deadlock detector sees them). It is taken
+ * for the top-level transaction and held until its commit is visible, so
+ * that the next sealer reads a committed head; a savepoint rolled back
+ * keeps it (only the seals written since go, and the head is read again).
  */
-#define SEAL_LOCKS 16
+#define SEAL_SLOTS 16
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static bool seal_locks_requested = false;
-static LWLock *seal_lwlock = NULL;	  /* held by this transaction */
-static Oid chain_locked = InvalidOid; /* heavyweight lock held */
+static Oid chain_locked = InvalidOid; /* the lock held, on this smam.audit_seal */
 
 /*
- * The head of the chain, kept in shared memory beside each of the locks
- * where smam is preloaded, so that a sealer need not look it up in
- * smam.audit_seal inside its critical section. A slot is written only by
- * a sealer holding its lock, once its commit is visible; it names the
- * database and the smam.audit_seal it describes. It is forgotten (and the
- * next sealer reads the table) when a transaction that took the lock to
- * seal aborts, and at the commit of any transaction that wrote to
- * smam.audit_seal or smam.audit_checkpoint other than by sealing (a
- * restore's COPY, archiving: the statement trigger smam.audit_head_forget).
+ * The head of the chain, kept in shared memory where smam is preloaded (one
+ * slot per database, SEAL_SLOTS of them, chosen by database), so that a
+ * sealer need not look it up in smam.audit_seal. A slot is written only by
+ * a sealer holding the chain's lock, once its commit is visible; it names
+ * the database and the smam.audit_seal it describes. It is forgotten (and
+ * the next sealer reads the table) when a transaction that sealed aborts,
+ * and at the commit of any transaction that wrote to smam.audit_seal or
+ * smam.audit_checkpoint other than by sealing (a restore's COPY, archiving:
+ * the statement trigger smam.audit_head_forget). Its fields are read and
+ * written under its spinlock.
  */
 typedef struct ChainHead
 {
+	slock_t mutex;
 	Oid dbid;
 	Oid relid; /* that database's smam.audit_seal */
 	bool valid;
@@ -146,14 +148,15 @@ typedef struct ChainHead
 	TimestampTz worker_until;
 } ChainHead;
 
-static ChainHead *chain_heads = NULL; /* SEAL_LOCKS of them */
+static ChainHead *chain_heads = NULL; /* SEAL_SLOTS of them */
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* This transaction's part in it. */
 static struct
 {
-	bool sealed; /* holds the lock with a seal written: publish at commit */
-	bool forget; /* wrote to the chain's tables otherwise: forget at commit */
+	bool sealed;			/* holds the lock with a seal written: publish at commit */
+	bool forget;			/* wrote to the chain's tables otherwise: forget at commit */
+	SubTransactionId subid; /* the subtransaction that wrote the last seal */
 	Oid relid;
 	int64 position;
 	uint8 hash[SMAM_HASH_LEN];
@@ -164,8 +167,7 @@ audit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestNamedLWLockTranche("smam_audit_chain", SEAL_LOCKS);
-	RequestAddinShmemSpace(MAXALIGN(sizeof(ChainHead) * SEAL_LOCKS));
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ChainHead) * SEAL_SLOTS));
 }
 
 static void
@@ -176,115 +178,130 @@ audit_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	chain_heads = ShmemInitStruct("smam audit chain heads", sizeof(ChainHead) * SEAL_LOCKS, &found);
+	chain_heads = ShmemInitStruct("smam audit chain heads", sizeof(ChainHead) * SEAL_SLOTS, &found);
 	if (!found)
-		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_LOCKS);
+	{
+		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_SLOTS);
+		for (int i = 0; i < SEAL_SLOTS; i++)
+			SpinLockInit(&chain_heads[i].mutex);
+	}
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* This database's lock of the chain (where smam is preloaded). */
-static LWLock *
-chain_lwlock(void)
-{
-	return &GetNamedLWLockTranche("smam_audit_chain")[MyDatabaseId % SEAL_LOCKS].lock;
 }
 
 static ChainHead *
 head_slot(void)
 {
-	return chain_heads ? &chain_heads[MyDatabaseId % SEAL_LOCKS] : NULL;
+	return chain_heads ? &chain_heads[MyDatabaseId % SEAL_SLOTS] : NULL;
 }
 
-/* The cached head for this database's smam.audit_seal, or NULL; under the lock. */
-static ChainHead *
-cached_head(Oid seal_relid)
+/* The cached head of this database's smam.audit_seal, copied; false if none. */
+static bool
+cached_head(Oid seal_relid, int64 *position, uint8 *hash)
+{
+	ChainHead *h = head_slot();
+	bool found = false;
+
+	if (h == NULL)
+		return false;
+	SpinLockAcquire(&h->mutex);
+	if (h->valid && h->dbid == MyDatabaseId && h->relid == seal_relid)
+	{
+		*position = h->position;
+		memcpy(hash, h->hash, SMAM_HASH_LEN);
+		found = true;
+	}
+	SpinLockRelease(&h->mutex);
+	return found;
+}
+
+static void
+publish_head(Oid relid, int64 position, const uint8 *hash)
 {
 	ChainHead *h = head_slot();
 
-	if (h != NULL && h->valid && h->dbid == MyDatabaseId && h->relid == seal_relid)
-		return h;
-	return NULL;
+	if (h == NULL)
+		return;
+	SpinLockAcquire(&h->mutex);
+	h->dbid = MyDatabaseId;
+	h->relid = relid;
+	h->position = position;
+	memcpy(h->hash, hash, SMAM_HASH_LEN);
+	h->valid = true;
+	SpinLockRelease(&h->mutex);
 }
 
-/* Forget this database's cached head: at abort, where the lock is gone. */
+/* Forget this database's cached head (the next sealer reads the table). */
 static void
 forget_head_now(void)
 {
 	ChainHead *h = head_slot();
-	LWLock *lock;
 
 	if (h == NULL)
 		return;
-	lock = chain_lwlock();
-	LWLockAcquire(lock, LW_EXCLUSIVE);
-	h->valid = false;
-	LWLockRelease(lock);
+	SpinLockAcquire(&h->mutex);
+	if (h->dbid == MyDatabaseId)
+		h->valid = false;
+	SpinLockRelease(&h->mutex);
 }
 
 /*
- * The heavyweight lock: taken by archiving, and by sealers where smam is
- * not preloaded. Readers, VACUUM and autovacuum never conflict with it.
- */
-void
-smam_audit_lock_chain(void)
-{
-	Oid relid = smam_audit_relid("audit_seal");
-
-	LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
-	chain_locked = relid;
-}
-
-/* Does this transaction hold the lock sealers take (archiving's aside)? */
-static bool
-holding_chain(void)
-{
-	return seal_locks_requested ? seal_lwlock != NULL : OidIsValid(chain_locked);
-}
-
-/*
- * Take the chain's lock for this transaction, or only try (wait = false).
- * Waiting for the LWLock is done in steps that answer interrupts: its
- * holder may be waiting for a synchronous standby, and a cancel must reach
- * the waiter (an LWLock wait holds interrupts off).
+ * Take the chain's lock for the top-level transaction, waiting for it
+ * (wait) or only trying; true when held. Archiving waits for it too.
  */
 static bool
 lock_chain(bool wait)
 {
-	if (holding_chain())
-		return true;
-	if (seal_locks_requested)
-	{
-		LWLock *lock = chain_lwlock();
+	Oid relid;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool got = true;
 
-		while (!LWLockConditionalAcquire(lock, LW_EXCLUSIVE))
-		{
-			if (!wait)
-				return false;
-			CHECK_FOR_INTERRUPTS();
-			pg_usleep(1000L);
-		}
-		seal_lwlock = lock;
+	if (OidIsValid(chain_locked))
 		return true;
-	}
-	if (wait)
+	relid = smam_audit_relid("audit_seal");
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
 	{
-		smam_audit_lock_chain();
-		return true;
+		if (wait)
+			LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
+		else
+			got = ConditionalLockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
 	}
-	if (!ConditionalLockDatabaseObject(RelationRelationId, smam_audit_relid("audit_seal"), 0,
-									   ExclusiveLock))
-		return false;
-	chain_locked = smam_audit_relid("audit_seal");
-	return true;
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	if (got)
+		chain_locked = relid;
+	return got;
+}
+
+void
+smam_audit_lock_chain(void)
+{
+	(void) lock_chain(true);
+}
+
+/* Does this transaction hold the chain's lock? */
+static bool
+holding_chain(void)
+{
+	return OidIsValid(chain_locked);
 }
 
 /* Does the worker chain this database's transactions, as it promised lately? */
 static bool
 worker_seals_here(void)
 {
-	volatile ChainHead *h = head_slot();
+	ChainHead *h = head_slot();
+	bool promised;
 
-	return h != NULL && h->worker_dbid == MyDatabaseId && h->worker_until > GetCurrentTimestamp();
+	if (h == NULL)
+		return false;
+	SpinLockAcquire(&h->mutex);
+	promised = h->worker_dbid == MyDatabaseId && h->worker_until > GetCurrentTimestamp();
+	SpinLockRelease(&h->mutex);
+	return promised;
 }
 
 DirectInsert *
@@ -580,18 +597,32 @@ read_waiting(SealRels *r, ToSeal *out, int max)
 		bool nulls[AC_NATTS];
 		Datum v[AC_NATTS];
 
+		bool damaged = false;
+
 		heap_deform_tuple(tup, desc, v, nulls);
 		for (int i = 0; i < AC_NATTS; i++)
 			if (nulls[i])
-				elog(ERROR, "a row of smam.audit_commit is damaged: a column is empty");
-		out[n].tid = tup->t_self;
-		out[n].txn = DatumGetInt64(v[AC_TXN]);
-		out[n].xid = DatumGetInt64(v[AC_XID]);
-		out[n].rows = DatumGetInt64(v[AC_ROWS]);
-		if (!smam_hash_from_bytea(v[AC_TXN_HASH], out[n].txn_hash))
-			elog(ERROR, "the hash of transaction %lld in smam.audit_commit is damaged",
-				 (long long) out[n].txn);
-		out[n].committed_at = DatumGetTimestampTz(v[AC_COMMITTED_AT]);
+				damaged = true;
+		if (!damaged)
+		{
+			out[n].tid = tup->t_self;
+			out[n].txn = DatumGetInt64(v[AC_TXN]);
+			out[n].xid = DatumGetInt64(v[AC_XID]);
+			out[n].rows = DatumGetInt64(v[AC_ROWS]);
+			out[n].committed_at = DatumGetTimestampTz(v[AC_COMMITTED_AT]);
+			damaged = !smam_hash_from_bytea(v[AC_TXN_HASH], out[n].txn_hash);
+		}
+		if (damaged)
+		{
+			/*
+			 * Not chained, and nothing after it (the order stays): no
+			 * sealer fails on it, and smam.verify_audit_log() reports it.
+			 */
+			ereport(WARNING,
+					(errmsg("a commit record of the audit log is damaged; the transactions waiting from it on are not chained"),
+					 errhint("Run smam.verify_audit_log(), which says which.")));
+			break;
+		}
 		n++;
 	}
 	systable_endscan_ordered(scan);
@@ -606,27 +637,26 @@ static int64
 seal_under_lock(SealRels *r, const ToSeal *self)
 {
 	ToSeal *waiting = palloc(sizeof(ToSeal) * SEAL_BATCH);
-	int n = read_waiting(r, waiting, SEAL_BATCH);
-	int64 head;
+	/*
+	 * A SERIALIZABLE writer chains only itself: reading and removing the
+	 * commit records of others would add conflicts to its own commit.
+	 */
+	int n = self != NULL && IsolationIsSerializable() ? 0 : read_waiting(r, waiting, SEAL_BATCH);
+	int64 head = 0;
 	uint8 prev[SMAM_HASH_LEN];
 	uint8 hash[SMAM_HASH_LEN];
 	TimestampTz sealed_at;
-	ChainHead *cached;
 
 	if (n == 0 && self == NULL)
 		return 0;
 	memset(prev, 0, SMAM_HASH_LEN);
-	cached = my_head.forget ? NULL : cached_head(RelationGetRelid(r->seal->rel));
 	if (my_head.sealed)
 	{
 		head = my_head.position;
 		memcpy(prev, my_head.hash, SMAM_HASH_LEN);
 	}
-	else if (cached != NULL)
-	{
-		head = cached->position;
-		memcpy(prev, cached->hash, SMAM_HASH_LEN);
-	}
+	else if (!my_head.forget && cached_head(RelationGetRelid(r->seal->rel), &head, prev))
+		;
 	else
 	{
 		head = 0;
@@ -646,6 +676,7 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 		memcpy(prev, hash, SMAM_HASH_LEN);
 	}
 	my_head.sealed = true;
+	my_head.subid = GetCurrentSubTransactionId();
 	my_head.relid = RelationGetRelid(r->seal->rel);
 	my_head.position = head;
 	memcpy(my_head.hash, prev, SMAM_HASH_LEN);
@@ -654,15 +685,21 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 }
 
 /*
- * Can this transaction chain what waits? Not on a standby or in a read-only
- * transaction (it would write), nor under REPEATABLE READ or SERIALIZABLE:
- * it would chain transactions its own snapshot does not see, and its reads
- * of the chain afterwards would find gaps.
+ * May a caller (the digest, the verifier, smam.seal_audit_log(), the
+ * worker) chain what waits in this transaction? Not on a standby or in a
+ * read-only transaction (it would write); not under REPEATABLE READ or
+ * SERIALIZABLE (it would chain transactions its own snapshot does not see,
+ * and its reads of the chain afterwards would find gaps); and not inside a
+ * transaction block (BEGIN, or several statements sent at once) or a
+ * subtransaction (IsTransactionBlock() says both): the lock would be held
+ * until the block ends, however long it stays open, and a digest taken
+ * there could name seals the block then rolls back.
  */
 bool
 smam_audit_can_seal(void)
 {
-	return !RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot();
+	return !RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot() &&
+		   !IsTransactionBlock();
 }
 
 /*
@@ -706,8 +743,10 @@ smam_audit_worker_seal(void)
 	if (h != NULL)
 	{
 		/* Writers leave it to the worker while it keeps its word. */
+		SpinLockAcquire(&h->mutex);
 		h->worker_dbid = MyDatabaseId;
 		h->worker_until = GetCurrentTimestamp() + (TimestampTz) smam_audit_seal_interval * 3000;
+		SpinLockRelease(&h->mutex);
 	}
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -764,6 +803,14 @@ commit_transaction_hash(AuditXact *x)
 }
 
 static void
+release_chain(void)
+{
+	if (OidIsValid(chain_locked))
+		UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
+	chain_locked = InvalidOid;
+}
+
+static void
 audit_xact_callback(XactEvent event, void *arg)
 {
 	AuditXact *x = xact_state;
@@ -783,18 +830,18 @@ audit_xact_callback(XactEvent event, void *arg)
 			xact_state = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			if (holding_chain() || my_head.sealed || (x != NULL && x->nrows > 0))
+				smam_refuse(
+					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
+					"a transaction that changed smam's tables or chained its audit log cannot be prepared",
+					"Its audit rows are chained once it has committed, and a chaining transaction "
+					"holds the chain's lock until it ends, which a prepared transaction would hold open.",
+					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			if (my_head.forget)
 				forget_head_now();
 			my_head.forget = false;
 			if (x == NULL)
 				return;
-			if (x->nrows > 0)
-				smam_refuse(
-					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
-					"a transaction that changed smam's tables cannot be prepared",
-					"Its audit rows are chained once it has committed, which a prepared "
-					"transaction would hold open.",
-					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			smam_direct_close(x->log);
 			xact_state = NULL;
 			break;
@@ -802,44 +849,31 @@ audit_xact_callback(XactEvent event, void *arg)
 
 			/*
 			 * The commit is visible to every snapshot from here on, so the
-			 * next sealer may read the head: let it go now rather than
-			 * after the rest of the transaction's cleanup.
+			 * next sealer may read the head: publish it and let the lock go
+			 * now rather than after the rest of the transaction's cleanup.
 			 */
-			if (seal_lwlock != NULL)
-			{
-				ChainHead *h = head_slot();
-
-				if (my_head.forget)
-					h->valid = false;
-				else if (my_head.sealed)
-				{
-					h->dbid = MyDatabaseId;
-					h->relid = my_head.relid;
-					h->position = my_head.position;
-					memcpy(h->hash, my_head.hash, SMAM_HASH_LEN);
-					h->valid = true;
-				}
-				LWLockRelease(seal_lwlock);
-			}
-			else if (my_head.forget)
+			if (my_head.forget)
 				forget_head_now();
-			seal_lwlock = NULL;
+			else if (my_head.sealed && holding_chain())
+				publish_head(my_head.relid, my_head.position, my_head.hash);
+			release_chain();
 			my_head.sealed = my_head.forget = false;
 			if (seal_open != NULL)
 				smam_direct_close(seal_open);
 			seal_open = NULL;
-			if (OidIsValid(chain_locked))
-				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
-			chain_locked = InvalidOid;
 			xact_state = NULL;
 			break;
 		default:
-			/* Abort, or prepared: memory, relations and locks go with it. */
-			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
+
+			/*
+			 * Abort, or prepared: memory, relations and locks go with it.
+			 * The lock is still held at this point of an abort: a head it
+			 * may have left stale is forgotten before the next sealer.
+			 */
+			if (event == XACT_EVENT_ABORT && (my_head.sealed || holding_chain()))
 				forget_head_now(); /* the failure may have been a stale head */
 			my_head.sealed = my_head.forget = false;
 			seal_open = NULL;
-			seal_lwlock = NULL;
 			chain_locked = InvalidOid;
 			xact_state = NULL;
 			break;
@@ -858,6 +892,19 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransact
 	 */
 	if (event == SUBXACT_EVENT_ABORT_SUB && x != NULL && x->log != NULL && x->log->bistate != NULL)
 		x->log->bistate->current_buf = InvalidBuffer;
+
+	/*
+	 * Seals written in a subtransaction rolled back are gone: the lock is
+	 * kept (it is the top-level transaction's), and the next seal reads the
+	 * head again, from the table.
+	 */
+	if (event == SUBXACT_EVENT_ABORT_SUB && my_head.sealed && my_head.subid >= mySubid)
+	{
+		my_head.sealed = false;
+		my_head.forget = true;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB && my_head.sealed && my_head.subid == mySubid)
+		my_head.subid = parentSubid;
 
 	if (x == NULL || x->nsaved == 0 || x->saved[x->nsaved - 1].subid < mySubid)
 		return; /* it wrote no rows */
@@ -924,7 +971,6 @@ smam_audit_init(void)
 		shmem_request_hook = audit_shmem_request;
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = audit_shmem_startup;
-		seal_locks_requested = true;
 	}
 }
 

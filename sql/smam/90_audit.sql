@@ -95,7 +95,7 @@ COMMENT ON TABLE smam.audit_seal IS
 COMMENT ON COLUMN smam.audit_seal.seq IS 'Position in the chain: the chain''s order';
 COMMENT ON COLUMN smam.audit_seal.txn_hash IS 'SHA-256 over the transaction number and its rows'' hashes in order';
 COMMENT ON COLUMN smam.audit_seal.sealed_at IS 'When the transaction was chained: at its commit, or within the sealing window after it';
-COMMENT ON COLUMN smam.audit_seal.committed_at IS 'When the transaction committed (its commit record''s moment, recorded at commit)';
+COMMENT ON COLUMN smam.audit_seal.committed_at IS 'When the transaction committed: the moment it recorded at its commit, just before its commit record';
 COMMENT ON COLUMN smam.audit_seal.hash IS 'SHA-256 over seq, txn, xid, rows, txn_hash, sealed_at, prev_hash and committed_at';
 
 -- Committed transactions waiting to be chained: written at commit, without

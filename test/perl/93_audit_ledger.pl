@@ -13,8 +13,10 @@
 #      when nothing else happens; writers leave it to the worker.
 #   5. Without preload, the chain still closes: a writer never waits for the
 #      lock, the next one chains what waited.
-# The lock is held by a session that chains inside an open transaction
-# (BEGIN; SELECT smam.seal_audit_log();), as a sealer holds it to its commit.
+#   6. Inside a transaction block or a savepoint the digest and the
+#      verifier chain nothing and hold no lock.
+# The lock is held by a statement that chains and then sleeps, as a sealer
+# holds it to its commit.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -35,12 +37,20 @@ sub write_dept {
     my ($node, $name) = @_;
     return $node->safe_psql('postgres', "SET statement_timeout = '10s'; SET ROLE l_admin; SELECT smam.add_department('$name')");
 }
+# The chain's lock held by a statement that chains, then sleeps; released
+# when the statement is cancelled (release_chain).
 sub hold_chain {
     my ($node) = @_;
-    my $h = $node->background_psql('postgres');
-    $h->query_safe('BEGIN');
-    $h->query_safe('SELECT smam.seal_audit_log()');
+    my $h = $node->background_psql('postgres', on_error_stop => 0);
+    $h->query_until(qr/holding/, "\\echo holding\nSELECT smam.seal_audit_log(), pg_sleep(600) /* holder */;\n");
+    $node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE '%/* holder */%' AND wait_event = 'PgSleep'})
+      or die 'the holder does not hold the chain';
     return $h;
+}
+sub release_chain {
+    my ($node, $h) = @_;
+    $node->safe_psql('postgres', q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%/* holder */%' AND pid <> pg_backend_pid()});
+    $h->quit;
 }
 # A verification that chains nothing (REPEATABLE READ), so that it does not
 # wait for the lock the test holds.
@@ -86,8 +96,7 @@ $node->safe_psql('postgres', qq{SET session_replication_role = replica;
   DELETE FROM smam.department WHERE name_en = 'Pending Two'});
 is(verify_rr($node), "t|$seals0|1",
    'a superuser who removes a transaction before it is chained and before any digest leaves a log that verifies (the documented limit)');
-$h->query_safe('COMMIT');
-$h->quit;
+release_chain($node, $h);
 my ($seq, $digest) = split /\|/, $node->safe_psql('postgres', 'SELECT seq, digest FROM smam.audit_digest()');
 is($seq, $seals0 + 1, 'the digest first chains what waited: the remaining transaction');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '0', 'nothing waits any more');
@@ -106,11 +115,46 @@ $h = hold_chain($node);
 write_dept($node, 'Before The Crash');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '1', 'committed, waiting to be chained');
 $node->stop('immediate');
+eval { $h->quit };
 $node->start;
 is($node->safe_psql('postgres', q{SELECT count(*) FROM smam.department WHERE name_en = 'Before The Crash'}), '1',
    'after a crash the change is there');
 is($node->safe_psql('postgres', 'SELECT concat_ws(\'|\', holds, seals_checked, rows_checked, pending) FROM smam.verify_audit_log()'),
    't|1|1|0', 'and is chained by the first verification: nothing lost');
+
+# 6. Inside a transaction block the digest and the verifier chain nothing
+# and take no lock: a writer meanwhile chains itself.
+my $b = $node->background_psql('postgres');
+$b->query_safe('BEGIN');
+$b->query_safe('SELECT * FROM smam.audit_digest()');
+$b->query_safe('SELECT * FROM smam.verify_audit_log()');
+write_dept($node, 'Beside An Open Block');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '0',
+   'a digest and a verification in an open transaction block hold no lock: the next writer chains itself');
+$b->query_safe('ROLLBACK');
+$b->quit;
+# Inside a savepoint (here a PL/pgSQL block with an exception handler) the
+# same: nothing is chained there, no lock is taken; the transaction's own
+# commit chains what waited and itself.
+$h = hold_chain($node);
+write_dept($node, 'Waiting Again');
+release_chain($node, $h);
+$node->safe_psql('postgres', q{SET ROLE l_admin; DO $$
+  DECLARE n bigint;
+  BEGIN
+    BEGIN
+      n := smam.seal_audit_log();
+      RAISE EXCEPTION 'undo';
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+    IF n IS DISTINCT FROM 0 OR (SELECT count(*) FROM smam.audit_commit) <> 1 THEN
+      RAISE EXCEPTION 'the savepoint chained % and left % waiting', n, (SELECT count(*) FROM smam.audit_commit);
+    END IF;
+    PERFORM smam.add_department('After The Savepoint');
+  END $$});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '0', 'inside a savepoint nothing was chained; the transaction chained what waited and itself at its commit');
+is($node->safe_psql('postgres', 'SELECT concat_ws(\'|\', holds, seals_checked, pending) FROM smam.verify_audit_log()'), 't|4|0',
+   'the chain holds, without a gap');
 
 $node->stop;
 
@@ -139,8 +183,7 @@ setup($np);
 $h = hold_chain($np);
 ok(write_dept($np, 'No Preload One') > 0, 'without preload, a writer does not wait for the chain\'s lock either');
 is($np->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '1', 'its commit record waits');
-$h->query_safe('COMMIT');
-$h->quit;
+release_chain($np, $h);
 write_dept($np, 'No Preload Two');
 is($np->safe_psql('postgres', 'SELECT count(*) FROM smam.audit_commit'), '0', 'the next writer chained it, then itself');
 is($np->safe_psql('postgres', q{
