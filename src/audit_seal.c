@@ -146,6 +146,14 @@ typedef struct ChainHead
 	/* The worker that seals a database, and until when it has promised to. */
 	Oid worker_dbid;
 	TimestampTz worker_until;
+
+	/*
+	 * Commit records that may wait, for writers that chain at their commit:
+	 * raised before a record becomes visible, lowered by what is chained;
+	 * while 0 they need not look. Starts at 1 (look once). The worker, the
+	 * digest and the verifier always look.
+	 */
+	int64 maybe_waiting;
 } ChainHead;
 
 static ChainHead *chain_heads = NULL; /* SEAL_SLOTS of them */
@@ -183,7 +191,10 @@ audit_shmem_startup(void)
 	{
 		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_SLOTS);
 		for (int i = 0; i < SEAL_SLOTS; i++)
+		{
 			SpinLockInit(&chain_heads[i].mutex);
+			chain_heads[i].maybe_waiting = 1;
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -228,6 +239,34 @@ publish_head(Oid relid, int64 position, const uint8 *hash)
 	memcpy(h->hash, hash, SMAM_HASH_LEN);
 	h->valid = true;
 	SpinLockRelease(&h->mutex);
+}
+
+/* Raise or lower the count of commit records that may wait. */
+static void
+count_waiting(int64 delta)
+{
+	ChainHead *h = head_slot();
+
+	if (h == NULL)
+		return;
+	SpinLockAcquire(&h->mutex);
+	h->maybe_waiting = Max(h->maybe_waiting + delta, 0);
+	SpinLockRelease(&h->mutex);
+}
+
+/* May commit records wait? (Always, without the slots.) */
+static bool
+may_be_waiting(void)
+{
+	ChainHead *h = head_slot();
+	bool maybe;
+
+	if (h == NULL)
+		return true;
+	SpinLockAcquire(&h->mutex);
+	maybe = h->maybe_waiting > 0;
+	SpinLockRelease(&h->mutex);
+	return maybe;
 }
 
 /* Forget this database's cached head (the next sealer reads the table). */
@@ -498,24 +537,6 @@ direct_pkey(DirectInsert *d)
 	return NULL;
 }
 
-/*
- * Make sure the page this backend inserts into next has room for a row of
- * len bytes, extending the table now if it has not: extending a file is a
- * system call that may take tens of microseconds, and seals are inserted
- * while the chain's lock is held. Another session could fill the page in
- * between; heap_insert() then extends it itself, as it always did.
- */
-static void
-make_room(DirectInsert *d, Size len)
-{
-	Buffer vmbuffer = InvalidBuffer;
-	Buffer buf = RelationGetBufferForTuple(d->rel, len, InvalidBuffer, 0, NULL, &vmbuffer, NULL);
-
-	UnlockReleaseBuffer(buf);
-	if (BufferIsValid(vmbuffer))
-		ReleaseBuffer(vmbuffer);
-}
-
 /* A committed transaction to chain. */
 typedef struct ToSeal
 {
@@ -537,12 +558,27 @@ typedef struct SealRels
 	Relation cpidx;
 } SealRels;
 
+/*
+ * The chain's tables, opened once the chain's lock is held (a heavyweight
+ * lock: opening a table under it waits, if it must, where the deadlock
+ * detector sees it). The commit records and the checkpoints only when
+ * needed.
+ */
 static void
-open_seal_rels(SealRels *r)
+open_seal_rels(SealRels *r, bool waiting)
 {
+	memset(r, 0, sizeof(SealRels));
 	r->seal = seal_open != NULL ? seal_open : smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
-	r->commit = table_open(smam_audit_relid("audit_commit"), RowExclusiveLock);
-	r->commit_idx = index_open(RelationGetPrimaryKeyIndex(r->commit), AccessShareLock);
+	if (waiting)
+	{
+		r->commit = table_open(smam_audit_relid("audit_commit"), RowExclusiveLock);
+		r->commit_idx = index_open(RelationGetPrimaryKeyIndex(r->commit), AccessShareLock);
+	}
+}
+
+static void
+open_checkpoints(SealRels *r)
+{
 	r->cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
 	r->cpidx = index_open(RelationGetPrimaryKeyIndex(r->cp), AccessShareLock);
 }
@@ -551,10 +587,16 @@ open_seal_rels(SealRels *r)
 static void
 close_seal_rels(SealRels *r)
 {
-	index_close(r->cpidx, NoLock);
-	table_close(r->cp, NoLock);
-	index_close(r->commit_idx, NoLock);
-	table_close(r->commit, NoLock);
+	if (r->cp != NULL)
+	{
+		index_close(r->cpidx, NoLock);
+		table_close(r->cp, NoLock);
+	}
+	if (r->commit != NULL)
+	{
+		index_close(r->commit_idx, NoLock);
+		table_close(r->commit, NoLock);
+	}
 	seal_open = r->seal; /* closed at the end of the transaction */
 }
 
@@ -641,7 +683,8 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 	 * A SERIALIZABLE writer chains only itself: reading and removing the
 	 * commit records of others would add conflicts to its own commit.
 	 */
-	int n = self != NULL && IsolationIsSerializable() ? 0 : read_waiting(r, waiting, SEAL_BATCH);
+	int n = r->commit == NULL || (self != NULL && IsolationIsSerializable()) ? 0
+																		   : read_waiting(r, waiting, SEAL_BATCH);
 	int64 head = 0;
 	uint8 prev[SMAM_HASH_LEN];
 	uint8 hash[SMAM_HASH_LEN];
@@ -661,7 +704,11 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 	{
 		head = 0;
 		if (!read_last(r->seal->rel, direct_pkey(r->seal), AS_HASH + 1, &head, prev))
-			read_last(r->cp, r->cpidx, 2, &head, prev); /* no seal: the last checkpoint, if any */
+		{
+			/* No seal: the last checkpoint, if any. */
+			open_checkpoints(r);
+			read_last(r->cp, r->cpidx, 2, &head, prev);
+		}
 	}
 	sealed_at = GetCurrentTimestamp();
 	for (int i = 0; i < n; i++)
@@ -675,6 +722,8 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 		seal_one(r->seal, self, ++head, prev, sealed_at, hash);
 		memcpy(prev, hash, SMAM_HASH_LEN);
 	}
+	if (n > 0)
+		count_waiting(-n);
 	my_head.sealed = true;
 	my_head.subid = GetCurrentSubTransactionId();
 	my_head.relid = RelationGetRelid(r->seal->rel);
@@ -716,11 +765,11 @@ smam_audit_seal_committed(bool wait)
 
 	if (!smam_audit_can_seal())
 		return 0;
-	/* Relations are opened (and their locks taken) before the chain's lock. */
-	open_seal_rels(&r);
 	if (lock_chain(wait))
 	{
 		int64 batch;
+
+		open_seal_rels(&r, true);
 
 		/* Batch after batch, until nothing waits. */
 		do
@@ -729,8 +778,8 @@ smam_audit_seal_committed(bool wait)
 			n += batch;
 			CommandCounterIncrement();
 		} while (batch >= SEAL_BATCH);
+		close_seal_rels(&r);
 	}
-	close_seal_rels(&r);
 	return n;
 }
 
@@ -770,22 +819,16 @@ commit_transaction_hash(AuditXact *x)
 	self.committed_at = GetCurrentTimestamp();
 
 	/* Where the worker seals, or the lock is taken: left to be chained. */
-	if (holding_chain() || !worker_seals_here())
+	if ((holding_chain() || !worker_seals_here()) && lock_chain(false))
 	{
 		SealRels r;
-		bool sealed = false;
 
-		open_seal_rels(&r);
-		make_room(r.seal, 200);
-		if (lock_chain(false))
-		{
-			(void) seal_under_lock(&r, &self);
-			sealed = true;
-		}
+		open_seal_rels(&r, may_be_waiting());
+		(void) seal_under_lock(&r, &self);
 		close_seal_rels(&r);
-		if (sealed)
-			return;
+		return;
 	}
+	count_waiting(1); /* before the record can be seen */
 	{
 		DirectInsert *d = smam_direct_open(smam_audit_relid("audit_commit"), AC_NATTS);
 		Datum values[AC_NATTS];
