@@ -46,7 +46,19 @@
 #define AS_SEALED_AT 5
 #define AS_PREV_HASH 6
 #define AS_HASH 7
-#define AS_NATTS 8
+#define AS_COMMITTED_AT 8
+#define AS_NATTS 9
+
+/*
+ * The columns of smam.audit_commit, zero-based: a committed transaction
+ * waiting to be chained.
+ */
+#define AC_TXN 0
+#define AC_XID 1
+#define AC_ROWS 2
+#define AC_TXN_HASH 3
+#define AC_COMMITTED_AT 4
+#define AC_NATTS 5
 
 typedef struct SmamHash
 {
@@ -68,7 +80,7 @@ extern void smam_audit_row_hash(const Datum *values, const bool *nulls, uint8 *o
 extern void smam_audit_txn_hash_begin(SmamHash *h, int64 txn);
 extern void smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows,
 								 const uint8 *txn_hash, TimestampTz sealed_at,
-								 const uint8 *prev_hash, uint8 *out);
+								 const uint8 *prev_hash, TimestampTz committed_at, uint8 *out);
 extern bytea *smam_hash_bytea(const uint8 *hash);
 extern bool smam_hash_from_bytea(Datum d, uint8 *out);
 extern char *smam_hash_hex(const uint8 *hash);
@@ -148,6 +160,10 @@ extern void smam_audit_init(void);
 extern void smam_audit_relcache_inval(Oid relid);
 extern bool smam_audit_maintenance; /* archiving may delete log rows */
 extern void smam_audit_lock_chain(void);
+extern int64 smam_audit_seal_committed(bool wait);
+extern bool smam_audit_can_seal(void);
+extern void smam_audit_worker_seal(void);
+extern int smam_audit_seal_interval;
 extern Oid smam_audit_relid(const char *relname);
 extern int64 smam_audit_current_txn(void);
 extern AuditXact *smam_audit_xact(void);

@@ -8,12 +8,21 @@
  * kept in backend memory, numbered 1..n within the transaction (rows of a
  * rolled back savepoint are forgotten, so the numbers stay contiguous). At
  * commit, in the XACT_EVENT_PRE_COMMIT callback, after every deferred
- * trigger has run, the transaction takes the chain's lock, reads the head
- * of the chain, and writes one row of smam.audit_seal that links the hash
- * of its rows to the previous seal. The lock is held until the commit is
- * done, so the chain's order is the commit order and two writers never
- * read the same head. That is the only critical section, and its cost does
- * not depend on the number of rows. docs/audit.md describes the design.
+ * trigger has run, the transaction records its transaction hash, and it is
+ * chained, as SQL Server's ledger closes blocks, by whoever seals:
+ *
+ * - a transaction that finds the chain's lock free (tried, never waited
+ *   for) chains the committed transactions waiting in smam.audit_commit and
+ *   itself, and holds the lock until its commit is visible;
+ * - otherwise, and always where the worker seals the database, it inserts
+ *   its row of smam.audit_commit and commits without any lock;
+ * - the worker (where smam is preloaded), smam.audit_digest() and
+ *   smam.verify_audit_log() chain what waits, waiting for the lock.
+ *
+ * No writer waits for another writer's commit, flush or standby. The
+ * chain's order is the order of the seals' positions: committed
+ * transactions in the order they were chained. docs/audit.md describes the
+ * design and what it guarantees.
  */
 #include "smam.h"
 #include "audit.h"
@@ -31,10 +40,10 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "replication/syncrep.h"
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -44,20 +53,19 @@
 bool smam_audit_maintenance = false;
 
 PG_FUNCTION_INFO_V1(smam_audit_head_forget);
+PG_FUNCTION_INFO_V1(smam_seal_audit_log);
 
 static AuditXact *xact_state = NULL;
 static DirectInsert *seal_open = NULL; /* smam.audit_seal, written at PRE_COMMIT */
 
 /*
- * smam.flush_after_chain_lock: a sealing transaction commits asynchronously
- * under the chain's lock and flushes (and waits for synchronous standbys, as
- * synchronous_commit asks) once the lock is released, so that the flushes of
- * sealers are grouped instead of serialized. The client's COMMIT still returns
- * only once durable; other sessions may see the commit up to one flush
- * earlier. synchronous_commit as it was, while it is lowered; -1 otherwise.
+ * smam.audit_seal_interval: how often the worker chains what waits (ms);
+ * where it does, writers leave it to the worker.
  */
-static bool flush_after_chain_lock = false;
-static int lowered_sync_commit = -1;
+int smam_audit_seal_interval = 1000;
+
+/* Transactions chained at most at once (the lock is held meanwhile). */
+#define SEAL_BATCH 1000
 
 /*
  * The OIDs of smam's own relations the audit uses, looked up once per
@@ -102,48 +110,61 @@ smam_audit_relid(const char *relname)
 }
 
 /*
- * The chain's lock. Where smam is in shared_preload_libraries, sealers
- * serialize on an LWLock (one of SEAL_LOCKS, chosen by database): a
- * released LWLock goes to whichever waiter runs first, so a sealer that
- * waits for the CPU does not hold up the others, as a heavyweight lock's
- * queue would. Otherwise they take a heavyweight object lock on
- * smam.audit_seal (pg_locks.locktype = 'object'). Either is held from the
- * reading of the head until the commit is visible.
+ * The chain's lock: a heavyweight object lock on smam.audit_seal
+ * (pg_locks.locktype = 'object'), with which readers, VACUUM and autovacuum
+ * never conflict. A writer only tries it, at its commit; the worker, the
+ * digest and the verifier wait for it, in the lock manager's queue (a
+ * cancel reaches them, and the deadlock detector sees them). It is taken
+ * for the top-level transaction and held until its commit is visible, so
+ * that the next sealer reads a committed head; a savepoint rolled back
+ * keeps it (only the seals written since go, and the head is read again).
  */
-#define SEAL_LOCKS 16
+#define SEAL_SLOTS 16
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static bool seal_locks_requested = false;
-static LWLock *seal_lwlock = NULL;	  /* held by this transaction */
-static Oid chain_locked = InvalidOid; /* heavyweight lock held */
+static Oid chain_locked = InvalidOid; /* the lock held, on this smam.audit_seal */
 
 /*
- * The head of the chain, kept in shared memory beside each of the locks
- * where smam is preloaded, so that a sealer need not look it up in
- * smam.audit_seal inside its critical section. A slot is written only by
- * a sealer holding its lock, once its commit is visible; it names the
- * database and the smam.audit_seal it describes. It is forgotten (and the
- * next sealer reads the table) when a transaction that took the lock to
- * seal aborts, and at the commit of any transaction that wrote to
- * smam.audit_seal or smam.audit_checkpoint other than by sealing (a
- * restore's COPY, archiving: the statement trigger smam.audit_head_forget).
+ * The head of the chain, kept in shared memory where smam is preloaded (one
+ * slot per database, SEAL_SLOTS of them, chosen by database), so that a
+ * sealer need not look it up in smam.audit_seal. A slot is written only by
+ * a sealer holding the chain's lock, once its commit is visible; it names
+ * the database and the smam.audit_seal it describes. It is forgotten (and
+ * the next sealer reads the table) when a transaction that sealed aborts,
+ * and at the commit of any transaction that wrote to smam.audit_seal or
+ * smam.audit_checkpoint other than by sealing (a restore's COPY, archiving:
+ * the statement trigger smam.audit_head_forget). Its fields are read and
+ * written under its spinlock.
  */
 typedef struct ChainHead
 {
+	slock_t mutex;
 	Oid dbid;
 	Oid relid; /* that database's smam.audit_seal */
 	bool valid;
 	int64 position;
 	uint8 hash[SMAM_HASH_LEN];
+	/* The worker that seals a database, and until when it has promised to. */
+	Oid worker_dbid;
+	TimestampTz worker_until;
+
+	/*
+	 * Commit records that may wait, for writers that chain at their commit:
+	 * raised before a record becomes visible, lowered by what is chained;
+	 * while 0 they need not look. Starts at 1 (look once). The worker, the
+	 * digest and the verifier always look.
+	 */
+	int64 maybe_waiting;
 } ChainHead;
 
-static ChainHead *chain_heads = NULL; /* SEAL_LOCKS of them */
+static ChainHead *chain_heads = NULL; /* SEAL_SLOTS of them */
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* This transaction's part in it. */
 static struct
 {
-	bool sealed; /* holds the lock with a seal written: publish at commit */
-	bool forget; /* wrote to the chain's tables otherwise: forget at commit */
+	bool sealed;			/* holds the lock with a seal written: publish at commit */
+	bool forget;			/* wrote to the chain's tables otherwise: forget at commit */
+	SubTransactionId subid; /* the subtransaction that wrote the last seal */
 	Oid relid;
 	int64 position;
 	uint8 hash[SMAM_HASH_LEN];
@@ -154,8 +175,7 @@ audit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestNamedLWLockTranche("smam_audit_chain", SEAL_LOCKS);
-	RequestAddinShmemSpace(MAXALIGN(sizeof(ChainHead) * SEAL_LOCKS));
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ChainHead) * SEAL_SLOTS));
 }
 
 static void
@@ -166,74 +186,161 @@ audit_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	chain_heads = ShmemInitStruct("smam audit chain heads", sizeof(ChainHead) * SEAL_LOCKS, &found);
+	chain_heads = ShmemInitStruct("smam audit chain heads", sizeof(ChainHead) * SEAL_SLOTS, &found);
 	if (!found)
-		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_LOCKS);
+	{
+		memset(chain_heads, 0, sizeof(ChainHead) * SEAL_SLOTS);
+		for (int i = 0; i < SEAL_SLOTS; i++)
+		{
+			SpinLockInit(&chain_heads[i].mutex);
+			chain_heads[i].maybe_waiting = 1;
+		}
+	}
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* This database's lock of the chain (where smam is preloaded). */
-static LWLock *
-chain_lwlock(void)
-{
-	return &GetNamedLWLockTranche("smam_audit_chain")[MyDatabaseId % SEAL_LOCKS].lock;
 }
 
 static ChainHead *
 head_slot(void)
 {
-	return chain_heads ? &chain_heads[MyDatabaseId % SEAL_LOCKS] : NULL;
+	return chain_heads ? &chain_heads[MyDatabaseId % SEAL_SLOTS] : NULL;
 }
 
-/* The cached head for this database's smam.audit_seal, or NULL; under the lock. */
-static ChainHead *
-cached_head(Oid seal_relid)
+/* The cached head of this database's smam.audit_seal, copied; false if none. */
+static bool
+cached_head(Oid seal_relid, int64 *position, uint8 *hash)
+{
+	ChainHead *h = head_slot();
+	bool found = false;
+
+	if (h == NULL)
+		return false;
+	SpinLockAcquire(&h->mutex);
+	if (h->valid && h->dbid == MyDatabaseId && h->relid == seal_relid)
+	{
+		*position = h->position;
+		memcpy(hash, h->hash, SMAM_HASH_LEN);
+		found = true;
+	}
+	SpinLockRelease(&h->mutex);
+	return found;
+}
+
+static void
+publish_head(Oid relid, int64 position, const uint8 *hash)
 {
 	ChainHead *h = head_slot();
 
-	if (h != NULL && h->valid && h->dbid == MyDatabaseId && h->relid == seal_relid)
-		return h;
-	return NULL;
+	if (h == NULL)
+		return;
+	SpinLockAcquire(&h->mutex);
+	h->dbid = MyDatabaseId;
+	h->relid = relid;
+	h->position = position;
+	memcpy(h->hash, hash, SMAM_HASH_LEN);
+	h->valid = true;
+	SpinLockRelease(&h->mutex);
 }
 
-/* Forget this database's cached head: at abort, where the lock is gone. */
+/* Raise or lower the count of commit records that may wait. */
+static void
+count_waiting(int64 delta)
+{
+	ChainHead *h = head_slot();
+
+	if (h == NULL)
+		return;
+	SpinLockAcquire(&h->mutex);
+	h->maybe_waiting = Max(h->maybe_waiting + delta, 0);
+	SpinLockRelease(&h->mutex);
+}
+
+/* May commit records wait? (Always, without the slots.) */
+static bool
+may_be_waiting(void)
+{
+	ChainHead *h = head_slot();
+	bool maybe;
+
+	if (h == NULL)
+		return true;
+	SpinLockAcquire(&h->mutex);
+	maybe = h->maybe_waiting > 0;
+	SpinLockRelease(&h->mutex);
+	return maybe;
+}
+
+/* Forget this database's cached head (the next sealer reads the table). */
 static void
 forget_head_now(void)
 {
 	ChainHead *h = head_slot();
-	LWLock *lock;
 
 	if (h == NULL)
 		return;
-	lock = chain_lwlock();
-	LWLockAcquire(lock, LW_EXCLUSIVE);
-	h->valid = false;
-	LWLockRelease(lock);
+	SpinLockAcquire(&h->mutex);
+	if (h->dbid == MyDatabaseId)
+		h->valid = false;
+	SpinLockRelease(&h->mutex);
 }
 
 /*
- * The heavyweight lock: taken by archiving, and by sealers where smam is
- * not preloaded. Readers, VACUUM and autovacuum never conflict with it.
+ * Take the chain's lock for the top-level transaction, waiting for it
+ * (wait) or only trying; true when held. Archiving waits for it too.
  */
+static bool
+lock_chain(bool wait)
+{
+	Oid relid;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool got = true;
+
+	if (OidIsValid(chain_locked))
+		return true;
+	relid = smam_audit_relid("audit_seal");
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		if (wait)
+			LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
+		else
+			got = ConditionalLockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	if (got)
+		chain_locked = relid;
+	return got;
+}
+
 void
 smam_audit_lock_chain(void)
 {
-	Oid relid = smam_audit_relid("audit_seal");
-
-	LockDatabaseObject(RelationRelationId, relid, 0, ExclusiveLock);
-	chain_locked = relid;
+	(void) lock_chain(true);
 }
 
-static void
-lock_chain_for_seal(void)
+/* Does this transaction hold the chain's lock? */
+static bool
+holding_chain(void)
 {
-	if (seal_locks_requested)
-	{
-		seal_lwlock = chain_lwlock();
-		LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
-	}
-	else
-		smam_audit_lock_chain();
+	return OidIsValid(chain_locked);
+}
+
+/* Does the worker chain this database's transactions, as it promised lately? */
+static bool
+worker_seals_here(void)
+{
+	ChainHead *h = head_slot();
+	bool promised;
+
+	if (h == NULL)
+		return false;
+	SpinLockAcquire(&h->mutex);
+	promised = h->worker_dbid == MyDatabaseId && h->worker_until > GetCurrentTimestamp();
+	SpinLockRelease(&h->mutex);
+	return promised;
 }
 
 DirectInsert *
@@ -388,7 +495,7 @@ smam_audit_remember(AuditXact *x, const uint8 *hash)
 	}
 }
 
-/* ---- sealing at commit ---- */
+/* ---- sealing ---- */
 
 /*
  * The head of the chain: the last seal, else the last checkpoint, else the
@@ -430,121 +537,320 @@ direct_pkey(DirectInsert *d)
 	return NULL;
 }
 
-static void
-read_head(DirectInsert *seal, Relation cp, Relation cpidx, int64 *position, uint8 *hash)
+/* A committed transaction to chain. */
+typedef struct ToSeal
 {
-	*position = 0;
-	memset(hash, 0, SMAM_HASH_LEN);
-	if (read_last(seal->rel, direct_pkey(seal), AS_HASH + 1, position, hash))
-		return;
-	/* No seal: the log begins at the last checkpoint, if any. */
-	read_last(cp, cpidx, 2, position, hash);
-}
+	ItemPointerData tid; /* its row of smam.audit_commit; invalid for this transaction */
+	int64 txn;
+	int64 xid;
+	int64 rows;
+	uint8 txn_hash[SMAM_HASH_LEN];
+	TimestampTz committed_at;
+} ToSeal;
+
+/* What sealing opens, before it takes the chain's lock. */
+typedef struct SealRels
+{
+	DirectInsert *seal;
+	Relation commit;
+	Relation commit_idx;
+	Relation cp;
+	Relation cpidx;
+} SealRels;
 
 /*
- * Make sure the page this backend inserts into next has room for a row of
- * len bytes, extending the table now if it has not: extending a file is a
- * system call that may take tens of microseconds, and the seal is inserted
- * while the chain's lock is held. Another session could fill the page in
- * between; heap_insert() then extends it itself, as it always did.
+ * The chain's tables, opened once the chain's lock is held (a heavyweight
+ * lock: opening a table under it waits, if it must, where the deadlock
+ * detector sees it). The commit records and the checkpoints only when
+ * needed.
  */
 static void
-make_room(DirectInsert *d, Size len)
+open_seal_rels(SealRels *r, bool waiting)
 {
-	Buffer vmbuffer = InvalidBuffer;
-	Buffer buf = RelationGetBufferForTuple(d->rel, len, InvalidBuffer, 0, NULL, &vmbuffer, NULL);
-
-	UnlockReleaseBuffer(buf);
-	if (BufferIsValid(vmbuffer))
-		ReleaseBuffer(vmbuffer);
+	memset(r, 0, sizeof(SealRels));
+	r->seal = seal_open != NULL ? seal_open : smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	if (waiting)
+	{
+		r->commit = table_open(smam_audit_relid("audit_commit"), RowExclusiveLock);
+		r->commit_idx = index_open(RelationGetPrimaryKeyIndex(r->commit), AccessShareLock);
+	}
 }
 
 static void
-seal_transaction(AuditXact *x)
+open_checkpoints(SealRels *r)
 {
-	uint8 txn_hash[SMAM_HASH_LEN];
-	uint8 prev[SMAM_HASH_LEN];
-	uint8 seal_hash[SMAM_HASH_LEN];
-	int64 head;
-	TimestampTz sealed_at;
-	DirectInsert *d;
-	ChainHead *cached;
+	r->cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
+	r->cpidx = index_open(RelationGetPrimaryKeyIndex(r->cp), AccessShareLock);
+}
+
+/* The relations stay locked until the end of the transaction, as opened. */
+static void
+close_seal_rels(SealRels *r)
+{
+	if (r->cp != NULL)
+	{
+		index_close(r->cpidx, NoLock);
+		table_close(r->cp, NoLock);
+	}
+	if (r->commit != NULL)
+	{
+		index_close(r->commit_idx, NoLock);
+		table_close(r->commit, NoLock);
+	}
+	seal_open = r->seal; /* closed at the end of the transaction */
+}
+
+static void
+seal_one(DirectInsert *d, const ToSeal *t, int64 position, const uint8 *prev,
+		 TimestampTz sealed_at, uint8 *hash)
+{
 	Datum values[AS_NATTS];
 	bool nulls[AS_NATTS];
 
-	/* Everything that needs no shared state is done before the lock. */
-	smam_hash_end(&x->txn_hash, txn_hash);
-	d = smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
-
-	/*
-	 * The seal as far as it is known; what the head decides (position, time,
-	 * hashes) stands in with values of the same sizes, to size the row.
-	 */
+	smam_audit_seal_hash(position, t->txn, t->xid, t->rows, t->txn_hash, sealed_at, prev,
+						 t->committed_at, hash);
 	memset(nulls, false, sizeof(nulls));
-	memset(prev, 0, SMAM_HASH_LEN);
-	values[AS_POSITION] = Int64GetDatum(0);
-	values[AS_TXN] = Int64GetDatum(x->txn);
-	values[AS_XID] = Int64GetDatum(x->xid);
-	values[AS_ROWS] = Int64GetDatum(x->nrows);
-	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(txn_hash));
-	values[AS_SEALED_AT] = TimestampTzGetDatum(0);
-	values[AS_PREV_HASH] = values[AS_HASH] = PointerGetDatum(smam_hash_bytea(prev));
-	make_room(d, heap_form_tuple(RelationGetDescr(d->rel), values, nulls)->t_len);
-
-	/* The critical section: from here to the end of the commit. */
-	lock_chain_for_seal();
-	cached = my_head.forget ? NULL : cached_head(RelationGetRelid(d->rel));
-	if (cached != NULL)
-	{
-		head = cached->position;
-		memcpy(prev, cached->hash, SMAM_HASH_LEN);
-	}
-	else
-	{
-		Relation cp, cpidx;
-
-		/*
-		 * Read the head from the tables. Their locks are taken before the
-		 * chain's (no LWLock is held while waiting for a heavyweight lock).
-		 */
-		if (seal_lwlock != NULL)
-			LWLockRelease(seal_lwlock);
-		cp = table_open(smam_audit_relid("audit_checkpoint"), AccessShareLock);
-		cpidx = index_open(RelationGetPrimaryKeyIndex(cp), AccessShareLock);
-		if (seal_lwlock != NULL)
-			LWLockAcquire(seal_lwlock, LW_EXCLUSIVE);
-		read_head(d, cp, cpidx, &head, prev);
-		index_close(cpidx, AccessShareLock);
-		table_close(cp, AccessShareLock);
-	}
-	sealed_at = GetCurrentTimestamp();
-	smam_audit_seal_hash(head + 1, x->txn, x->xid, x->nrows, txn_hash, sealed_at, prev, seal_hash);
-	values[AS_POSITION] = Int64GetDatum(head + 1);
+	values[AS_POSITION] = Int64GetDatum(position);
+	values[AS_TXN] = Int64GetDatum(t->txn);
+	values[AS_XID] = Int64GetDatum(t->xid);
+	values[AS_ROWS] = Int64GetDatum(t->rows);
+	values[AS_TXN_HASH] = PointerGetDatum(smam_hash_bytea(t->txn_hash));
 	values[AS_SEALED_AT] = TimestampTzGetDatum(sealed_at);
 	values[AS_PREV_HASH] = PointerGetDatum(smam_hash_bytea(prev));
-	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(seal_hash));
+	values[AS_HASH] = PointerGetDatum(smam_hash_bytea(hash));
+	values[AS_COMMITTED_AT] = TimestampTzGetDatum(t->committed_at);
 	smam_direct_insert(d, values, nulls);
-	seal_open = d; /* closed after the lock is released */
-	my_head.sealed = true;
-	my_head.relid = RelationGetRelid(d->rel);
-	my_head.position = head + 1;
-	memcpy(my_head.hash, seal_hash, SMAM_HASH_LEN);
-	if (flush_after_chain_lock && synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+}
+
+/*
+ * The committed transactions waiting to be chained, in the order of their
+ * numbers, at most max of them. SnapshotSelf sees those committed by now.
+ */
+static int
+read_waiting(SealRels *r, ToSeal *out, int max)
+{
+	SysScanDesc scan = systable_beginscan_ordered(r->commit, r->commit_idx, SnapshotSelf, 0, NULL);
+	TupleDesc desc = RelationGetDescr(r->commit);
+	HeapTuple tup;
+	int n = 0;
+
+	while (n < max && HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
 	{
-		lowered_sync_commit = synchronous_commit;
-		synchronous_commit = SYNCHRONOUS_COMMIT_OFF;
+		bool nulls[AC_NATTS];
+		Datum v[AC_NATTS];
+
+		bool damaged = false;
+
+		heap_deform_tuple(tup, desc, v, nulls);
+		for (int i = 0; i < AC_NATTS; i++)
+			if (nulls[i])
+				damaged = true;
+		if (!damaged)
+		{
+			out[n].tid = tup->t_self;
+			out[n].txn = DatumGetInt64(v[AC_TXN]);
+			out[n].xid = DatumGetInt64(v[AC_XID]);
+			out[n].rows = DatumGetInt64(v[AC_ROWS]);
+			out[n].committed_at = DatumGetTimestampTz(v[AC_COMMITTED_AT]);
+			damaged = !smam_hash_from_bytea(v[AC_TXN_HASH], out[n].txn_hash);
+		}
+		if (damaged)
+		{
+			/*
+			 * Not chained, and nothing after it (the order stays): no
+			 * sealer fails on it, and smam.verify_audit_log() reports it.
+			 */
+			ereport(WARNING,
+					(errmsg("a commit record of the audit log is damaged; the transactions waiting from it on are not chained"),
+					 errhint("Run smam.verify_audit_log(), which says which.")));
+			break;
+		}
+		n++;
+	}
+	systable_endscan_ordered(scan);
+	return n;
+}
+
+/*
+ * Under the chain's lock: chain what waits, then self (this transaction,
+ * at its commit) if given. Returns how many were chained.
+ */
+static int64
+seal_under_lock(SealRels *r, const ToSeal *self)
+{
+	ToSeal *waiting = palloc(sizeof(ToSeal) * SEAL_BATCH);
+	/*
+	 * A SERIALIZABLE writer chains only itself: reading and removing the
+	 * commit records of others would add conflicts to its own commit.
+	 */
+	int n = r->commit == NULL || (self != NULL && IsolationIsSerializable()) ? 0
+																		   : read_waiting(r, waiting, SEAL_BATCH);
+	int64 head = 0;
+	uint8 prev[SMAM_HASH_LEN];
+	uint8 hash[SMAM_HASH_LEN];
+	TimestampTz sealed_at;
+
+	if (n == 0 && self == NULL)
+		return 0;
+	memset(prev, 0, SMAM_HASH_LEN);
+	if (my_head.sealed)
+	{
+		head = my_head.position;
+		memcpy(prev, my_head.hash, SMAM_HASH_LEN);
+	}
+	else if (!my_head.forget && cached_head(RelationGetRelid(r->seal->rel), &head, prev))
+		;
+	else
+	{
+		head = 0;
+		if (!read_last(r->seal->rel, direct_pkey(r->seal), AS_HASH + 1, &head, prev))
+		{
+			/* No seal: the last checkpoint, if any. */
+			open_checkpoints(r);
+			read_last(r->cp, r->cpidx, 2, &head, prev);
+		}
+	}
+	sealed_at = GetCurrentTimestamp();
+	for (int i = 0; i < n; i++)
+	{
+		seal_one(r->seal, &waiting[i], ++head, prev, sealed_at, hash);
+		simple_heap_delete(r->commit, &waiting[i].tid);
+		memcpy(prev, hash, SMAM_HASH_LEN);
+	}
+	if (self != NULL)
+	{
+		seal_one(r->seal, self, ++head, prev, sealed_at, hash);
+		memcpy(prev, hash, SMAM_HASH_LEN);
+	}
+	if (n > 0)
+		count_waiting(-n);
+	my_head.sealed = true;
+	my_head.subid = GetCurrentSubTransactionId();
+	my_head.relid = RelationGetRelid(r->seal->rel);
+	my_head.position = head;
+	memcpy(my_head.hash, prev, SMAM_HASH_LEN);
+	pfree(waiting);
+	return n + (self != NULL ? 1 : 0);
+}
+
+/*
+ * May a caller (the digest, the verifier, smam.seal_audit_log(), the
+ * worker) chain what waits in this transaction? Not on a standby or in a
+ * read-only transaction (it would write); not under REPEATABLE READ or
+ * SERIALIZABLE (it would chain transactions its own snapshot does not see,
+ * and its reads of the chain afterwards would find gaps); and not inside a
+ * transaction block (BEGIN, or several statements sent at once) or a
+ * subtransaction (IsTransactionBlock() says both): the lock would be held
+ * until the block ends, however long it stays open, and a digest taken
+ * there could name seals the block then rolls back.
+ */
+bool
+smam_audit_can_seal(void)
+{
+	return !RecoveryInProgress() && !XactReadOnly && !IsolationUsesXactSnapshot() &&
+		   !IsTransactionBlock();
+}
+
+/*
+ * Chain the committed transactions that wait, taking the chain's lock
+ * (wait) or only trying it; the lock is then held until this transaction
+ * ends. Returns how many were chained. For smam.seal_audit_log() (and so
+ * smam.audit_digest()), smam.verify_audit_log() and the worker.
+ */
+int64
+smam_audit_seal_committed(bool wait)
+{
+	SealRels r;
+	int64 n = 0;
+
+	if (!smam_audit_can_seal())
+		return 0;
+	if (lock_chain(wait))
+	{
+		int64 batch;
+
+		open_seal_rels(&r, true);
+
+		/* Batch after batch, until nothing waits. */
+		do
+		{
+			batch = seal_under_lock(&r, NULL);
+			n += batch;
+			CommandCounterIncrement();
+		} while (batch >= SEAL_BATCH);
+		close_seal_rels(&r);
+	}
+	return n;
+}
+
+/* The worker's turn: chain what waits, in a transaction of its own. */
+void
+smam_audit_worker_seal(void)
+{
+	ChainHead *h = head_slot();
+
+	if (h != NULL)
+	{
+		/* Writers leave it to the worker while it keeps its word. */
+		SpinLockAcquire(&h->mutex);
+		h->worker_dbid = MyDatabaseId;
+		h->worker_until = GetCurrentTimestamp() + (TimestampTz) smam_audit_seal_interval * 3000;
+		SpinLockRelease(&h->mutex);
+	}
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	(void) smam_audit_seal_committed(true);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* At commit: this transaction's hash, chained now or left for a sealer. */
+static void
+commit_transaction_hash(AuditXact *x)
+{
+	ToSeal self;
+
+	smam_hash_end(&x->txn_hash, self.txn_hash);
+	ItemPointerSetInvalid(&self.tid);
+	self.txn = x->txn;
+	self.xid = x->xid;
+	self.rows = x->nrows;
+	self.committed_at = GetCurrentTimestamp();
+
+	/* Where the worker seals, or the lock is taken: left to be chained. */
+	if ((holding_chain() || !worker_seals_here()) && lock_chain(false))
+	{
+		SealRels r;
+
+		open_seal_rels(&r, may_be_waiting());
+		(void) seal_under_lock(&r, &self);
+		close_seal_rels(&r);
+		return;
+	}
+	count_waiting(1); /* before the record can be seen */
+	{
+		DirectInsert *d = smam_direct_open(smam_audit_relid("audit_commit"), AC_NATTS);
+		Datum values[AC_NATTS];
+		bool nulls[AC_NATTS];
+
+		memset(nulls, false, sizeof(nulls));
+		values[AC_TXN] = Int64GetDatum(self.txn);
+		values[AC_XID] = Int64GetDatum(self.xid);
+		values[AC_ROWS] = Int64GetDatum(self.rows);
+		values[AC_TXN_HASH] = PointerGetDatum(smam_hash_bytea(self.txn_hash));
+		values[AC_COMMITTED_AT] = TimestampTzGetDatum(self.committed_at);
+		smam_direct_insert(d, values, nulls);
+		smam_direct_close(d);
 	}
 }
 
-/* synchronous_commit as the session had it, if sealing lowered it. */
-static bool
-restore_sync_commit(void)
+static void
+release_chain(void)
 {
-	if (lowered_sync_commit < 0)
-		return false;
-	synchronous_commit = lowered_sync_commit;
-	lowered_sync_commit = -1;
-	return true;
+	if (OidIsValid(chain_locked))
+		UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
+	chain_locked = InvalidOid;
 }
 
 static void
@@ -556,29 +862,29 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			/* Wrote to the chain's tables: hold the lock until forgotten. */
-			if (my_head.forget && x == NULL && chain_heads != NULL)
-				lock_chain_for_seal();
+			if (my_head.forget && chain_heads != NULL)
+				(void) lock_chain(true);
 			if (x == NULL)
 				return;
 			smam_direct_close(x->log);
 			x->log = NULL;
 			if (x->nrows > 0)
-				seal_transaction(x);
+				commit_transaction_hash(x);
 			xact_state = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			if (holding_chain() || my_head.sealed || (x != NULL && x->nrows > 0))
+				smam_refuse(
+					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
+					"a transaction that changed smam's tables or chained its audit log cannot be prepared",
+					"Its audit rows are chained once it has committed, and a chaining transaction "
+					"holds the chain's lock until it ends, which a prepared transaction would hold open.",
+					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			if (my_head.forget)
 				forget_head_now();
 			my_head.forget = false;
 			if (x == NULL)
 				return;
-			if (x->nrows > 0)
-				smam_refuse(
-					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
-					"a transaction that changed smam's tables cannot be prepared",
-					"Its audit rows are sealed into the chain at commit, which a prepared "
-					"transaction would hold open.",
-					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			smam_direct_close(x->log);
 			xact_state = NULL;
 			break;
@@ -586,49 +892,31 @@ audit_xact_callback(XactEvent event, void *arg)
 
 			/*
 			 * The commit is visible to every snapshot from here on, so the
-			 * next sealer may read the head: let it go now rather than
-			 * after the rest of the transaction's cleanup.
+			 * next sealer may read the head: publish it and let the lock go
+			 * now rather than after the rest of the transaction's cleanup.
 			 */
-			if (seal_lwlock != NULL)
-			{
-				ChainHead *h = head_slot();
-
-				if (my_head.forget)
-					h->valid = false;
-				else if (my_head.sealed)
-				{
-					h->dbid = MyDatabaseId;
-					h->relid = my_head.relid;
-					h->position = my_head.position;
-					memcpy(h->hash, my_head.hash, SMAM_HASH_LEN);
-					h->valid = true;
-				}
-				LWLockRelease(seal_lwlock);
-			}
-			seal_lwlock = NULL;
+			if (my_head.forget)
+				forget_head_now();
+			else if (my_head.sealed && holding_chain())
+				publish_head(my_head.relid, my_head.position, my_head.hash);
+			release_chain();
 			my_head.sealed = my_head.forget = false;
 			if (seal_open != NULL)
 				smam_direct_close(seal_open);
 			seal_open = NULL;
-			if (OidIsValid(chain_locked))
-				UnlockDatabaseObject(RelationRelationId, chain_locked, 0, ExclusiveLock);
-			chain_locked = InvalidOid;
 			xact_state = NULL;
-			/* The commit's flush and standbys, as RecordTransactionCommit would. */
-			if (restore_sync_commit())
-			{
-				XLogFlush(XactLastCommitEnd);
-				SyncRepWaitForLSN(XactLastCommitEnd, true);
-			}
 			break;
 		default:
-			/* Abort, or prepared: memory, relations and locks go with it. */
-			restore_sync_commit();
-			if (event == XACT_EVENT_ABORT && (my_head.sealed || seal_lwlock != NULL))
+
+			/*
+			 * Abort, or prepared: memory, relations and locks go with it.
+			 * The lock is still held at this point of an abort: a head it
+			 * may have left stale is forgotten before the next sealer.
+			 */
+			if (event == XACT_EVENT_ABORT && (my_head.sealed || holding_chain()))
 				forget_head_now(); /* the failure may have been a stale head */
 			my_head.sealed = my_head.forget = false;
 			seal_open = NULL;
-			seal_lwlock = NULL;
 			chain_locked = InvalidOid;
 			xact_state = NULL;
 			break;
@@ -647,6 +935,19 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransact
 	 */
 	if (event == SUBXACT_EVENT_ABORT_SUB && x != NULL && x->log != NULL && x->log->bistate != NULL)
 		x->log->bistate->current_buf = InvalidBuffer;
+
+	/*
+	 * Seals written in a subtransaction rolled back are gone: the lock is
+	 * kept (it is the top-level transaction's), and the next seal reads the
+	 * head again, from the table.
+	 */
+	if (event == SUBXACT_EVENT_ABORT_SUB && my_head.sealed && my_head.subid >= mySubid)
+	{
+		my_head.sealed = false;
+		my_head.forget = true;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB && my_head.sealed && my_head.subid == mySubid)
+		my_head.subid = parentSubid;
 
 	if (x == NULL || x->nsaved == 0 || x->saved[x->nsaved - 1].subid < mySubid)
 		return; /* it wrote no rows */
@@ -698,13 +999,12 @@ smam_audit_relcache_inval(Oid relid)
 void
 smam_audit_init(void)
 {
-	DefineCustomBoolVariable(
-		"smam.flush_after_chain_lock",
-		"Flushes a commit that seals the audit chain after releasing the chain's lock.",
-		"The commit is acknowledged only once durable, but other sessions may see it up to one "
-		"flush earlier. Off: the lock is held through the flush, as PostgreSQL orders a "
-		"synchronous commit.",
-		&flush_after_chain_lock, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"smam.audit_seal_interval",
+		"How often the worker chains committed transactions into the audit chain.",
+		"Where a worker runs for the database (smam.worker_databases), writers leave the "
+		"chaining to it: a committed transaction waits at most about this long.",
+		&smam_audit_seal_interval, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	smam_audit_verify_init();
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
@@ -714,7 +1014,6 @@ smam_audit_init(void)
 		shmem_request_hook = audit_shmem_request;
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = audit_shmem_startup;
-		seal_locks_requested = true;
 	}
 }
 
@@ -731,4 +1030,15 @@ smam_audit_head_forget(PG_FUNCTION_ARGS)
 		elog(ERROR, "smam_audit_head_forget: not called by trigger manager");
 	my_head.forget = true;
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * smam.seal_audit_log() RETURNS bigint: chain the committed transactions
+ * that wait, now, waiting for the chain's lock if another holds it; how
+ * many were chained (0 where this transaction cannot chain).
+ */
+Datum
+smam_seal_audit_log(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(smam_audit_seal_committed(true));
 }

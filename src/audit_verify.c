@@ -25,6 +25,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "access/xact.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(smam_verify_audit_log);
@@ -61,6 +63,7 @@ typedef struct Verdict
 	char *problem;
 	int64 seals;
 	int64 rows;
+	int64 pending; /* committed transactions checked that wait to be chained */
 	int64 start; /* checkpoint position, or 0 */
 	int64 head;	 /* last position checked */
 	uint8 head_hash[SMAM_HASH_LEN];
@@ -83,6 +86,7 @@ fail(Verdict *v, int64 position, int64 txn, int32 ordinal, char *problem)
 
 #define VERIFY_SQL                                                                                 \
 	"SELECT s.seq, s.txn, s.xid, s.rows, s.txn_hash, s.sealed_at, s.prev_hash, s.hash,"            \
+	"       s.committed_at,"                                                                       \
 	"       l.txn, l.ordinal, l.xid, l.tx_time, l.stmt_time, l.acting_role, l.effective_role,"     \
 	"       l.session_role, l.application, l.client_addr, l.office, l.table_name, l.operation,"    \
 	"       l.row_key, l.department_id, l.old_values, l.new_values, l.secrets_changed, l.row_hash" \
@@ -94,6 +98,9 @@ fail(Verdict *v, int64 position, int64 txn, int32 ordinal, char *problem)
 /* A seal being checked, with the hash of its rows so far. */
 typedef struct SealGroup
 {
+	bool active;
+	bool pending; /* a committed transaction not chained yet (smam.audit_commit) */
+	int first_log_col; /* where the log's columns begin in the query's rows, 1-based */
 	int64 position;
 	int64 txn;
 	int64 rows;
@@ -106,27 +113,29 @@ static void
 finish_group(Verdict *v, SealGroup *g)
 {
 	uint8 h[SMAM_HASH_LEN];
+	const char *record = g->pending ? "commit record" : "seal";
 
-	if (g->position < 0 || v->failed)
+	if (!g->active || v->failed)
 		return;
+	g->active = false;
 	if (g->seen < g->rows)
 		fail(v, g->position, g->txn, (int32) (g->seen + 1),
-			 psprintf("row %lld of transaction %lld is missing: its seal counts %lld rows, the log "
+			 psprintf("row %lld of transaction %lld is missing: its %s counts %lld rows, the log "
 					  "has %lld",
-					  (long long) (g->seen + 1), (long long) g->txn, (long long) g->rows,
+					  (long long) (g->seen + 1), (long long) g->txn, record, (long long) g->rows,
 					  (long long) g->seen));
 	else if (g->seen > g->rows)
 		fail(v, g->position, g->txn, (int32) (g->rows + 1),
-			 psprintf("transaction %lld has more rows than its seal counts (%lld)",
-					  (long long) g->txn, (long long) g->rows));
+			 psprintf("transaction %lld has more rows than its %s counts (%lld)",
+					  (long long) g->txn, record, (long long) g->rows));
 	if (v->failed)
 		return;
 	smam_hash_end(&g->rows_hash, h);
 	if (memcmp(h, g->txn_hash, SMAM_HASH_LEN) != 0)
 		fail(v, g->position, g->txn, -1,
-			 psprintf("the rows of transaction %lld do not match its seal: a row was altered and "
+			 psprintf("the rows of transaction %lld do not match its %s: a row was altered and "
 					  "its hash recomputed",
-					  (long long) g->txn));
+					  (long long) g->txn, record));
 }
 
 static void
@@ -143,6 +152,9 @@ start_group(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc, int64 *expe
 	for (int i = 0; i < AS_NATTS; i++)
 		if (n[i])
 			ok = false;
+	g->active = true;
+	g->pending = false;
+	g->first_log_col = AS_NATTS + 1;
 	g->position = DatumGetInt64(d[AS_POSITION]);
 	g->txn = n[AS_TXN] ? -1 : DatumGetInt64(d[AS_TXN]);
 	g->seen = 0;
@@ -172,7 +184,8 @@ start_group(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc, int64 *expe
 	if (v->failed)
 		return;
 	smam_audit_seal_hash(g->position, g->txn, DatumGetInt64(d[AS_XID]), g->rows, g->txn_hash,
-						 DatumGetTimestampTz(d[AS_SEALED_AT]), prev, computed);
+						 DatumGetTimestampTz(d[AS_SEALED_AT]), prev,
+						 DatumGetTimestampTz(d[AS_COMMITTED_AT]), computed);
 	if (memcmp(computed, stored, SMAM_HASH_LEN) != 0)
 	{
 		fail(
@@ -194,6 +207,48 @@ start_group(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc, int64 *expe
 	memcpy(v->head_hash, stored, SMAM_HASH_LEN);
 }
 
+#define PENDING_SQL                                                                                \
+	"SELECT c.txn, c.xid, c.rows, c.txn_hash, c.committed_at,"                                     \
+	"       l.txn, l.ordinal, l.xid, l.tx_time, l.stmt_time, l.acting_role, l.effective_role,"     \
+	"       l.session_role, l.application, l.client_addr, l.office, l.table_name, l.operation,"    \
+	"       l.row_key, l.department_id, l.old_values, l.new_values, l.secrets_changed, l.row_hash" \
+	"  FROM smam.audit_commit c"                                                                   \
+	"  LEFT JOIN smam.audit_log l ON l.txn OPERATOR(pg_catalog.=) c.txn"                           \
+	" ORDER BY c.txn, l.ordinal"
+
+/* A committed transaction waiting to be chained: its commit record. */
+static void
+start_pending(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc)
+{
+	bool n[AC_NATTS];
+	Datum d[AC_NATTS];
+	bool ok = true;
+
+	for (int i = 0; i < AC_NATTS; i++)
+	{
+		d[i] = SPI_getbinval(tup, desc, i + 1, &n[i]);
+		if (n[i])
+			ok = false;
+	}
+	g->active = true;
+	g->pending = true;
+	g->first_log_col = AC_NATTS + 1;
+	g->position = -1;
+	g->txn = n[AC_TXN] ? -1 : DatumGetInt64(d[AC_TXN]);
+	g->seen = 0;
+	smam_audit_txn_hash_begin(&g->rows_hash, g->txn);
+	v->pending++;
+	if (!ok || !smam_hash_from_bytea(d[AC_TXN_HASH], g->txn_hash))
+	{
+		fail(v, -1, g->txn, -1,
+			 psprintf("the commit record of transaction %lld is damaged: a column is empty or its "
+					  "hash is not 32 bytes",
+					  (long long) g->txn));
+		return;
+	}
+	g->rows = DatumGetInt64(d[AC_ROWS]);
+}
+
 static void
 check_row(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc)
 {
@@ -203,7 +258,7 @@ check_row(Verdict *v, SealGroup *g, HeapTuple tup, TupleDesc desc)
 	int32 ordinal;
 
 	for (int i = 0; i < AL_NATTS; i++)
-		values[i] = SPI_getbinval(tup, desc, AS_NATTS + 1 + i, &nulls[i]);
+		values[i] = SPI_getbinval(tup, desc, g->first_log_col + i, &nulls[i]);
 	ordinal = nulls[AL_ORDINAL] ? 0 : DatumGetInt32(values[AL_ORDINAL]);
 	g->seen++;
 	v->rows++;
@@ -273,7 +328,6 @@ verify_chain(Verdict *v, bool have_digest, int64 dpos, const uint8 *dhash)
 					  (long long) dpos));
 
 	memset(&g, 0, sizeof(g));
-	g.position = -1;
 	batch_cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "smam verify batch", ALLOCSET_DEFAULT_SIZES);
 	arg[0] = Int64GetDatum(v->start);
@@ -303,6 +357,47 @@ verify_chain(Verdict *v, bool have_digest, int64 dpos, const uint8 *dhash)
 			SPI_getbinval(tup, desc, AS_NATTS + 1, &isnull);
 			if (isnull)
 				continue; /* a seal without rows (LEFT JOIN) */
+			old = MemoryContextSwitchTo(batch_cxt);
+			check_row(v, &g, tup, desc);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(batch_cxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	finish_group(v, &g);
+	SPI_cursor_close(portal);
+
+	/*
+	 * Committed transactions not chained yet: each with its rows, checked
+	 * against the hash it recorded at commit (a broken one fails as a
+	 * broken seal would).
+	 */
+	portal = SPI_cursor_open(NULL, SPI_prepare(PENDING_SQL, 0, NULL), NULL, NULL, true);
+	while (!v->failed)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed && !v->failed; i++)
+		{
+			HeapTuple tup = SPI_tuptable->vals[i];
+			TupleDesc desc = SPI_tuptable->tupdesc;
+			bool isnull;
+			int64 txn = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+			MemoryContext old;
+
+			if (!g.active || txn != g.txn)
+			{
+				finish_group(v, &g);
+				if (v->failed)
+					break;
+				start_pending(v, &g, tup, desc);
+				if (v->failed)
+					break;
+			}
+			SPI_getbinval(tup, desc, AC_NATTS + 1, &isnull);
+			if (isnull)
+				continue; /* a commit record without rows (LEFT JOIN) */
 			old = MemoryContextSwitchTo(batch_cxt);
 			check_row(v, &g, tup, desc);
 			MemoryContextSwitchTo(old);
@@ -344,6 +439,8 @@ verify_chain(Verdict *v, bool have_digest, int64 dpos, const uint8 *dhash)
 				" WHERE l.txn OPERATOR(pg_catalog.<>) $1"
 				"   AND NOT EXISTS (SELECT 1 FROM smam.audit_seal s"
 				"                    WHERE s.txn OPERATOR(pg_catalog.=) l.txn)"
+				"   AND NOT EXISTS (SELECT 1 FROM smam.audit_commit c"
+				"                    WHERE c.txn OPERATOR(pg_catalog.=) l.txn)"
 				" GROUP BY l.txn ORDER BY l.txn LIMIT 1",
 				1, t, a, NULL, true, 1);
 			if (rc != SPI_OK_SELECT)
@@ -357,8 +454,9 @@ verify_chain(Verdict *v, bool have_digest, int64 dpos, const uint8 *dhash)
 					SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 
 				fail(v, -1, txn, ord,
-					 psprintf("rows of transaction %lld are covered by no seal: they were added "
-							  "outside the audit trigger",
+					 psprintf("rows of transaction %lld are covered by no seal and no commit "
+							  "record: they were added outside the audit trigger, or its commit "
+							  "record was removed",
 							  (long long) txn));
 			}
 		}
@@ -413,8 +511,8 @@ Datum
 smam_verify_audit_log(PG_FUNCTION_ARGS)
 {
 	TupleDesc desc;
-	Datum values[7];
-	bool nulls[7];
+	Datum values[8];
+	bool nulls[8];
 	Verdict v;
 	bool have_digest = PG_NARGS() > 0;
 	int64 dpos = 0;
@@ -432,9 +530,21 @@ smam_verify_audit_log(PG_FUNCTION_ARGS)
 		parse_digest(PG_GETARG_TEXT_PP(0), &dpos, dhash);
 	}
 
+	/*
+	 * Everything committed before the verification is chained first, where
+	 * this transaction can (smam_audit_can_seal); then read with a snapshot
+	 * that sees it.
+	 */
+	if (smam_audit_can_seal())
+	{
+		(void) smam_audit_seal_committed(true);
+		CommandCounterIncrement();
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	verify_chain(&v, have_digest, dpos, dhash);
 	SPI_finish();
+	PopActiveSnapshot();
 
 	memset(nulls, false, sizeof(nulls));
 	if (v.unknown)
@@ -461,6 +571,7 @@ smam_verify_audit_log(PG_FUNCTION_ARGS)
 		nulls[4] = true;
 	values[5] = Int64GetDatum(v.seals);
 	values[6] = Int64GetDatum(v.rows);
+	values[7] = Int64GetDatum(v.pending);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 

@@ -215,11 +215,12 @@ smam_audit_txn_hash_begin(SmamHash *h, int64 txn)
 /* The hash of one seal: one link of the chain. */
 void
 smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows, const uint8 *txn_hash,
-					 TimestampTz sealed_at, const uint8 *prev_hash, uint8 *out)
+					 TimestampTz sealed_at, const uint8 *prev_hash, TimestampTz committed_at,
+					 uint8 *out)
 {
 	SmamHash h;
 
-	smam_hash_begin(&h, "smam-audit-seal-v1");
+	smam_hash_begin(&h, "smam-audit-seal-v2");
 	smam_hash_int64(&h, position);
 	smam_hash_int64(&h, txn);
 	smam_hash_int64(&h, xid);
@@ -227,6 +228,7 @@ smam_audit_seal_hash(int64 position, int64 txn, int64 xid, int64 rows, const uin
 	smam_hash_raw(&h, txn_hash, SMAM_HASH_LEN);
 	smam_hash_int64(&h, sealed_at);
 	smam_hash_raw(&h, prev_hash, SMAM_HASH_LEN);
+	smam_hash_int64(&h, committed_at);
 	smam_hash_end(&h, out);
 }
 

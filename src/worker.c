@@ -32,6 +32,7 @@
  * idle, checking every few seconds whether the server was promoted.
  */
 #include "smam.h"
+#include "audit.h"
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -376,6 +377,8 @@ smam_worker_main(Datum arg)
 			sleep_ms(worker_idle_timeout);
 			continue;
 		}
+		pgstat_report_activity(STATE_RUNNING, "chaining the audit log");
+		smam_audit_worker_seal();
 		pgstat_report_activity(STATE_RUNNING, "sending deliveries");
 		(void) smam_deliver_batch(smam_worker_batch_size, true, &claimed);
 		pgstat_report_stat(false);
@@ -387,7 +390,9 @@ smam_worker_main(Datum arg)
 		if (wait == 0)
 			wait = 100; /* due rows are locked by a smam.dispatch() */
 		pgstat_report_activity(STATE_IDLE, NULL);
-		sleep_ms(wait < 0 ? worker_idle_timeout : Min(wait, (long) worker_idle_timeout));
+		/* Back at least every smam.audit_seal_interval, to chain the audit log. */
+		sleep_ms(Min(wait < 0 ? worker_idle_timeout : Min(wait, (long) worker_idle_timeout),
+					 (long) smam_audit_seal_interval));
 		installed = false;
 	}
 }

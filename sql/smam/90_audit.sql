@@ -75,21 +75,45 @@ COMMENT ON COLUMN smam.audit_log.new_values IS 'INSERT: the new row; UPDATE: new
 COMMENT ON COLUMN smam.audit_log.secrets_changed IS 'Columns named *_secret that were set, changed or cleared: never their values';
 COMMENT ON COLUMN smam.audit_log.row_hash IS 'SHA-256 of the row''s canonical serialization (docs/audit.md)';
 
--- The chain: one seal per committed writing transaction, in commit order.
+-- The chain: one seal per committed writing transaction, in the order they
+-- were chained (src/audit_seal.c): at its own commit by a transaction that
+-- found the chain's lock free, else soon after by the next one that does,
+-- the worker, smam.audit_digest() or smam.verify_audit_log().
 CREATE TABLE smam.audit_seal (
-  seq        bigint PRIMARY KEY CHECK (seq OPERATOR(pg_catalog.>) 0),
-  txn        bigint NOT NULL UNIQUE,
-  xid        bigint NOT NULL,
-  rows       bigint NOT NULL,
-  txn_hash   bytea NOT NULL,
-  sealed_at  timestamptz NOT NULL,
-  prev_hash  bytea NOT NULL,
-  hash       bytea NOT NULL
+  seq           bigint PRIMARY KEY CHECK (seq OPERATOR(pg_catalog.>) 0),
+  txn           bigint NOT NULL UNIQUE,
+  xid           bigint NOT NULL,
+  rows          bigint NOT NULL,
+  txn_hash      bytea NOT NULL,
+  sealed_at     timestamptz NOT NULL,
+  prev_hash     bytea NOT NULL,
+  hash          bytea NOT NULL,
+  committed_at  timestamptz NOT NULL
 );
 COMMENT ON TABLE smam.audit_seal IS
-  'The hash chain of the audit log: one link per committed transaction, in commit order';
+  'The hash chain of the audit log: one link per committed transaction, in the order they were chained';
+COMMENT ON COLUMN smam.audit_seal.seq IS 'Position in the chain: the chain''s order';
 COMMENT ON COLUMN smam.audit_seal.txn_hash IS 'SHA-256 over the transaction number and its rows'' hashes in order';
-COMMENT ON COLUMN smam.audit_seal.hash IS 'SHA-256 over seq, txn, xid, rows, txn_hash, sealed_at and prev_hash';
+COMMENT ON COLUMN smam.audit_seal.sealed_at IS 'When the transaction was chained: at its commit, or within the sealing window after it';
+COMMENT ON COLUMN smam.audit_seal.committed_at IS 'When the transaction committed: the moment it recorded at its commit, just before its commit record';
+COMMENT ON COLUMN smam.audit_seal.hash IS 'SHA-256 over seq, txn, xid, rows, txn_hash, sealed_at, prev_hash and committed_at';
+
+-- Committed transactions waiting to be chained: written at commit, without
+-- any lock, by a transaction that did not chain itself; removed by the
+-- sealer that chains it, in the same transaction as its seal.
+CREATE TABLE smam.audit_commit (
+  txn           bigint PRIMARY KEY,
+  xid           bigint NOT NULL,
+  rows          bigint NOT NULL,
+  txn_hash      bytea NOT NULL,
+  committed_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE smam.audit_commit IS
+  'Committed transactions of the audit log waiting to be chained (smam.audit_seal): their row count and transaction hash, recorded at commit';
+-- A queue: rows come and go; vacuumed often, so that a sealer's scan of it
+-- stays short.
+ALTER TABLE smam.audit_commit SET (autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0);
+COMMENT ON COLUMN smam.audit_commit.txn_hash IS 'SHA-256 over the transaction number and its rows'' hashes in order, as the seal will carry it';
 
 -- Where the log begins after old periods were exported and removed.
 CREATE TABLE smam.audit_checkpoint (
@@ -138,26 +162,41 @@ CREATE TRIGGER audit_head_forget AFTER INSERT OR DELETE ON smam.audit_seal
   FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_head_forget();
 CREATE TRIGGER audit_head_forget AFTER INSERT OR DELETE ON smam.audit_checkpoint
   FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_head_forget();
+CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON smam.audit_commit
+  FOR EACH ROW EXECUTE FUNCTION smam.audit_log_guard();
+CREATE TRIGGER audit_log_guard_truncate BEFORE TRUNCATE ON smam.audit_commit
+  FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_log_guard();
 CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON smam.audit_checkpoint
   FOR EACH ROW EXECUTE FUNCTION smam.audit_log_guard();
 CREATE TRIGGER audit_log_guard_truncate BEFORE TRUNCATE ON smam.audit_checkpoint
   FOR EACH STATEMENT EXECUTE FUNCTION smam.audit_log_guard();
 
+-- Chain the committed transactions that wait, now (src/audit_seal.c):
+-- smam.audit_digest() and smam.verify_audit_log() call it first. Nothing is
+-- chained on a standby, in a read-only transaction, or under REPEATABLE READ
+-- or SERIALIZABLE (whose snapshot would not see what it chains).
+CREATE FUNCTION smam.seal_audit_log() RETURNS bigint
+  LANGUAGE c VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'smam_seal_audit_log';
+COMMENT ON FUNCTION smam.seal_audit_log() IS
+  'Chain the committed transactions of the audit log that wait (smam.audit_commit) now; returns how many';
+
 -- Verification (src/audit_verify.c). Joins run as nested loops over the
 -- primary keys: one pass over the log, in chain order, without sorting it.
 CREATE FUNCTION smam.verify_audit_log(
     OUT holds boolean, OUT seq bigint, OUT txn bigint, OUT ordinal integer,
-    OUT problem text, OUT seals_checked bigint, OUT rows_checked bigint)
+    OUT problem text, OUT seals_checked bigint, OUT rows_checked bigint, OUT pending bigint)
   RETURNS record LANGUAGE c VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   SET enable_hashjoin = off SET enable_mergejoin = off
   AS 'MODULE_PATHNAME', 'smam_verify_audit_log';
 COMMENT ON FUNCTION smam.verify_audit_log() IS
-  'Does the audit chain hold? Else where it first breaks: position (seal), txn, ordinal (row) and the problem';
+  'Chain what waits, then: does the audit chain hold (and every committed transaction waiting to be chained match its rows)? Else where it first breaks: position (seal), txn, ordinal (row) and the problem';
 
 CREATE FUNCTION smam.verify_audit_log(digest text,
     OUT holds boolean, OUT seq bigint, OUT txn bigint, OUT ordinal integer,
-    OUT problem text, OUT seals_checked bigint, OUT rows_checked bigint)
+    OUT problem text, OUT seals_checked bigint, OUT rows_checked bigint, OUT pending bigint)
   RETURNS record LANGUAGE c VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   SET enable_hashjoin = off SET enable_mergejoin = off
@@ -167,10 +206,14 @@ COMMENT ON FUNCTION smam.verify_audit_log(text) IS
 
 CREATE FUNCTION smam.audit_digest(OUT seq bigint, OUT hash text, OUT sealed_at timestamptz,
                                   OUT digest text)
-  RETURNS record LANGUAGE sql STABLE SECURITY DEFINER
+  RETURNS record LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
-    SELECT h.seq, encode(h.hash, 'hex'), h.sealed_at,
+BEGIN
+  -- Everything committed before the digest is chained first, so that the
+  -- digest covers it (where this transaction can chain: smam.seal_audit_log).
+  PERFORM smam.seal_audit_log();
+  SELECT h.seq, encode(h.hash, 'hex'), h.sealed_at,
            'smam-audit-v1:' || h.seq || ':' || encode(h.hash, 'hex')
       FROM ((SELECT s.seq, s.hash, s.sealed_at FROM smam.audit_seal s
               ORDER BY s.seq DESC LIMIT 1)
@@ -180,7 +223,9 @@ CREATE FUNCTION smam.audit_digest(OUT seq bigint, OUT hash text, OUT sealed_at t
             UNION ALL
             SELECT 0, decode(repeat('00', 32), 'hex'), NULL) h
      ORDER BY h.seq DESC LIMIT 1
-  $$;
+    INTO seq, hash, sealed_at, digest;
+END
+$$;
 COMMENT ON FUNCTION smam.audit_digest() IS
   'The head of the audit chain (position, hash); keep the digest text elsewhere and check it later with smam.verify_audit_log(digest)';
 
@@ -225,15 +270,18 @@ COMMENT ON FUNCTION smam.archive_audit_log(bigint, text, text) IS
   'Administrator: once the period is exported (smam.audit_export, its SHA-256 given) and older than smam.audit_archive_min_age, remove the seals up to a position and their rows, leaving a checkpoint that carries the chain';
 
 -- The auditor's view: who, when, holding which office, what, old -> new.
--- Rows of transactions not yet committed have no position.
+-- Rows of transactions not chained yet have no position (seq), and those of
+-- the reader's own transaction, not committed, no commit time either.
 CREATE VIEW smam.audit_trail WITH (security_invoker = true) AS
   SELECT s.seq, l.ordinal, l.tx_time AS changed_at, l.stmt_time AS statement_at,
-         s.sealed_at AS committed_at, l.acting_role AS actor, l.office,
+         COALESCE(s.committed_at, c.committed_at) AS committed_at, l.acting_role AS actor, l.office,
          l.effective_role, l.session_role, l.application, l.client_addr,
          l.table_name, l.operation, l.row_key, l.department_id,
-         l.old_values, l.new_values, l.secrets_changed AS withheld_columns, l.txn
+         l.old_values, l.new_values, l.secrets_changed AS withheld_columns, l.txn,
+         s.sealed_at
     FROM smam.audit_log l
-    LEFT JOIN smam.audit_seal s ON s.txn OPERATOR(pg_catalog.=) l.txn;
+    LEFT JOIN smam.audit_seal s ON s.txn OPERATOR(pg_catalog.=) l.txn
+    LEFT JOIN smam.audit_commit c ON c.txn OPERATOR(pg_catalog.=) l.txn;
 COMMENT ON VIEW smam.audit_trail IS
   'The audit log as an auditor reads it: one row per change, in chain order by (position, ordinal)';
 
@@ -280,6 +328,7 @@ COMMENT ON FUNCTION smam.history(regclass, text) IS
 ALTER TABLE smam.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.audit_seal ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.audit_checkpoint ENABLE ROW LEVEL SECURITY;
+ALTER TABLE smam.audit_commit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_read ON smam.audit_log FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs
   USING ((SELECT smam.sees_all())
@@ -295,14 +344,17 @@ CREATE POLICY audit_seal_read ON smam.audit_seal FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs USING (true);
 CREATE POLICY audit_checkpoint_read ON smam.audit_checkpoint FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs USING (true);
-GRANT SELECT ON smam.audit_log, smam.audit_seal, smam.audit_checkpoint,
+CREATE POLICY audit_commit_read ON smam.audit_commit FOR SELECT
+  TO smam_admin, smam_entity, smam_department, smam_tbs USING (true);
+GRANT SELECT ON smam.audit_log, smam.audit_seal, smam.audit_checkpoint, smam.audit_commit,
   smam.audit_trail, smam.audit_change TO smam_admin, smam_entity, smam_department, smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.verify_audit_log(), smam.verify_audit_log(text), smam.audit_digest(),
   smam.history(regclass, text) TO smam_admin, smam_entity, smam_department, smam_tbs;
 GRANT EXECUTE ON FUNCTION smam.archive_audit_log(bigint, text, text), smam.audit_export(bigint),
-  smam.audit_hash_check() TO smam_admin;
+  smam.audit_hash_check(), smam.seal_audit_log() TO smam_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_seal', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_checkpoint', '');
+SELECT pg_catalog.pg_extension_config_dump('smam.audit_commit', '');
 SELECT pg_catalog.pg_extension_config_dump('smam.audit_txn_seq', '');

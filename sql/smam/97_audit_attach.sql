@@ -15,7 +15,7 @@ BEGIN
     SELECT c.oid::regclass FROM pg_catalog.pg_class c
      WHERE c.relnamespace = 'smam'::regnamespace
        AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-       AND c.relname <> ALL (ARRAY['audit_log', 'audit_seal', 'audit_checkpoint'])
+       AND c.relname <> ALL (ARRAY['audit_log', 'audit_seal', 'audit_checkpoint', 'audit_commit'])
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                         WHERE g.tgrelid = c.oid AND g.tgname = 'smam_audit')
      ORDER BY c.relname

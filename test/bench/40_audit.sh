@@ -9,9 +9,9 @@
 # runs with synchronous_commit = off), best of two interleaved rounds. Then
 # one statement updating all 100,000 rows, each way (best of two, each after a
 # CHECKPOINT so that none pays for the WAL of the one before). Prints each figure and ratio.
-# Last, not a target: single-row updates, smam (with smam.flush_after_chain_lock off and
-# on) and the jsonb trigger, 4 and 16 clients, with every commit flushed
-# (synchronous_commit = on, fsync on).
+# Last: single-row updates, smam and the jsonb trigger, 4 and 16 clients,
+# with every commit flushed (synchronous_commit = on, fsync on), no setting
+# of smam changed (target at 16 clients: smam >= 0.9 times the jsonb trigger).
 set -euo pipefail
 DB=bench_audit
 SECS=${SMAM_BENCH_SECONDS:-10}
@@ -138,22 +138,26 @@ echo "verify_audit_log after the benchmark: holds $holds, rows checked: $rows"
 echo "verify_audit_log, ms: $ms"
 echo "verify_audit_log, rows per second: $(awk -v r="$rows" -v t="$ms" 'BEGIN { printf "%d", r / (t / 1000) }')"
 
-# Not a target: the same single-row updates with every commit flushed
-# (synchronous_commit = on, fsync on, as servers run by default), where the
-# chain's lock, held through each commit, serializes the flushes that
-# PostgreSQL would otherwise group (docs/audit.md, "Limits").
+# The same single-row updates with every commit flushed (synchronous_commit
+# = on, fsync on, as servers run by default). A writer only tries the
+# chain's lock at its commit (docs/audit.md, "The chain"), so PostgreSQL
+# groups the flushes as it does for any writer. Best of two interleaved rounds.
 "$PGBIN/psql" -X -q -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
   -c "SELECT pg_reload_conf()" >/dev/null
 sleep 1
 for c in 4 16; do
-  ts=$(CLIENTS=$c tps smam.account); tj=$(CLIENTS=$c tps bench.jsonb)
-  tl=$(PGOPTIONS='-c smam.flush_after_chain_lock=on' CLIENTS=$c tps smam.account)
+  ts=0; tj=0
+  for round in 1 2; do
+    ts=$(max "$(CLIENTS=$c tps smam.account)" $ts); tj=$(max "$(CLIENTS=$c tps bench.jsonb)" $tj)
+  done
   echo "flushed commits, $c clients, TPS, smam: $ts"
-  echo "flushed commits, $c clients, TPS, smam with smam.flush_after_chain_lock: $tl"
   echo "flushed commits, $c clients, TPS, PL/pgSQL jsonb audit: $tj"
-  echo "ratio flushed commits, $c clients, smam / PL/pgSQL jsonb: $(ratio $ts $tj)"
-  echo "ratio flushed commits, $c clients, smam with smam.flush_after_chain_lock / PL/pgSQL jsonb: $(ratio $tl $tj)"
+  if [ "$c" = 16 ]; then target=" (target >= 0.9)"; else target=""; fi
+  echo "ratio flushed commits, $c clients, smam / PL/pgSQL jsonb$target: $(ratio $ts $tj)"
 done
+echo "committed transactions waiting to be chained after the run: $("${PSQL[@]}" -c 'SELECT count(*) FROM smam.audit_commit')"
+read -r holds pending < <("${PSQL[@]}" -F ' ' -c "SELECT holds, pending FROM smam.verify_audit_log()") || true
+echo "verify_audit_log after the flushed runs: holds $holds, pending $pending"
 "$PGBIN/psql" -X -q -d postgres -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM SET synchronous_commit = off" \
   -c "SELECT pg_reload_conf()" >/dev/null
 "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE $DB"

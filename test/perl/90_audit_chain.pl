@@ -59,10 +59,11 @@ is(sql(q{SELECT array_agg(rows ORDER BY seq) FROM smam.audit_seal}), '{1,1,5,1,1
 is(sql(q{SELECT count(*) FROM smam.audit_seal s
           WHERE s.txn_hash <> sha256(convert_to('smam-audit-txn-v1', 'UTF8') || int8send(s.txn)
                   || (SELECT string_agg(l.row_hash, '' ORDER BY l.ordinal) FROM smam.audit_log l WHERE l.txn = s.txn))
-             OR s.hash <> sha256(convert_to('smam-audit-seal-v1', 'UTF8') || int8send(s.seq) || int8send(s.txn)
+             OR s.hash <> sha256(convert_to('smam-audit-seal-v2', 'UTF8') || int8send(s.seq) || int8send(s.txn)
                   || int8send(s.xid) || int8send(s.rows) || s.txn_hash
                   || int8send((extract(epoch FROM s.sealed_at - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint)
-                  || s.prev_hash)
+                  || s.prev_hash
+                  || int8send((extract(epoch FROM s.committed_at - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint))
              OR s.prev_hash <> coalesce((SELECT p.hash FROM smam.audit_seal p WHERE p.seq = s.seq - 1),
                                         decode(repeat('00', 32), 'hex'))}), '0',
    'every transaction hash and seal hash is recomputed with sha256() from docs/audit.md');
@@ -93,7 +94,7 @@ is(sql('SELECT holds, seq FROM smam.verify_audit_log()'), 't|11', 'the chain hol
 # PREPARE TRANSACTION of audited changes is refused.
 my ($rc, $out, $err) = $node->psql('postgres',
     q{BEGIN; UPDATE smam.department SET application = 'voluntary' WHERE name_en = 'Chain Department 3'; PREPARE TRANSACTION 'p1';});
-like($err, qr/a transaction that changed smam's tables cannot be prepared/, 'PREPARE TRANSACTION of audited changes is refused');
+like($err, qr/a transaction that changed smam's tables or chained its audit log cannot be prepared/, 'PREPARE TRANSACTION of audited changes is refused');
 is(sql('SELECT count(*) FROM pg_prepared_xacts'), '0', 'nothing was prepared');
 
 # The log's tables refuse change from their owner.
@@ -136,7 +137,7 @@ is(tampered(q{INSERT INTO smam.audit_log SELECT 424242, ordinal, xid, tx_time, s
                  effective_role, session_role, application, client_addr, office, table_name, operation,
                  row_key, department_id, old_values, new_values, secrets_changed, row_hash
                 FROM smam.audit_log WHERE txn = (SELECT txn FROM smam.audit_seal WHERE seq = 3)}),
-   "f||424242|1|rows of transaction 424242 are covered by no seal: they were added outside the audit trigger",
+   "f||424242|1|rows of transaction 424242 are covered by no seal and no commit record: they were added outside the audit trigger, or its commit record was removed",
    'a forged transaction that no seal covers is found');
 my ($d_tail) = sql('SELECT digest FROM smam.audit_digest()');
 is(tampered(q{DELETE FROM smam.audit_log l USING smam.audit_seal s WHERE s.txn = l.txn AND s.seq > 9;
@@ -219,8 +220,8 @@ is(sql(q{SELECT archived_by, note, export_sha256, min_age FROM smam.audit_checkp
 # failed commit makes the server forget the head, and the next commit reads
 # it from the table and links to the forged seal, which verification shows.
 sql(q{SET session_replication_role = replica;
-      INSERT INTO smam.audit_seal (seq, txn, xid, rows, txn_hash, sealed_at, prev_hash, hash)
-      SELECT seq + 1, -1, xid, 0, txn_hash, sealed_at, hash, hash
+      INSERT INTO smam.audit_seal (seq, txn, xid, rows, txn_hash, sealed_at, prev_hash, hash, committed_at)
+      SELECT seq + 1, -1, xid, 0, txn_hash, sealed_at, hash, hash, committed_at
         FROM smam.audit_seal ORDER BY seq DESC LIMIT 1});
 ($rc, $out, $err) = $node->psql('postgres',
     q{UPDATE smam.department SET application = 'subject' WHERE name_en = 'Chain Department 5'});

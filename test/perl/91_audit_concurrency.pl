@@ -4,8 +4,10 @@
 # the chain again and again. Afterwards the chain holds, with one seal per
 # transaction, numbered without gaps or forks, covering every row, and
 # history() finds every row. smam is preloaded, so sealers serialize on its
-# LWLock. Every commit is synchronous; half the sessions flush after
-# releasing the chain's lock (smam.flush_after_chain_lock), half inside it.
+# LWLock, which a writer only ever tries at its commit: the one that gets it
+# chains what waits and itself, the others leave their commit record
+# (smam.audit_commit) for the next; every verification chains what waits
+# first, waiting for the lock. Every commit is synchronous.
 use strict;
 use warnings;
 use IPC::Run;
@@ -36,7 +38,6 @@ open my $fh, '>', "$tmp/audit.sql" or die;
 print $fh <<'PGB';
 \set id random(1, 200)
 BEGIN;
-SELECT set_config('smam.flush_after_chain_lock', CASE WHEN :client_id % 2 = 0 THEN 'on' ELSE 'off' END, true);
 UPDATE smam.department SET name_fr = 'Ministère ' || :id || ' ' || :client_id || ' ' || random() WHERE id = :id;
 UPDATE smam.department SET application = CASE WHEN random() < 0.5 THEN 'subject'::smam.application ELSE 'voluntary'::smam.application END WHERE id = :id;
 END;

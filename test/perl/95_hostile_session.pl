@@ -770,6 +770,7 @@ my %probe = (
   'smam.verify_audit_log()' => [q{SELECT holds FROM smam.verify_audit_log()}, 1],
   'smam.verify_audit_log(text)' => [q{SELECT holds FROM smam.verify_audit_log((SELECT d.digest FROM smam.audit_digest() d))}, 1],
   'smam.audit_digest()' => [q{SELECT pg_catalog.left(digest, 14) FROM smam.audit_digest()}, 1],
+  'smam.seal_audit_log()' => [q{SELECT smam.seal_audit_log() OPERATOR(pg_catalog.>=) 0}, 1],
   'smam.archive_audit_log(bigint,text,text)' => [q{SELECT seals_archived > 0 FROM smam.archive_audit_log(1, repeat('0', 64), 'probe')}, 1],
   'smam.audit_export(bigint)' => [q{SELECT count(*) > 0 FROM smam.audit_export(1)}, 1],
 );
@@ -1158,7 +1159,7 @@ is(su('SELECT holds FROM smam.verify_audit_log()'), 't', 'the audit log verifies
           CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n)
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
          WHERE c.relnamespace = 'smam'::regnamespace
-           AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint', 'instrument', 'requirement')
+           AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint', 'audit_commit', 'instrument', 'requirement')
          GROUP BY c.oid ORDER BY 1})) {
         my ($table, $cols) = split /\|/, $t;
         my @c = split /,/, $cols;
@@ -1236,6 +1237,7 @@ my %trigger = (
   'smam.audit_log' => {audit_log_guard => 'archive', audit_log_guard_truncate => 'refused'},
   'smam.audit_seal' => {audit_head_forget => 'archive', audit_log_guard => 'archive', audit_log_guard_truncate => 'refused'},
   'smam.audit_checkpoint' => {audit_head_forget => 'archive', audit_log_guard => 'refused', audit_log_guard_truncate => 'refused'},
+  'smam.audit_commit' => {audit_log_guard => 'refused', audit_log_guard_truncate => 'refused'},
 );
 my @catalog_triggers = split /\n/, su(q{
     SELECT tgrelid::regclass || ' ' || tgname FROM pg_trigger

@@ -25,7 +25,7 @@ SELECT cmp_ok((SELECT count(*) FROM pg_class c
               '>=', 14::bigint, 'the schema has its tables (the coverage test is not vacuous)');
 SELECT is((SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
             WHERE c.relnamespace = 'smam'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-              AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint')
+              AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint', 'audit_commit')
               AND NOT EXISTS (SELECT 1 FROM pg_trigger g
                                WHERE g.tgrelid = c.oid AND g.tgname = 'smam_audit'
                                  AND g.tgfoid = 'smam.audit()'::regprocedure
@@ -33,7 +33,7 @@ SELECT is((SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
           NULL, 'every table of smam has the audit trigger, AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW');
 SELECT is((SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
             WHERE c.relnamespace = 'smam'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-              AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint')
+              AND c.relname NOT IN ('audit_log', 'audit_seal', 'audit_checkpoint', 'audit_commit')
               AND NOT EXISTS (SELECT 1 FROM pg_trigger g
                                WHERE g.tgrelid = c.oid AND g.tgname = 'smam_audit_truncate'
                                  AND g.tgfoid = 'smam.audit()'::regprocedure AND g.tgtype = 34)),
