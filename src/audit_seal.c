@@ -568,7 +568,8 @@ static void
 open_seal_rels(SealRels *r, bool waiting)
 {
 	memset(r, 0, sizeof(SealRels));
-	r->seal = seal_open != NULL ? seal_open : smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
+	r->seal =
+		seal_open != NULL ? seal_open : smam_direct_open(smam_audit_relid("audit_seal"), AS_NATTS);
 	if (waiting)
 	{
 		r->commit = table_open(smam_audit_relid("audit_commit"), RowExclusiveLock);
@@ -601,8 +602,8 @@ close_seal_rels(SealRels *r)
 }
 
 static void
-seal_one(DirectInsert *d, const ToSeal *t, int64 position, const uint8 *prev,
-		 TimestampTz sealed_at, uint8 *hash)
+seal_one(DirectInsert *d, const ToSeal *t, int64 position, const uint8 *prev, TimestampTz sealed_at,
+		 uint8 *hash)
 {
 	Datum values[AS_NATTS];
 	bool nulls[AS_NATTS];
@@ -660,9 +661,9 @@ read_waiting(SealRels *r, ToSeal *out, int max)
 			 * Not chained, and nothing after it (the order stays): no
 			 * sealer fails on it, and smam.verify_audit_log() reports it.
 			 */
-			ereport(WARNING,
-					(errmsg("a commit record of the audit log is damaged; the transactions waiting from it on are not chained"),
-					 errhint("Run smam.verify_audit_log(), which says which.")));
+			ereport(WARNING, (errmsg("a commit record of the audit log is damaged; the "
+									 "transactions waiting from it on are not chained"),
+							  errhint("Run smam.verify_audit_log(), which says which.")));
 			break;
 		}
 		n++;
@@ -683,8 +684,9 @@ seal_under_lock(SealRels *r, const ToSeal *self)
 	 * A SERIALIZABLE writer chains only itself: reading and removing the
 	 * commit records of others would add conflicts to its own commit.
 	 */
-	int n = r->commit == NULL || (self != NULL && IsolationIsSerializable()) ? 0
-																		   : read_waiting(r, waiting, SEAL_BATCH);
+	int n = r->commit == NULL || (self != NULL && IsolationIsSerializable())
+				? 0
+				: read_waiting(r, waiting, SEAL_BATCH);
 	int64 head = 0;
 	uint8 prev[SMAM_HASH_LEN];
 	uint8 hash[SMAM_HASH_LEN];
@@ -876,9 +878,11 @@ audit_xact_callback(XactEvent event, void *arg)
 			if (holding_chain() || my_head.sealed || (x != NULL && x->nrows > 0))
 				smam_refuse(
 					ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "7.1.1",
-					"a transaction that changed smam's tables or chained its audit log cannot be prepared",
+					"a transaction that changed smam's tables or chained its audit log cannot be "
+					"prepared",
 					"Its audit rows are chained once it has committed, and a chaining transaction "
-					"holds the chain's lock until it ends, which a prepared transaction would hold open.",
+					"holds the chain's lock until it ends, which a prepared transaction would hold "
+					"open.",
 					"Commit the transaction directly instead of using PREPARE TRANSACTION.");
 			if (my_head.forget)
 				forget_head_now();

@@ -64,8 +64,8 @@ typedef struct Verdict
 	int64 seals;
 	int64 rows;
 	int64 pending; /* committed transactions checked that wait to be chained */
-	int64 start; /* checkpoint position, or 0 */
-	int64 head;	 /* last position checked */
+	int64 start;   /* checkpoint position, or 0 */
+	int64 head;	   /* last position checked */
 	uint8 head_hash[SMAM_HASH_LEN];
 } Verdict;
 
@@ -99,7 +99,7 @@ fail(Verdict *v, int64 position, int64 txn, int32 ordinal, char *problem)
 typedef struct SealGroup
 {
 	bool active;
-	bool pending; /* a committed transaction not chained yet (smam.audit_commit) */
+	bool pending;	   /* a committed transaction not chained yet (smam.audit_commit) */
 	int first_log_col; /* where the log's columns begin in the query's rows, 1-based */
 	int64 position;
 	int64 txn;
