@@ -333,12 +333,14 @@ static bool
 worker_seals_here(void)
 {
 	ChainHead *h = head_slot();
+	TimestampTz now;
 	bool promised;
 
 	if (h == NULL)
 		return false;
+	now = GetCurrentTimestamp(); /* not under the spinlock: a system call */
 	SpinLockAcquire(&h->mutex);
-	promised = h->worker_dbid == MyDatabaseId && h->worker_until > GetCurrentTimestamp();
+	promised = h->worker_dbid == MyDatabaseId && h->worker_until > now;
 	SpinLockRelease(&h->mutex);
 	return promised;
 }
@@ -794,9 +796,11 @@ smam_audit_worker_seal(void)
 	if (h != NULL)
 	{
 		/* Writers leave it to the worker while it keeps its word. */
+		TimestampTz until = GetCurrentTimestamp() + (TimestampTz) smam_audit_seal_interval * 3000;
+
 		SpinLockAcquire(&h->mutex);
 		h->worker_dbid = MyDatabaseId;
-		h->worker_until = GetCurrentTimestamp() + (TimestampTz) smam_audit_seal_interval * 3000;
+		h->worker_until = until;
 		SpinLockRelease(&h->mutex);
 	}
 	SetCurrentStatementStartTimestamp();
