@@ -54,14 +54,21 @@ COMMENT ON COLUMN smam.department.shipped IS 'Shipped with smam (read-only); fal
 -- Shipped rows are numbered from the far end so that they never meet the
 -- sequence of the installation's own departments, and keep their ids across
 -- dump and restore (they are not dumped: the extension script makes them).
-INSERT INTO smam.department (id, name_en, name_fr, application, agent_of_parliament, shipped) VALUES
-  (-1, 'Office of the Auditor General of Canada', 'Bureau du vérificateur général du Canada', 'subject', true, true),
-  (-2, 'Office of the Privacy Commissioner of Canada', 'Commissariat à la protection de la vie privée du Canada', 'subject', true, true),
-  (-3, 'Office of the Information Commissioner of Canada', 'Commissariat à l''information du Canada', 'subject', true, true),
-  (-4, 'Office of the Chief Electoral Officer', 'Bureau du directeur général des élections', 'subject', true, true),
-  (-5, 'Office of the Commissioner of Lobbying of Canada', 'Commissariat au lobbying du Canada', 'subject', true, true),
-  (-6, 'Office of the Commissioner of Official Languages', 'Commissariat aux langues officielles', 'subject', true, true),
-  (-7, 'Office of the Public Sector Integrity Commissioner of Canada', 'Commissariat à l''intégrité du secteur public du Canada', 'subject', true, true);
+-- They keep their history too: known to smam from the Standard's effective
+-- date (1.1, 2013-04-01), not from the moment the extension was created,
+-- which a restore would move (and with it every finding and report as of a
+-- moment before the restore).
+INSERT INTO smam.department (id, name_en, name_fr, application, agent_of_parliament, shipped, created_at)
+SELECT v.id, v.name_en, v.name_fr, 'subject', true, true, TIMESTAMPTZ '2013-04-01 00:00:00-04'
+  FROM (VALUES
+  (-1, 'Office of the Auditor General of Canada', 'Bureau du vérificateur général du Canada'),
+  (-2, 'Office of the Privacy Commissioner of Canada', 'Commissariat à la protection de la vie privée du Canada'),
+  (-3, 'Office of the Information Commissioner of Canada', 'Commissariat à l''information du Canada'),
+  (-4, 'Office of the Chief Electoral Officer', 'Bureau du directeur général des élections'),
+  (-5, 'Office of the Commissioner of Lobbying of Canada', 'Commissariat au lobbying du Canada'),
+  (-6, 'Office of the Commissioner of Official Languages', 'Commissariat aux langues officielles'),
+  (-7, 'Office of the Public Sector Integrity Commissioner of Canada', 'Commissariat à l''intégrité du secteur public du Canada'))
+  v(id, name_en, name_fr);
 
 -- A merged department keeps its history, and nothing new: what is done now
 -- is done in the department it joined.

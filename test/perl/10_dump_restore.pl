@@ -1,11 +1,14 @@
 # CREATE EXTENSION, DROP EXTENSION, CREATE EXTENSION again; then pg_dump of a
 # database holding smam and user data restores into a new database with the
-# data intact, shipped rows once, and the catalogue still guarded.
+# data intact, shipped rows once, the catalogue still guarded, a report
+# frozen before the dump reproduced after it; then a backup by a role that is
+# not a superuser, the ways docs/operations.md gives and the one it warns of.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use SmamTest;
 
 my $node = SmamTest->new('dump');
@@ -62,8 +65,25 @@ my $snapshot = q{
     UNION ALL SELECT format('requirement %s', count(*)) FROM smam.requirement
     UNION ALL SELECT format('platform hosts %s', count(*)) FROM smam.platform_host) s(x)
 };
-my $before = $node->safe_psql('src', $snapshot);
+# A report frozen before the dump, of the whole government (the shipped
+# agents of Parliament among its departments), and the findings as of then.
+my $report = $node->safe_psql('src', q{
+  CREATE ROLE d_tbs IN ROLE smam_tbs; CREATE ROLE d_entity IN ROLE smam_entity;
+  SELECT smam.register_principal('d_tbs', 'Tobias', 'tobias@example.gc.ca');
+  SELECT smam.register_principal('d_entity', 'Enid', 'enid@example.gc.ca');
+  SELECT smam.appoint('d_tbs', 'tbs_analyst', NULL, '2020-01-01');
+  SELECT smam.appoint('d_entity', 'entity_official', NULL, '2020-01-01');
+  SET ROLE d_tbs;
+  CREATE TEMP TABLE rq AS SELECT smam.request_report(NULL, smam.today() + 10, 'Before the dump') AS id;
+  GRANT SELECT ON rq TO d_entity;
+  SET ROLE d_entity;
+  SELECT smam.submit_report((SELECT id FROM rq), 'As it stood')});
+$report = (split /\n/, $report)[-1];
+my $as_of = $node->safe_psql('src', "SELECT as_of FROM smam.compliance_report WHERE id = $report");
+my $findings_sql = "SELECT count(*) || '/' || md5(string_agg(finding_key, ',' ORDER BY finding_key)) FROM smam.compliance_findings_as_of('$as_of')";
+my $findings = $node->safe_psql('src', $findings_sql);
 
+my $before = $node->safe_psql('src', $snapshot);
 my $dump = $node->basedir . '/src.sql';
 command_ok(['pg_dump', '-h', $node->host, '-p', $node->port, '-d', 'src', '-f', $dump], 'pg_dump of a database with smam');
 $node->safe_psql('postgres', 'CREATE DATABASE dst');
@@ -80,6 +100,50 @@ is($node->safe_psql('dst', q{SELECT smam.add_department('After Restore') > (SELE
    't', 'sequences continue after the restored rows');
 ($rc, $out, $err) = $node->psql('dst', q{UPDATE smam.requirement SET text = 'x'});
 like($err, qr/cannot be changed/, 'the catalogue is still read-only after the restore');
+is($node->safe_psql('dst', "SELECT intact, reproduced FROM smam.reproduce_report($report)"), 't|t',
+   'a report frozen before the dump still reproduces after the restore');
+is($node->safe_psql('dst', $findings_sql), $findings,
+   'the findings as of its moment are the same (the shipped departments kept their history)');
+is($node->safe_psql('dst', 'SELECT holds FROM smam.verify_audit_log()'), 't', 'the audit chain holds after the restore');
+
+# ---- a backup by a role that is not a superuser (docs/operations.md) ----
+# pg_read_all_data alone is refused by row-level security; with
+# --enable-row-security the dump "succeeds" and holds none of smam's rows;
+# with BYPASSRLS as well, the dump is whole and restores as the superuser's.
+$node->create_login_role('b_reader');
+$node->create_login_role('b_backup', 'BYPASSRLS');
+$node->safe_psql('postgres', q{GRANT pg_read_all_data TO b_reader, b_backup});
+my $partial = $node->basedir . '/partial.sql';
+my ($out2, $err2) = ('', '');
+IPC::Run::run(['pg_dump', '-h', $node->host, '-p', $node->port, '-U', 'b_reader', '-d', 'src', '-f', $partial],
+              '>', \$out2, '2>', \$err2);
+like($err2, qr/query would be affected by row-level security policy for table "\w+"/,
+     'pg_read_all_data alone: pg_dump is refused by row-level security');
+command_ok(['pg_dump', '-h', $node->host, '-p', $node->port, '-U', 'b_reader', '--enable-row-security', '-d', 'src', '-f', $partial],
+           'with --enable-row-security it runs');
+my $copy_rows = sub {
+    my ($file, $table) = @_;
+    open my $fh, '<', $file or die;
+    my ($in, $n) = (0, 0);
+    while (<$fh>) {
+        if (/^COPY \Q$table\E /) { $in = 1; next }
+        if ($in && /^\\\.$/) { $in = 0; next }
+        $n++ if $in;
+    }
+    return $n;
+};
+is($copy_rows->($partial, 'smam.account'), 0, '... and holds none of smam\'s rows: an empty backup that says nothing');
+my $whole = $node->basedir . '/whole.sql';
+command_ok(['pg_dump', '-h', $node->host, '-p', $node->port, '-U', 'b_backup', '-d', 'src', '-f', $whole],
+           'pg_read_all_data with BYPASSRLS: pg_dump runs');
+ok($copy_rows->($whole, 'smam.account') > 0 && $copy_rows->($whole, 'smam.audit_log') > 0,
+   '... and holds the accounts and the audit log');
+$node->safe_psql('postgres', 'CREATE DATABASE dst2');
+($rc, $out, $err) = $node->psql('dst2', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-1', '-f', $whole]);
+is($rc, 0, 'it restores, in one transaction, as the superuser') or diag($err);
+is($node->safe_psql('dst2', $snapshot), $before, 'every row is back');
+is($node->safe_psql('dst2', "SELECT intact, reproduced FROM smam.reproduce_report($report)"), 't|t', 'the frozen report reproduces');
+is($node->safe_psql('dst2', 'SELECT holds FROM smam.verify_audit_log()'), 't', 'the audit chain holds');
 
 $node->stop;
 done_testing();
