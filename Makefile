@@ -9,10 +9,15 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 SHLIB_LINK = -lcurl
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
-# The install script is assembled from the ordered fragments in sql/smam/.
+# The install script of the current version is assembled from the ordered
+# fragments in sql/smam/. Released versions are kept as they shipped: their
+# full scripts in sql/releases/, the update scripts between them in
+# sql/updates/ (docs/upgrading.md). A kept copy of the current version is
+# the same bytes as the assembled one (test/perl/17_upgrade.pl checks it).
 SCRIPT_PARTS = $(sort $(wildcard sql/smam/*.sql))
 DATA_built   = sql/smam--$(EXTVERSION).sql
-DATA         = $(filter-out $(DATA_built),$(wildcard sql/smam--*--*.sql))
+DATA         = $(filter-out %/smam--$(EXTVERSION).sql,$(wildcard sql/releases/smam--*.sql)) \
+               $(wildcard sql/updates/smam--*--*.sql)
 
 # pg_regress: every sql/NAME.sql that has an expected/NAME.out, in name order.
 REGRESS      = $(sort $(basename $(notdir $(wildcard expected/*.out))))

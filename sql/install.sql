@@ -1,8 +1,10 @@
 -- Installing, dropping and installing again; what the extension creates.
 \set VERBOSITY default
 CREATE EXTENSION smam;
-SELECT extname, extversion, extrelocatable, n.nspname
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'smam';
+-- (the version installed is smam.control's default_version)
+SELECT extname, extversion OPERATOR(pg_catalog.=) a.default_version AS default_version, extrelocatable, n.nspname
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+  JOIN pg_available_extensions a ON a.name = e.extname WHERE extname = 'smam';
 -- the group roles exist and cannot log in (the worker's role can: PostgreSQL 15
 -- starts a background worker only as a login role), nothing is granted to PUBLIC
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'smam\_%' ORDER BY 1;

@@ -80,7 +80,9 @@ smam_setup_run() {
   # The test inputs, readable by the cluster's owner whatever the clone's modes.
   mkdir -p "$SMAM_RUN/src"
   # README.md and docs/: test/perl/12_doc_examples.pl runs their SQL examples.
-  cp -r "$SMAM_TOP/sql" "$SMAM_TOP/expected" "$SMAM_TOP/test" "$SMAM_TOP/README.md" "$SMAM_TOP/docs" "$SMAM_RUN/src/"
+  # smam.control and META.json: test/perl/17_upgrade.pl and 18_meta.pl read them.
+  cp -r "$SMAM_TOP/sql" "$SMAM_TOP/expected" "$SMAM_TOP/test" "$SMAM_TOP/README.md" "$SMAM_TOP/docs" \
+        "$SMAM_TOP/smam.control" "$SMAM_TOP/META.json" "$SMAM_RUN/src/"
   chown -R "$SMAM_OS_USER" "$SMAM_RUN" 2>/dev/null || true
 }
 
