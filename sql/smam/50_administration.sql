@@ -73,8 +73,7 @@ CREATE VIEW smam.requirement_catalogue WITH (security_barrier = true) AS
    ORDER BY r.sort_key;
 COMMENT ON VIEW smam.requirement_catalogue IS
   'Every requirement and consequence with its effective date and status today';
-COMMENT ON COLUMN smam.requirement_catalogue.status IS
-  'in force | not yet in force | not enforced (requirement_status without a department)';
+-- The meaning of each column of smam.requirement_catalogue: sql/smam/95_report_dictionary.sql.
 
 ALTER TABLE smam.instrument ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.requirement ENABLE ROW LEVEL SECURITY;

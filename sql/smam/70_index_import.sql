@@ -304,11 +304,7 @@ CREATE VIEW smam.index_reject WITH (security_barrier = true) AS
     FROM smam.index_import_row r
    WHERE r.outcome OPERATOR(pg_catalog.=) 'rejected';
 COMMENT ON VIEW smam.index_reject IS 'Rows of index imports that did not become accounts: the row as it came and the reason';
-COMMENT ON COLUMN smam.index_reject.import_id IS 'The import (smam.index_import)';
-COMMENT ON COLUMN smam.index_reject.row_number IS 'The row''s number in the file (1 = the first row after the header; for feeds, the entry''s number)';
-COMMENT ON COLUMN smam.index_reject.line_number IS 'The line of the file the row starts on (CSV)';
-COMMENT ON COLUMN smam.index_reject.raw IS 'The row as it came';
-COMMENT ON COLUMN smam.index_reject.reason IS 'Why it did not become an account';
+-- The meaning of each column of smam.index_reject: sql/smam/95_report_dictionary.sql.
 
 -- Accounts flagged for a disposition review: listed in an earlier import of
 -- the same scope, absent from a newer one. Never deleted; a review is

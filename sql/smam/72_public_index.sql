@@ -26,18 +26,7 @@ CREATE VIEW smam.public_index WITH (security_barrier = true) AS
    WHERE a.stage OPERATOR(pg_catalog.=) ANY (ARRAY['implementation', 'evaluation']::smam.stage[]);
 COMMENT ON VIEW smam.public_index IS
   'Index of official social media accounts (6.2.4): live accounts only, nothing internal; readable by smam_public';
-COMMENT ON COLUMN smam.public_index.department_en IS 'The department''s English name';
-COMMENT ON COLUMN smam.public_index.department_fr IS 'The department''s French name (the English one where none is known)';
-COMMENT ON COLUMN smam.public_index.account_en IS 'The account''s English name, if any';
-COMMENT ON COLUMN smam.public_index.account_fr IS 'The account''s French name, if any';
-COMMENT ON COLUMN smam.public_index.platform IS 'The platform''s name (Facebook, X, ...)';
-COMMENT ON COLUMN smam.public_index.url IS 'The account''s canonical address';
-COMMENT ON COLUMN smam.public_index.official_language IS 'english, french or bilingual';
-COMMENT ON COLUMN smam.public_index.listed_on IS 'Date the account was first listed in the index';
-COMMENT ON COLUMN smam.public_index.owner_en IS
-  'Whose account it is, in English: the owner the English index names (smam.account_owner_label), else the department''s English name';
-COMMENT ON COLUMN smam.public_index.owner_fr IS
-  'Whose account it is, in French: the owner the French index names, else the department''s French name (its English one where none is known)';
+-- The meaning of each column of smam.public_index: sql/smam/95_report_dictionary.sql.
 
 -- One entry of the feed, in canada.ca's markup (the page's styles and a
 -- screen reader read it): the account's name; the platform as a label;
@@ -236,8 +225,7 @@ CREATE VIEW smam.published_index_files WITH (security_barrier = true) AS
     JOIN smam.index_snapshot s ON s.id OPERATOR(pg_catalog.=) f.snapshot_id;
 COMMENT ON VIEW smam.published_index_files IS
   'The files each publication of the index put on the website (sm-en.json, sm-fr.json): size and SHA-256; readable by smam_public';
-COMMENT ON COLUMN smam.published_index_files.content_sha256 IS 'SHA-256 of the file''s bytes, hex: compare with sha256sum of the file served';
-COMMENT ON COLUMN smam.published_index_files.latest IS 'Whether this is the last publication (what the website should serve now)';
+-- The meaning of each column of smam.published_index_files: sql/smam/95_report_dictionary.sql.
 
 -- A published file, byte for byte: of publication snapshot (NULL: the last
 -- one), in en (sm-en.json) or fr (sm-fr.json).

@@ -99,10 +99,7 @@ CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
       OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]);
 COMMENT ON VIEW smam.account_tool_status IS
   '6.1.4: is each account managed in the platform management tool (working connector and credentials)? Never shows a secret';
-COMMENT ON COLUMN smam.account_tool_status.managed_in_tool IS
-  'An enabled connector for the platform, and credentials neither expired, suspended nor refused (401/403) since they were set';
-COMMENT ON COLUMN smam.account_tool_status.credentials_suspended IS
-  'The connector changed since the credentials were handed over: they wait for smam.confirm_credential()';
+-- The meaning of each column of smam.account_tool_status: sql/smam/95_report_dictionary.sql.
 
 -- The same answer for one account, whoever asks (it reveals no secret, only
 -- whether the account is managed): for the compliance views of 6.1.4.

@@ -723,16 +723,7 @@ CREATE VIEW smam.compliance_findings WITH (security_barrier = true) AS
     FROM (SELECT smam.compliance_findings_stream(pg_catalog.now()) AS f OFFSET 0) s;
 COMMENT ON VIEW smam.compliance_findings IS
   'One row per finding now: requirement, department, party responsible, object, what is wrong, since when; departments see their own';
-COMMENT ON COLUMN smam.compliance_findings.requirement IS 'The requirement not met (6.1.2, 6.2.4, 7.1.2, 8.1, ...)';
-COMMENT ON COLUMN smam.compliance_findings.department_id IS 'The department concerned (NULL for a government-wide finding)';
-COMMENT ON COLUMN smam.compliance_findings.department_en IS 'The department''s English name';
-COMMENT ON COLUMN smam.compliance_findings.party IS 'Who the requirement binds: department, entity or tbs';
-COMMENT ON COLUMN smam.compliance_findings.object_type IS 'department, strategy, implementation_plan, account, submission, platform, report_request, corrective_action or standard';
-COMMENT ON COLUMN smam.compliance_findings.object_id IS 'The id of the object in its table (NULL for a platform)';
-COMMENT ON COLUMN smam.compliance_findings.object_label IS 'What the object is called: the account''s URL, the platform''s code, the report''s subject...';
-COMMENT ON COLUMN smam.compliance_findings.problem IS 'What is wrong, in a sentence';
-COMMENT ON COLUMN smam.compliance_findings.since IS 'Since when it has been wrong (as far as smam knows)';
-COMMENT ON COLUMN smam.compliance_findings.finding_key IS 'Stable key: requirement/department/object_type/object_id';
+-- The meaning of each column of smam.compliance_findings: sql/smam/95_report_dictionary.sql.
 
 CREATE FUNCTION smam.compliance_by_department_as_of(at timestamptz)
   RETURNS TABLE (department_id bigint, department_en text, department_fr text, party text, requirement text,
@@ -787,12 +778,7 @@ CREATE VIEW smam.compliance_by_department WITH (security_barrier = true) AS
   SELECT * FROM smam.compliance_by_department_as_of(pg_catalog.now());
 COMMENT ON VIEW smam.compliance_by_department IS
   'Per department and requirement of 6.1, 7.1.2 and 8.1 (and per requirement of 6.2, 7.3 for the entity, 7.2.3 for TBS, department NULL): met, not met, not applicable, not assessed';
-COMMENT ON COLUMN smam.compliance_by_department.department_id IS 'The department (NULL for the entity''s and TBS''s own requirements)';
-COMMENT ON COLUMN smam.compliance_by_department.party IS 'department, entity or tbs';
-COMMENT ON COLUMN smam.compliance_by_department.status IS
-  'met | not met | not applicable (not in force, not enforced, section 2.2) | not assessed (rule not computable yet)';
-COMMENT ON COLUMN smam.compliance_by_department.status_reason IS 'Why not applicable or not assessed';
-COMMENT ON COLUMN smam.compliance_by_department.findings IS 'Number of findings behind a "not met"';
+-- The meaning of each column of smam.compliance_by_department: sql/smam/95_report_dictionary.sql.
 
 CREATE FUNCTION smam.compliance_summary_as_of(at timestamptz)
   RETURNS TABLE (requirement text, party text, status text, parties_met bigint, parties_not_met bigint,
@@ -824,13 +810,7 @@ CREATE VIEW smam.compliance_summary WITH (security_barrier = true) AS
   SELECT * FROM smam.compliance_summary_as_of(pg_catalog.now());
 COMMENT ON VIEW smam.compliance_summary IS
   'Per requirement, for the whole government: status, parties met / not met / not applicable, findings; for 6.2.4 the last publication and the changes not yet published';
-COMMENT ON COLUMN smam.compliance_summary.status IS 'not met if any party has not met it; not assessed if smam cannot compute it; not applicable if it applies to none';
-COMMENT ON COLUMN smam.compliance_summary.parties_met IS 'Departments (or the entity, TBS) that meet it';
-COMMENT ON COLUMN smam.compliance_summary.parties_not_met IS 'Departments (or the entity, TBS) that do not';
-COMMENT ON COLUMN smam.compliance_summary.parties_not_applicable IS 'Departments to which it does not apply (not in force, section 2.2)';
-COMMENT ON COLUMN smam.compliance_summary.findings IS 'Number of findings';
-COMMENT ON COLUMN smam.compliance_summary.index_last_published_at IS '6.2.4 only: when the index was last published';
-COMMENT ON COLUMN smam.compliance_summary.index_unpublished_changes IS '6.2.4 only: live accounts the last publication does not show as they are, and entries no longer live';
+-- The meaning of each column of smam.compliance_summary: sql/smam/95_report_dictionary.sql.
 
 -- ---- Acts ----
 -- A deputy head (or, for the entity, the entity's official) submits a
@@ -1408,48 +1388,6 @@ CREATE VIEW smam.activity_report_line WITH (security_barrier = true) AS
           OR l.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 COMMENT ON VIEW smam.activity_report_line IS
   'The frozen lines of submitted activities reports (7.3.1): per department and a total, what was done in the report''s period; departments see their own lines';
-COMMENT ON COLUMN smam.activity_report_line.report_id IS 'The frozen report (smam.compliance_report.id)';
-COMMENT ON COLUMN smam.activity_report_line.request_id IS 'The request it answers (smam.report_request.id)';
-COMMENT ON COLUMN smam.activity_report_line.subject IS 'The subject TBS gave the request';
-COMMENT ON COLUMN smam.activity_report_line.period_from IS 'The first day counted (in time_zone)';
-COMMENT ON COLUMN smam.activity_report_line.period_until IS 'The first day after the period (exclusive)';
-COMMENT ON COLUMN smam.activity_report_line.as_of IS 'When the report was submitted and its counts frozen';
-COMMENT ON COLUMN smam.activity_report_line.time_zone IS 'The zone the period''s days were read in (smam.time_zone at submission)';
-COMMENT ON COLUMN smam.activity_report_line.department_id IS 'The department; NULL on the total line';
-COMMENT ON COLUMN smam.activity_report_line.department_en IS 'The department''s English name at submission (All departments on the total line)';
-COMMENT ON COLUMN smam.activity_report_line.department_fr IS 'The department''s French name at submission (Tous les ministères on the total line)';
-COMMENT ON COLUMN smam.activity_report_line.submissions_received IS 'Submissions (6.1.3) made in the period';
-COMMENT ON COLUMN smam.activity_report_line.submissions_creation IS 'Of them, creation submissions';
-COMMENT ON COLUMN smam.activity_report_line.submissions_configuration IS 'Of them, configuration submissions';
-COMMENT ON COLUMN smam.activity_report_line.submissions_disposition IS 'Of them, disposition submissions';
-COMMENT ON COLUMN smam.activity_report_line.submissions_reviewed IS 'Submissions the entity reviewed (6.2.1) in the period, whenever they were made';
-COMMENT ON COLUMN smam.activity_report_line.submissions_accepted IS 'Of them, accepted';
-COMMENT ON COLUMN smam.activity_report_line.submissions_rejected IS 'Of them, rejected';
-COMMENT ON COLUMN smam.activity_report_line.submissions_pending_at_end IS 'Submissions made before the end of the period and not reviewed by then';
-COMMENT ON COLUMN smam.activity_report_line.review_time_median IS 'Median time from submission to review of those reviewed in the period, to the second (NULL: none)';
-COMMENT ON COLUMN smam.activity_report_line.review_time_max IS 'Longest time from submission to review of those reviewed in the period, to the second (NULL: none)';
-COMMENT ON COLUMN smam.activity_report_line.review_service_standard IS 'The submission_review service standard in force at the end of the period (NULL: none set)';
-COMMENT ON COLUMN smam.activity_report_line.reviews_beyond_standard IS 'Reviews in the period that took longer than the service standard in force when the submission was made';
-COMMENT ON COLUMN smam.activity_report_line.pending_beyond_standard IS 'Submissions pending at the end that had waited longer than the service standard in force when they were made';
-COMMENT ON COLUMN smam.activity_report_line.accounts_planned IS 'Accounts planned (entered in planning) in the period';
-COMMENT ON COLUMN smam.activity_report_line.accounts_onboarded IS 'Existing accounts onboarded (straight into implementation) in the period';
-COMMENT ON COLUMN smam.activity_report_line.accounts_created IS 'Moves planning to creation in the period (6.2.2)';
-COMMENT ON COLUMN smam.activity_report_line.accounts_configured IS 'Moves creation to configuration in the period (6.2.2)';
-COMMENT ON COLUMN smam.activity_report_line.live_configuration_changes IS 'Configuration changes of live accounts in the period, each through an accepted configuration submission';
-COMMENT ON COLUMN smam.activity_report_line.accounts_implemented IS 'Moves configuration to implementation (accounts going live) in the period';
-COMMENT ON COLUMN smam.activity_report_line.evaluations_started IS 'Moves into evaluation in the period';
-COMMENT ON COLUMN smam.activity_report_line.dispositions_started IS 'Moves into disposition in the period';
-COMMENT ON COLUMN smam.activity_report_line.accounts_disposed IS 'Moves disposition to disposed in the period (6.2.2)';
-COMMENT ON COLUMN smam.activity_report_line.accounts_abandoned IS 'Planned accounts abandoned (planning to disposed) in the period';
-COMMENT ON COLUMN smam.activity_report_line.platform_reviews IS 'Total line only: platform reviews (6.2.3) dated in the period';
-COMMENT ON COLUMN smam.activity_report_line.platform_reviews_accepted IS 'Total line only: of them, accepted';
-COMMENT ON COLUMN smam.activity_report_line.platform_reviews_rejected IS 'Total line only: of them, rejected';
-COMMENT ON COLUMN smam.activity_report_line.platform_reviews_by_kind IS 'Total line only: {"kind": {"accepted": n, "rejected": n}} for each kind reviewed in the period';
-COMMENT ON COLUMN smam.activity_report_line.index_publications IS 'Total line only: publications of the index (6.2.4) in the period';
-COMMENT ON COLUMN smam.activity_report_line.index_last_published_at IS 'Total line only: the last publication in the period (NULL: none)';
-COMMENT ON COLUMN smam.activity_report_line.index_last_account_count IS 'Total line only: how many accounts the last publication in the period listed';
-COMMENT ON COLUMN smam.activity_report_line.posts_published IS 'Posts published through the platform management tool (6.1.4), settled in the period';
-COMMENT ON COLUMN smam.activity_report_line.deliveries_delivered IS 'Deliveries of posts to accounts delivered in the period';
-COMMENT ON COLUMN smam.activity_report_line.deliveries_dead IS 'Deliveries given up (dead) in the period';
+-- The meaning of each column of smam.activity_report_line: sql/smam/95_report_dictionary.sql.
 
 GRANT SELECT ON smam.activity_report_line TO smam_admin, smam_entity, smam_tbs, smam_analyst, smam_department;

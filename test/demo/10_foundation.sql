@@ -1,6 +1,6 @@
 -- smam, the foundation: the Standard as data, people in office, URLs made honest.
 \pset footer off
-CREATE EXTENSION smam;
+CREATE EXTENSION IF NOT EXISTS smam;
 
 -- The Standard, requirement by requirement, with its section 1 dates.
 SELECT code, responsible, effective_on, status, left(text, 60) AS text

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(113);
+SELECT plan(117);
 
 CREATE FUNCTION pg_temp.refusal(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; ms text; dt text; ht text;
@@ -328,6 +328,23 @@ SELECT is((SELECT count(DISTINCT a.idempotency_key) || ' key, ' || (count(*) > 2
 SELECT is((SELECT status FROM smam.post WHERE id = :p2), 'failed'::smam.post_status, 'a post with a dead delivery has failed');
 SELECT * FROM pg_temp.refused($$SELECT smam.dispatch(0)$$, '22023', NULL, 'smam.dispatch needs a positive batch size, not 0',
   'a batch of nothing');
+
+-- smam.publishing_report: the totals for analysts and each department's own,
+-- never the posts behind them to an analyst.
+CREATE ROLE p_analyst LOGIN; GRANT smam_analyst TO p_analyst;
+SET ROLE p_analyst;
+SELECT ok((SELECT sum(deliveries) FROM smam.publishing_report WHERE department_id = :dept) > 0,
+  'an analyst reads the publishing totals of every department (the view it is granted)');
+SELECT throws_ok($$ SELECT count(*) FROM smam.post $$, '42501', NULL, 'but not the posts behind them');
+RESET ROLE;
+SET ROLE p_staff;
+SELECT ok((SELECT sum(deliveries) FROM smam.publishing_report WHERE department_id = :dept) > 0,
+  'a department''s user reads its own department''s totals');
+RESET ROLE;
+SET ROLE p_other;
+SELECT is((SELECT count(*) FROM smam.publishing_report WHERE department_id = :dept), 0::bigint,
+  'and another department''s user none of them');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
