@@ -279,6 +279,16 @@ like($node->safe_psql('postgres', "SELECT posts || ' ' || delivered || ' ' || de
    qr/^6 10 7 true$/, 'the publishing report counts posts, delivered and dead deliveries, time to approve');
 
 # ---- a streaming standby: readable, its worker idle until promoted ----
+# An analyst reads the public index and the compliance views there, as on the
+# primary (its password is remembered for the standby's port too).
+my $analyst_pw = $node->create_login_role('w_analyst');
+$node->safe_psql('postgres', 'GRANT smam_analyst TO w_analyst');
+my $analyst_reads = q{SELECT (SELECT count(*) FROM smam.public_index) || ' ' || (SELECT count(*) FROM smam_report.public_index)
+  || ' ' || (SELECT count(*) FROM smam.compliance_summary) || ' ' || (SELECT count(*) FROM smam.compliance_findings)
+  || ' ' || (SELECT count(*) FROM smam_report.compliance_by_department) || ' ' || (SELECT count(*) FROM smam_report.data_dictionary)};
+my $primary_reads = $node->safe_psql('postgres', $analyst_reads, extra_params => ['-U', 'w_analyst']);
+like($primary_reads, qr/^[1-9]\d* [1-9]\d* [1-9]\d* \d+ [1-9]\d* [1-9]\d*$/,
+     'the analyst reads the public index, the compliance views and the data dictionary on the primary');
 $node->backup('b');
 my $standby = SmamTest->new('standby');
 $standby->init_from_backup($node, 'b', has_streaming => 1);
@@ -290,6 +300,9 @@ my $key5 = (split /\|/, $standby->safe_psql('postgres',
     "SELECT idempotency_key FROM smam.delivery WHERE post_id = $p5"))[0];
 is($standby->safe_psql('postgres', "SELECT count(*) FROM smam.account"), scalar(keys %acct),
    'the standby serves reads');
+$standby->remember_password('w_analyst', $analyst_pw);
+is($standby->safe_psql('postgres', $analyst_reads, extra_params => ['-U', 'w_analyst']), $primary_reads,
+   'the analyst reads the same public index and compliance views on the standby');
 # wait on the standby until the delivery has been due for a second
 my $due_in = $standby->safe_psql('postgres',
     "SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp())) FROM smam.delivery WHERE post_id = $p5");
