@@ -22,7 +22,10 @@ for pass in $passes; do
 done
 
 # pg_cron: test/perl/12_doc_examples.pl runs docs/publishing.md's pg_cron recipes.
-smam_ensure_packages postgresql-$PG_MAJOR-cron
+# The clients of test/perl/19_clients.pl (docs/clients.md): psycopg 3 and 2,
+# unixODBC with psqlODBC and pyodbc, pgJDBC and a Java runtime to run it.
+smam_ensure_packages postgresql-$PG_MAJOR-cron python3-psycopg python3-psycopg2 \
+  odbc-postgresql python3-pyodbc libpostgresql-jdbc-java default-jre-headless
 smam_build || { echo "0 passed, 1 failed"; exit 1; }
 smam_setup_run
 trap smam_remove_run EXIT
