@@ -69,7 +69,8 @@ COMMENT ON TABLE smam.delivery_attempt IS
 
 -- Is the account managed in the tool (6.1.4): an enabled connector for its
 -- platform, and credentials that have not expired and were not refused on
--- the last settled delivery?
+-- the last settled delivery? Analysts and government-wide offices read every
+-- department's accounts, departments their own.
 CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
   SELECT a.id AS account_id, a.department_id, a.platform, a.stage,
          (k.platform IS NOT NULL) AS has_connector,
@@ -94,8 +95,7 @@ CREATE VIEW smam.account_tool_status WITH (security_barrier = true) AS
                         WHERE d.account_id OPERATOR(pg_catalog.=) a.id
                           AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY['delivered', 'dead']::smam.delivery_status[])
                         ORDER BY d.settled_at DESC LIMIT 1) last ON true
-   WHERE (SELECT smam.sees_all())
-      OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) smam.acting_role())
+   WHERE (SELECT smam.reads_all_compliance())
       OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]);
 COMMENT ON VIEW smam.account_tool_status IS
   '6.1.4: is each account managed in the platform management tool (working connector and credentials)? Never shows a secret';

@@ -29,7 +29,8 @@ CREATE FUNCTION smam.check_account_urls() RETURNS integer
 COMMENT ON FUNCTION smam.check_account_urls() IS
   'Check the page of every live account, many at once; record outcomes in smam.account_url_check; returns the number of findings (gone or redirected)';
 
--- The latest check of each live account, where it is a finding.
+-- The latest check of each live account, where it is a finding. Analysts
+-- and government-wide offices read every department's, departments their own.
 CREATE VIEW smam.account_url_finding WITH (security_barrier = true) AS
   SELECT c.account_id, c.department_id, a.platform, a.url AS account_url, c.checked_at, c.outcome,
          c.http_status, c.location,
@@ -42,8 +43,7 @@ CREATE VIEW smam.account_url_finding WITH (security_barrier = true) AS
                    ORDER BY x.checked_at DESC, x.id DESC LIMIT 1) c ON true
    WHERE smam.account_is_live(a.stage)
      AND c.outcome OPERATOR(pg_catalog.=) ANY (ARRAY['gone', 'redirected'])
-     AND ((SELECT smam.sees_all())
-          OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) smam.acting_role())
+     AND ((SELECT smam.reads_all_compliance())
           OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 COMMENT ON VIEW smam.account_url_finding IS
   'Compliance findings of the link check: live accounts whose page is gone or redirects elsewhere (latest check)';
@@ -140,15 +140,15 @@ ALTER TABLE smam.metric_pull ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smam.account_metric ENABLE ROW LEVEL SECURITY;
 CREATE POLICY account_url_check_read ON smam.account_url_check FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst
-  USING ((SELECT smam.sees_all())
+  USING ((SELECT smam.reads_all_compliance())
          OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 CREATE POLICY metric_pull_read ON smam.metric_pull FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst
-  USING ((SELECT smam.sees_all())
+  USING ((SELECT smam.reads_all_compliance())
          OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 CREATE POLICY account_metric_read ON smam.account_metric FOR SELECT
   TO smam_admin, smam_entity, smam_department, smam_tbs, smam_analyst
-  USING ((SELECT smam.sees_all())
+  USING ((SELECT smam.reads_all_compliance())
          OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 GRANT SELECT ON smam.account_url_check, smam.account_url_finding, smam.metric_pull, smam.account_metric,
   smam.metrics_monthly, smam.publishing_report

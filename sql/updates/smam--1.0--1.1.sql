@@ -1,7 +1,8 @@
 -- smam 1.0 -> 1.1: the analysts' schema smam_report, every column of its
 -- views described in English and French (smam.report_dictionary,
 -- smam_report.data_dictionary); smam.publishing_report readable by those it
--- is granted to. Kept as released; never edited after.
+-- is granted to; analysts read every department's reporting rows. Kept as
+-- released; never edited after.
 \echo Use "ALTER EXTENSION smam UPDATE" to load this file. \quit
 
 -- ---- sql/smam/86_reports.sql: smam.publishing_report read with the owner's
@@ -28,6 +29,62 @@ CREATE OR REPLACE VIEW smam.publishing_report WITH (security_barrier = true) AS
    WHERE (SELECT smam.reads_all_compliance())
       OR dl.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[])
    GROUP BY 1, 2, 3, 4;
+
+-- ---- sql/smam/84_delivery.sql, 86_reports.sql: analysts read every
+-- department's rows of account_tool_status, account_url_finding and the
+-- metrics, as they read the compliance views (smam.reads_all_compliance());
+-- in 1.0 an analyst without a government-wide office read none. ----
+CREATE OR REPLACE VIEW smam.account_tool_status WITH (security_barrier = true) AS
+  SELECT a.id AS account_id, a.department_id, a.platform, a.stage,
+         (k.platform IS NOT NULL) AS has_connector,
+         (c.account_id IS NOT NULL AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()))
+           AS has_credentials,
+         c.set_at AS credentials_set_at,
+         c.expires_at AS credentials_expire_at,
+         last.status AS last_delivery_status,
+         last.http_status AS last_http_status,
+         (last.http_status IS NOT NULL AND last.http_status OPERATOR(pg_catalog.=) ANY (ARRAY[401, 403])
+          AND last.settled_at OPERATOR(pg_catalog.>) c.set_at) AS credentials_refused,
+         (k.platform IS NOT NULL AND c.account_id IS NOT NULL
+          AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+          AND c.suspended_at IS NULL AND c.origin IS NOT NULL
+          AND NOT coalesce(last.http_status OPERATOR(pg_catalog.=) ANY (ARRAY[401, 403])
+                           AND last.settled_at OPERATOR(pg_catalog.>) c.set_at, false)) AS managed_in_tool,
+         (c.account_id IS NOT NULL AND (c.suspended_at IS NOT NULL OR c.origin IS NULL)) AS credentials_suspended
+    FROM smam.account a
+    LEFT JOIN smam.connector k ON k.platform OPERATOR(pg_catalog.=) a.platform AND k.enabled
+    LEFT JOIN smam.account_credential c ON c.account_id OPERATOR(pg_catalog.=) a.id
+    LEFT JOIN LATERAL (SELECT d.status, d.http_status, d.settled_at FROM smam.delivery d
+                        WHERE d.account_id OPERATOR(pg_catalog.=) a.id
+                          AND d.status OPERATOR(pg_catalog.=) ANY (ARRAY['delivered', 'dead']::smam.delivery_status[])
+                        ORDER BY d.settled_at DESC LIMIT 1) last ON true
+   WHERE (SELECT smam.reads_all_compliance())
+      OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]);
+
+CREATE OR REPLACE VIEW smam.account_url_finding WITH (security_barrier = true) AS
+  SELECT c.account_id, c.department_id, a.platform, a.url AS account_url, c.checked_at, c.outcome,
+         c.http_status, c.location,
+         CASE c.outcome WHEN 'gone' THEN pg_catalog.format('the account''s page answers %s: the account is gone', c.http_status)
+                        ELSE pg_catalog.format('the account''s page redirects to %s: renamed or taken over?', c.location) END
+           AS finding,
+         '6.2.4'::text AS requirement
+    FROM smam.account a
+    JOIN LATERAL (SELECT x.* FROM smam.account_url_check x WHERE x.account_id OPERATOR(pg_catalog.=) a.id
+                   ORDER BY x.checked_at DESC, x.id DESC LIMIT 1) c ON true
+   WHERE smam.account_is_live(a.stage)
+     AND c.outcome OPERATOR(pg_catalog.=) ANY (ARRAY['gone', 'redirected'])
+     AND ((SELECT smam.reads_all_compliance())
+          OR a.department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+
+ALTER POLICY account_url_check_read ON smam.account_url_check
+  USING ((SELECT smam.reads_all_compliance())
+         OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+ALTER POLICY metric_pull_read ON smam.metric_pull
+  USING ((SELECT smam.reads_all_compliance())
+         OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
+ALTER POLICY account_metric_read ON smam.account_metric
+  USING ((SELECT smam.reads_all_compliance())
+         OR department_id OPERATOR(pg_catalog.=) ANY ((SELECT smam.my_departments())::bigint[]));
 
 -- ---- sql/smam/95_report.sql (new in 1.1) ----
 -- The analysts' schema (docs/reference.md, "For analysts"): smam_report holds

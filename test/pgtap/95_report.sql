@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION smam;
-SELECT plan(27);
+SELECT plan(29);
 
 CREATE ROLE rp_analyst IN ROLE smam_analyst;
 CREATE ROLE rp_tbs IN ROLE smam_tbs;
@@ -80,8 +80,19 @@ SELECT ok(pg_temp.readable_by('rp_nobody') ~ '^account_tool_status 42501, ', 'an
 SELECT is((SELECT count(*)::int FROM information_schema.role_table_grants
             WHERE table_schema = 'smam_report' AND grantee = 'PUBLIC'), 0, 'nothing there is granted to PUBLIC');
 
--- The same rows as smam's own views, as the caller.
+-- The same rows as smam's own views, as the caller; an analyst reads every
+-- department's, as in the compliance views (it holds no office).
+SELECT smam.register_principal('rp_admin', 'Ada', 'ada.report@example.gc.ca');
+SELECT smam.appoint('rp_admin', 'administrator', NULL, '2020-01-01');
+SET ROLE rp_admin;
+SELECT smam.add_department('Department of Reports', 'Ministère des Rapports') AS rp_dept \gset
+SELECT smam.onboard_account(:rp_dept, 'x', 'https://x.com/reports_dept', 'Reports', 'Rapports', 'bilingual', 'test');
+RESET ROLE;
 SET ROLE rp_analyst;
+SELECT is((SELECT count(*)::int FROM smam_report.account_tool_status WHERE department_id = :rp_dept), 1,
+  'an analyst reads every department''s accounts in account_tool_status (6.1.4)');
+SELECT is((SELECT account_fr FROM smam_report.public_index WHERE url = 'https://x.com/reports_dept'), 'Rapports',
+  'and the public index');
 SELECT set_eq($$ SELECT * FROM smam_report.requirement_catalogue $$, $$ SELECT * FROM smam.requirement_catalogue $$,
   'an analyst reads the same requirement catalogue through smam_report');
 SELECT set_eq($$ SELECT * FROM smam_report.compliance_rule $$, $$ SELECT * FROM smam.compliance_rule $$,
