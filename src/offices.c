@@ -225,12 +225,51 @@ offices_in_force(const char *role, TimestampTz at, HeldOffice **held)
 Oid
 smam_acting_role(void)
 {
+	Oid outer = GetOuterUserId();
+	Oid current;
+
 	/*
 	 * The outer user is the role set by login or SET ROLE; unlike
 	 * current_user it does not change inside SECURITY DEFINER functions, so
 	 * smam's own functions see who is really acting.
 	 */
-	return GetOuterUserId();
+	if (!InSecurityRestrictedOperation() || smam_own_restricted_operation)
+		return outer;
+
+	/*
+	 * A security-restricted operation (ANALYZE, VACUUM, CLUSTER, REINDEX,
+	 * CREATE INDEX, REFRESH MATERIALIZED VIEW, by autovacuum or a superuser)
+	 * runs an object's code (an index expression, a materialized view's
+	 * query) as the object's owner, while the outer user is whoever started
+	 * the operation, often a superuser: acting as that one would show the
+	 * owner's code every department's rows (smam's own restricted queries,
+	 * privileged.c, are not such code: there the outer user acts, as
+	 * outside). smam acts as the owner (the
+	 * current user). When the current user is a superuser, it may be smam's
+	 * own SECURITY DEFINER function called from such code (its owner is a
+	 * superuser, often the very one autovacuum runs as), and whose code
+	 * called it is no longer known: smam then acts as the outer user if that
+	 * one is no superuser (an analyst refreshing its own materialized view),
+	 * and refuses otherwise rather than guess. smam's own objects run no code
+	 * of smam in such operations (no index expression of theirs calls it).
+	 */
+	current = GetUserId();
+	if (!superuser_arg(current))
+		return current;
+	if (!superuser_arg(outer))
+		return outer;
+	smam_refuse(
+		ERRCODE_INSUFFICIENT_PRIVILEGE, NULL,
+		"smam cannot tell who acts inside this security-restricted operation",
+		smam_format(
+			"Role %s started an operation (ANALYZE, VACUUM, CLUSTER, REINDEX, CREATE INDEX or "
+			"REFRESH MATERIALIZED VIEW) that runs an object's code as the object's owner, and "
+			"smam was called there with a superuser's rights (a function of smam that runs "
+			"with raised rights, or an object a superuser owns): whose code it is cannot be told.",
+			GetUserNameFromId(outer, false)),
+		"Let the object's owner run the operation itself (REFRESH MATERIALIZED VIEW as its owner), "
+		"and let a role that is not a superuser own objects whose code reads smam.");
+	pg_unreachable();
 }
 
 static bool

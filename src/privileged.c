@@ -80,6 +80,14 @@ smam_owner(void)
 	return owner;
 }
 
+/*
+ * True while smam runs its own query restricted (smam.own_restricted_operation,
+ * a setting so that the end of the query, or the abort of its transaction,
+ * gives back the value it had): offices.c then takes the outer user as the
+ * acting role, as outside such operations.
+ */
+bool smam_own_restricted_operation = false;
+
 void
 smam_privilege_enter(SmamPrivilege *p, bool restricted)
 {
@@ -91,6 +99,10 @@ smam_privilege_enter(SmamPrivilege *p, bool restricted)
 	p->guc_level = NewGUCNestLevel();
 	for (int i = 0; i < lengthof(pinned); i++)
 		(void) set_config_option(pinned[i].name, pinned[i].value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	/* A restricted operation smam starts itself, not one it was called in. */
+	if (restricted && !(p->saved_sec & SECURITY_RESTRICTED_OPERATION))
+		(void) set_config_option("smam.own_restricted_operation", "on", PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 }
 

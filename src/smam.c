@@ -74,7 +74,7 @@ relcache_inval(Datum arg, Oid relid)
 	smam_lifecycle_relcache_inval(relid);
 }
 
-int			smam_index_disappearance_limit = 10;
+int smam_index_disappearance_limit = 10;
 
 void
 _PG_init(void)
@@ -91,6 +91,15 @@ _PG_init(void)
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   check_report_time_zone, NULL, NULL);
 
+	DefineCustomBoolVariable(
+		"smam.own_restricted_operation",
+		"Set by smam while it runs its own queries with raised rights, restricted.",
+		"Inside a security-restricted operation smam started itself, the acting role "
+		"is the outer user (offices.c); in one another command started, the owner of "
+		"the code that runs.",
+		&smam_own_restricted_operation, false, PGC_SUSET,
+		GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL, NULL, NULL,
+		NULL);
 	smam_http_init();
 	smam_delivery_init();
 	smam_worker_init();

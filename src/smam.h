@@ -84,6 +84,7 @@ typedef struct SmamPrivilege
 } SmamPrivilege;
 
 extern Oid smam_owner(void);
+extern bool smam_own_restricted_operation;
 extern void smam_privilege_enter(SmamPrivilege *p, bool restricted);
 extern void smam_privilege_leave(SmamPrivilege *p);
 
@@ -137,7 +138,7 @@ extern bool smam_in_extension_script(void);
 /* The platform management tool (delivery.c, worker.c, http.c). */
 #define SMAM_WORKER_ROLE "smam_worker"
 extern int smam_worker_batch_size;
-extern int	smam_index_disappearance_limit;
+extern int smam_index_disappearance_limit;
 extern void smam_http_init(void);
 extern void smam_delivery_init(void);
 extern void smam_worker_init(void);

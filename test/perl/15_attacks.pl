@@ -21,6 +21,10 @@
 #     (issue 16) plan_missing() and plan_pia_problem() answered for plans
 #     that do not exist or of another department
 # 12. two appointments of one principal made at once both stood
+# (review of 1.1) a department's code run by maintenance (ANALYZE, REFRESH
+#     MATERIALIZED VIEW: security-restricted operations started by a
+#     superuser or autovacuum) acted as the superuser who started it and read
+#     every department's rows
 use strict;
 use warnings;
 
@@ -412,6 +416,47 @@ $b->query('ROLLBACK');
 $a->quit;
 $b->quit;
 is(sql(q{SELECT count(*) FROM smam.appointment WHERE principal = 'a_appointee'}), '1', 'one appointment stands');
+
+# ---- (review of 1.1) a department's code run by a superuser's maintenance ----
+# In a security-restricted operation the code of an object (an index
+# expression, a materialized view's query) runs as its owner while the outer
+# user is whoever started it: autovacuum's bootstrap superuser, or a DBA. smam
+# acted as the outer user: a head of communications with CREATE on a schema
+# (a database owner's grant, or public in a database from PostgreSQL 14) read
+# every department's accounts through the statistics of an expression index.
+sql(q{SET ROLE a_entity; SELECT smam.onboard_account(2, 'x', 'https://x.com/DeptTwoHidden', 'Two', 'Deux', 'bilingual', 'test');
+      RESET ROLE; CREATE SCHEMA att AUTHORIZATION a_head; CREATE SCHEMA ana AUTHORIZATION a_analyst;});
+my ($rc2, $out2, $err2) = as_role('a_head', [
+  q{CREATE FUNCTION att.peek(i int) RETURNS text LANGUAGE sql IMMUTABLE
+      AS $$ SELECT string_agg(department_id::text, ',' ORDER BY department_id) FROM smam.account_tool_status $$},
+  q{CREATE FUNCTION att.peek_definer(i int) RETURNS text LANGUAGE sql IMMUTABLE
+      AS $$ SELECT string_agg(DISTINCT department_id::text, ',') FROM smam.compliance_findings_as_of(now()) $$},
+  q{CREATE TABLE att.t (i int)}, q{INSERT INTO att.t SELECT 1 FROM generate_series(1, 50)},
+  q{CREATE INDEX t_peek ON att.t (att.peek(i))},
+  q{CREATE TABLE att.t2 (i int)}, q{INSERT INTO att.t2 SELECT 1 FROM generate_series(1, 50)},
+  q{CREATE INDEX t2_peek ON att.t2 (att.peek_definer(i))}]);
+ok($rc2, 'the head of communications builds expression indexes over smam (as itself)') or diag($err2);
+my $own = as_role('a_head', q{SELECT string_agg(department_id::text, ',' ORDER BY department_id) FROM smam.account_tool_status});
+like($own, qr/^1(,1)+$/, 'called directly, it sees its own department\'s accounts only');
+is(sql(q{SELECT count(*) FROM smam.account WHERE department_id = 2}), '1', 'department 2 has an account it may not see');
+sql('ANALYZE att.t');
+is(as_role('a_head', q{SELECT most_common_vals::text FROM pg_stats WHERE schemaname = 'att' AND tablename = 't_peek'}), qq{{"$own"}},
+   'a superuser\'s ANALYZE runs the index expression as its owner: the statistics hold its own rows, not department 2\'s');
+my ($rc3, $out3, $err3) = $node->psql('postgres', 'ANALYZE att.t2');
+like($err3, qr/smam cannot tell who acts inside this security-restricted operation/,
+     'where the code calls a function of smam with raised rights, the superuser\'s ANALYZE is refused, not answered as the superuser');
+is(as_role('a_head', q{SELECT count(*) FROM pg_stats WHERE schemaname = 'att' AND tablename = 't2_peek'}), '0',
+   '... and no statistics tell anything');
+my (undef, undef, $err4) = as_role('a_head', q{SET smam.own_restricted_operation = on});
+like($err4, qr/permission denied to set parameter "smam.own_restricted_operation"/,
+     'the setting by which smam marks its own restricted queries is not the department\'s to set');
+# An analyst's own materialized view over the compliance views, refreshed by
+# the analyst: smam acts as the analyst (every department's findings).
+is(as_role('a_analyst', [
+  q{CREATE MATERIALIZED VIEW ana.findings AS SELECT count(DISTINCT department_id) AS n FROM smam_report.compliance_findings},
+  q{REFRESH MATERIALIZED VIEW ana.findings},
+  q{SELECT (SELECT n FROM ana.findings) = (SELECT count(DISTINCT department_id) FROM smam_report.compliance_findings)}]), 't',
+   'an analyst\'s own materialized view over the compliance views refreshes, as the analyst');
 
 is(sql(q{SELECT string_agg(rolname, ',') FROM pg_roles WHERE rolsuper AND rolname LIKE 'a\_%'}), '',
    'in the end, no attacking role is a superuser');
