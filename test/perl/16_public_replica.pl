@@ -1,15 +1,22 @@
-# A public replica (issue 19): the published index travels by logical
-# replication to a public-facing PostgreSQL that has no smam, with the
+# A public replica (issue 19), through a relay: the published index travels
+# by logical replication from the primary (smam) to an internal relay and on
+# to a public-facing PostgreSQL, neither of which has smam, with the
 # statements of docs/operations.md ("A public replica") run as written (read
-# from the file; only the subscription's connection string and the roles'
-# passwords are the test's own). Publications made before the subscription
-# (the first copy, under row-level security) and after it arrive byte for
-# byte; the public node holds those two tables and its views, nothing else;
-# its reader reads them and nothing else; the subscription's role reads
-# nothing internal on the primary and may not replicate physically; a role
-# without BYPASSRLS gets an empty first copy and nothing says so; after
-# pg_dump the publication has lost its tables, and the docs' repair and a new
-# full copy bring everything back.
+# from the file; only the subscriptions' connection strings and the roles'
+# passwords are the test's own). Publications made before the subscriptions
+# (the first copy, under row-level security) and after them arrive byte for
+# byte at the public node; the relay and the public node hold those two
+# tables (and the public node its views), nothing else; the public reader
+# reads them and nothing else. The security facts the relay is for: the
+# primary's replication role reads nothing internal by SQL, but over its
+# logical replication connection it CAN run BASE_BACKUP and copy the whole
+# primary (so its credential lives only on the relay); the public node's
+# credential cannot connect to the primary at all; a BASE_BACKUP taken with
+# it from the relay holds no internal data of smam and not the primary
+# role's password. A role without BYPASSRLS gets an empty first copy and
+# nothing says so; after pg_dump the publication has lost its tables, and the
+# docs' repair and a new full copy on the relay bring everything back to the
+# public node.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -46,44 +53,57 @@ sub doc_block
 	$b[0]{used}++;
 	return $b[0]{sql};
 }
-my $primary_sql  = doc_block('-- On the primary, as a superuser');
-my $public_sql   = doc_block('-- fragment: on the public node (PostgreSQL 15, no smam)');
-my $subscribe    = doc_block('-- fragment: on the public node, as a superuser: the subscription');
-my $verify_sql   = doc_block('-- On either node: the files of the last publication');
-my $repair_sql   = doc_block('-- After a restore, as a superuser');
-my $resubscribe  = doc_block('-- fragment: on the public node, as a superuser: start again');
+my $primary_sql     = doc_block('-- On the primary, as a superuser');
+my $tables_sql      = doc_block('-- fragment: on the relay and on the public node (PostgreSQL 15, no smam)');
+my $relay_sql       = doc_block('-- fragment: on the relay, as a superuser, in its database');
+my $relay_subscribe = doc_block('-- fragment: on the relay, as a superuser: the subscription to the primary');
+my $public_sql      = doc_block('-- fragment: on the public node, as a superuser, in the database the website reads');
+my $public_subscribe = doc_block('-- fragment: on the public node, as a superuser: the subscription to the relay');
+my $verify_sql      = doc_block('-- On the primary or the public node');
+my $repair_sql      = doc_block('-- After a restore, as a superuser');
+my $resubscribe     = doc_block('-- fragment: on the relay, as a superuser: start again');
+
+# pg_hba.conf as the docs have it: one line per role that connects from
+# another node, its database by name (host and 127.0.0.1 here, without
+# certificates; local in the socket pass), and the test's superuser,
+# physical replication included: the replication keyword is there, for it
+# only.
+my $su = scalar getpwuid($>);
+my $write_hba = sub {
+	my ($node, @lines) = @_;
+	my ($type, $addr, $auth) = SmamTest->tcp ? ('host', '127.0.0.1/32', 'scram-sha-256') : ('local', '', 'trust');
+	open my $hba, '>', $node->data_dir . '/pg_hba.conf' or die "cannot write pg_hba.conf: $!";
+	print $hba map { "$type $_ $addr $auth\n" } (@lines, "all $su", "replication $su");
+	close $hba or die "cannot write pg_hba.conf: $!";
+};
+my $publisher_conf = qq{
+wal_level = logical
+max_wal_senders = 8
+max_replication_slots = 8
+};
 
 # ---- the primary: smam, wal_level = logical, the pg_hba.conf of the docs ----
 my $primary = SmamTest->new('replica_primary');
 $primary->init;
-$primary->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'smam'
-wal_level = logical
-max_wal_senders = 8
-max_replication_slots = 8
-});
-# The docs' line for smam_index_replica (host and 127.0.0.1 here, without
-# certificates; local in the socket pass), the same for the role without
-# BYPASSRLS and for a smam_public role, and the test's superuser, physical
-# replication included: the replication keyword is there, for it only.
-my $su = scalar getpwuid($>);
-{
-	my ($type, $addr, $auth) = SmamTest->tcp ? ('host', '127.0.0.1/32', 'scram-sha-256') : ('local', '', 'trust');
-	open my $hba, '>', $primary->data_dir . '/pg_hba.conf' or die "cannot write pg_hba.conf: $!";
-	print $hba map { "$type $_ $addr $auth\n" }
-	  ('smamdb smam_index_replica', 'smamdb replica_norls', 'smamdb web_public', "all $su", "replication $su");
-	close $hba or die "cannot write pg_hba.conf: $!";
-}
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'smam'\n$publisher_conf");
+# The docs' line for smam_index_replica, the same for the role without
+# BYPASSRLS and for a smam_public role. And one the docs do not have, for
+# the public node's role: so that what keeps it out of the primary below is
+# that the role does not exist there, not this file.
+$write_hba->($primary, 'smamdb smam_index_replica', 'smamdb replica_norls', 'smamdb web_public',
+	'smamdb index_relay_reader');
 $primary->start;
 
-# A department, an account (a French name, so not every byte is ASCII) and
-# a first publication, before any subscription.
+# A department, an account (a French name, so not every byte is ASCII) whose
+# onboarding reason is internal (it is in the primary's tables, never in
+# what is published), and a first publication, before any subscription.
+my $internal = 'internal note ' . SmamTest::_random_password();
 $primary->safe_psql('postgres', 'CREATE DATABASE smamdb');
-$primary->safe_psql('smamdb', q{
+$primary->safe_psql('smamdb', qq{
   CREATE EXTENSION smam;
   SELECT smam.add_department('Department of Replicas', 'Ministère des Répliques', 'subject', 4343);
   SELECT smam.onboard_account(smam.find_department('4343'), 'twitter', 'https://twitter.com/Replicas',
-                              'Replicas', 'Répliques', 'bilingual', 'listed in the index');
+                              'Replicas', 'Répliques', 'bilingual', '$internal');
   SELECT smam.publish_index();
 });
 my $onboard = sub {
@@ -92,10 +112,14 @@ my $onboard = sub {
 	  SELECT smam.onboard_account(smam.find_department('4343'), 'twitter', 'https://twitter.com/$handle',
 	                              '$handle', 'Réplique $handle', 'bilingual', 'listed in the index')});
 };
+is($primary->safe_psql('smamdb', qq{
+     SELECT (SELECT count(*) FROM smam.account WHERE onboarded_reason = '$internal')
+            || ' ' || (SELECT count(*) FROM smam.index_snapshot WHERE document::text LIKE '%$internal%')}),
+   '1 0', 'the internal note is in smam.account on the primary, not in the published document');
 
 # ---- the docs' statements on the primary ----
 $primary->safe_psql('smamdb', $primary_sql);
-$primary->set_password('smam_index_replica', 'smamdb');
+my $replica_password = $primary->set_password('smam_index_replica', 'smamdb');
 is($primary->safe_psql('smamdb', q{
      SELECT p.pubname || ': ' || string_agg(t.schemaname || '.' || t.tablename || ' (' || array_to_string(t.attnames, ', ') || ')', ', '
             ORDER BY t.tablename)
@@ -111,13 +135,12 @@ is($primary->safe_psql('smamdb', q{
    'login t replication t bypassrls t superuser f createrole f createdb f member of 0',
    'smam_index_replica: LOGIN REPLICATION BYPASSRLS, nothing else, in no group');
 
-# ---- what smam_index_replica may read on the primary ----
-my $pport = $primary->port;
-my $phost = $primary->host;
+# ---- what smam_index_replica may read on the primary by SQL ----
+my ($pport, $phost) = ($primary->port, $primary->host);
 my $as_replica = "host=$phost port=$pport dbname=smamdb user=smam_index_replica";
 my $refused = sub {
-	my ($node, $connstr, $sql, $re, $name) = @_;
-	my ($rc, $out, $err) = $node->psql('postgres', $sql, connstr => $connstr);
+	my ($node, $connstr, $sql, $re, $name, %opt) = @_;
+	my ($rc, $out, $err) = $node->psql('postgres', $sql, connstr => $connstr, %opt);
 	ok($rc != 0 && $err =~ $re, $name) or diag("rc $rc, out '$out', err '$err'");
 };
 for my $t ('smam.audit_log', 'smam.account_credential', 'smam.account', 'smam.index_snapshot_entry', 'smam.department')
@@ -127,17 +150,19 @@ for my $t ('smam.audit_log', 'smam.account_credential', 'smam.account', 'smam.in
 }
 $refused->($primary, $as_replica, 'SELECT published_by FROM smam.index_snapshot',
 	qr/permission denied for table index_snapshot/, 'nor the column published_by of smam.index_snapshot');
-is($primary->safe_psql('smamdb', q{
+# What a role may read outside the system catalogs, column by column.
+my $readable = q{
      SELECT string_agg(c.relname || ' (' || (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
                                                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                                                 AND has_column_privilege('smam_index_replica', c.oid, a.attnum, 'SELECT')) || ')',
+                                                 AND has_column_privilege('%1$s', c.oid, a.attnum, 'SELECT')) || ')',
                        ', ' ORDER BY c.relname)
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-        AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN has_any_column_privilege('smam_index_replica', c.oid, 'SELECT') END}),
-   'index_snapshot (id, published_at, account_count, content_sha256, document), '
-   . 'index_snapshot_file (snapshot_id, lang, file_name, content_sha256, byte_count, content)',
-   'the published columns of the two tables are all it can read, outside the system catalogs');
+        AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN has_any_column_privilege('%1$s', c.oid, 'SELECT') END};
+my $two_tables = 'index_snapshot (id, published_at, account_count, content_sha256, document), '
+  . 'index_snapshot_file (snapshot_id, lang, file_name, content_sha256, byte_count, content)';
+is($primary->safe_psql('smamdb', sprintf($readable, 'smam_index_replica')), $two_tables,
+   'the published columns of the two tables are all it can read by SQL, outside the system catalogs');
 is($primary->safe_psql('smamdb', q{
      SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = 'smam' AND has_function_privilege('smam_index_replica', p.oid, 'EXECUTE'))
@@ -147,34 +172,74 @@ is($primary->safe_psql('smamdb', q{
    '0 0', 'it can run none of smam\'s functions and use none of its sequences');
 is($primary->safe_psql('smamdb', 'SELECT count(id) FROM smam.index_snapshot', connstr => $as_replica), '1',
    'through row-level security it reads every publication (BYPASSRLS)');
-my ($rc, $out, $err) = $primary->psql('smamdb', 'IDENTIFY_SYSTEM', connstr => $as_replica, replication => 'true');
-ok($rc != 0 && $err =~ /no pg_hba.conf entry for replication connection .*user "smam_index_replica"/,
-	'a physical replication connection is refused to smam_index_replica (no replication line for it)')
-  or diag("rc $rc: $err");
+$refused->($primary, $as_replica, 'IDENTIFY_SYSTEM',
+	qr/no pg_hba.conf entry for replication connection .*user "smam_index_replica"/,
+	'a replication=true connection (pg_basebackup\'s) is refused to smam_index_replica: no replication line for it',
+	replication => 'true');
 like($primary->safe_psql('smamdb', 'IDENTIFY_SYSTEM', replication => 'true'), qr/^\d+\|\d+\|/,
 	'where the superuser has one');
 $refused->($primary, "host=$phost port=$pport dbname=postgres user=smam_index_replica", 'SELECT 1',
 	qr/no pg_hba.conf entry for .*user "smam_index_replica", database "postgres"/,
 	'and a connection to another database');
 
-# ---- the public node: PostgreSQL 15 without smam ----
-my $public = SmamTest->new('replica_public');
-$public->init;
-$public->start;
-$public->safe_psql('postgres', 'CREATE DATABASE smam_public');
-is($public->safe_psql('smam_public', q{SELECT count(*) FROM pg_available_extensions WHERE name = 'smam' AND installed_version IS NULL}),
-   '1', 'smam is installed in the public node\'s PostgreSQL, not created in its database');
-$public->safe_psql('smam_public', $public_sql);
-$public->set_password('smam_index_reader', 'smam_public');
-my $as_reader = $public->connstr('smam_public') . ' user=smam_index_reader';
+# ---- BASE_BACKUP over a logical replication connection ----
+# psql writes the stream as the server sends it (PostgreSQL 15's archive
+# messages: 'n' a new archive, 'd' its bytes, tar headers included) to a
+# file; the test reads the file whole. psql exits with 1 once the stream has
+# ended (it does not expect what follows it), so the stream is the judge: the
+# backup went through when it begins with the backup's start position and
+# holds the cluster's pg_control.
+my $dir = PostgreSQL::Test::Utils::tempdir();
+my $base_backup = sub {
+	my ($node, $connstr, $name) = @_;
+	my $file = "$dir/$name.out";
+	my $err  = '';
+	IPC::Run::run([ $node->installed_command('psql'), '-X', '-q', '-d', "$connstr replication=database",
+			'-c', "BASE_BACKUP (CHECKPOINT 'fast', MANIFEST 'no')" ], '<', \undef, '>', $file, '2>', \$err);
+	open my $in, '<:raw', $file or die "cannot read $file: $!";
+	my $stream = do { local $/; <$in> };
+	close $in;
+	unlink $file;
+	my $ok = $stream =~ /\A\s*recptr\s*\|\s*tli\b/ && index($stream, 'global/pg_control') >= 0;
+	diag("BASE_BACKUP as $connstr: " . length($stream) . " bytes, $err") unless $ok;
+	return ($ok, $stream);
+};
+# The databases whose files a stream holds (tar members base/<oid>/...).
+my $databases_in = sub {
+	my ($stream) = @_;
+	my %oid = map { $_ => 1 } $stream =~ m{(?:\0|d)base/(\d+)/}g;
+	return join(',', sort { $a <=> $b } keys %oid);
+};
+{
+	my $smamdb_oid = $primary->safe_psql('postgres', q{SELECT oid FROM pg_database WHERE datname = 'smamdb'});
+	my ($ok, $stream) = $base_backup->($primary, $as_replica, 'primary');
+	ok($ok && index($stream, 'global/1260') >= 0
+		  && $databases_in->($stream) eq $primary->safe_psql('postgres', q{SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_database})
+		  && index($stream, $internal) >= 0,
+		'smam_index_replica CAN run BASE_BACKUP over replication=database, admitted by its database\'s line: '
+		  . 'the whole primary cluster (pg_control, pg_authid, every database, smamdb\'s internal rows): '
+		  . 'this is why its credential lives only on the relay')
+	  or diag(sprintf('ok %s, %d bytes, databases %s, smamdb %s, internal note %s', $ok ? 1 : 0, length $stream,
+			$databases_in->($stream), $smamdb_oid, index($stream, $internal) >= 0 ? 'there' : 'not there'));
+}
 
-# The test's connection string in the docs' CREATE SUBSCRIPTION (its password,
-# over TCP, from the password file, as the docs' .pgpass).
+# ---- the relay: PostgreSQL 15 without smam, publishing ----
+my $relay = SmamTest->new('replica_relay');
+$relay->init;
+$relay->append_conf('postgresql.conf', $publisher_conf);
+$write_hba->($relay, 'smam_relay index_relay_reader');
+$relay->start;
+$relay->safe_psql('postgres', 'CREATE DATABASE smam_relay');
+$relay->safe_psql('smam_relay', $tables_sql);
+my ($rport, $rhost) = ($relay->port, $relay->host);
+
+# The test's connection string in one of the docs' CREATE SUBSCRIPTION
+# blocks (its password, over TCP, from the password file, as the docs'
+# .pgpass).
 my $subscription = sub {
-	my ($user) = @_;
-	my $sql = $subscribe;
-	my $n = $sql =~ s/CONNECTION '[^']*'/CONNECTION 'host=$phost port=$pport dbname=smamdb user=$user'/g;
-	BAIL_OUT("the docs' CREATE SUBSCRIPTION has $n CONNECTION strings, not one") unless $n == 1;
+	my ($sql, $host, $port, $dbname, $user) = @_;
+	my $n = $sql =~ s/CONNECTION '[^']*'/CONNECTION 'host=$host port=$port dbname=$dbname user=$user'/g;
+	BAIL_OUT("a CREATE SUBSCRIPTION of the docs has $n CONNECTION strings, not one") unless $n == 1;
 	return $sql;
 };
 
@@ -188,23 +253,62 @@ is($primary->safe_psql('smamdb', 'SELECT count(id) FROM smam.index_snapshot',
 		connstr => "host=$phost port=$pport dbname=smamdb user=replica_norls"), '0',
    'a role with the same grants and no BYPASSRLS may read the published columns and sees no row of them');
 {
-	my $trap = $subscription->('replica_norls');
-	$trap =~ s/CREATE SUBSCRIPTION smam_public_index\b/CREATE SUBSCRIPTION trap/ or BAIL_OUT('the docs\' CREATE SUBSCRIPTION is not smam_public_index');
-	$public->safe_psql('smam_public', $trap);
+	my $trap = $subscription->($relay_subscribe, $phost, $pport, 'smamdb', 'replica_norls');
+	$trap =~ s/CREATE SUBSCRIPTION smam_public_index\b/CREATE SUBSCRIPTION trap/
+	  or BAIL_OUT('the docs\' CREATE SUBSCRIPTION on the relay is not smam_public_index');
+	$relay->safe_psql('smam_relay', $trap);
 }
-$public->wait_for_subscription_sync($primary, 'trap', 'smam_public');
-is($public->safe_psql('smam_public', q{
+$relay->wait_for_subscription_sync($primary, 'trap', 'smam_relay');
+is($relay->safe_psql('smam_relay', q{
      SELECT string_agg(srrelid::regclass || ' ' || srsubstate::text, ', ' ORDER BY srrelid::regclass::text) FROM pg_subscription_rel}) . ', rows '
-   . $public->safe_psql('smam_public', 'SELECT (SELECT count(*) FROM smam.index_snapshot) + (SELECT count(*) FROM smam.index_snapshot_file)'),
+   . $relay->safe_psql('smam_relay', 'SELECT (SELECT count(*) FROM smam.index_snapshot) + (SELECT count(*) FROM smam.index_snapshot_file)'),
    'smam.index_snapshot r, smam.index_snapshot_file r, rows 0',
    'without BYPASSRLS the first copy is empty, and both tables show as synchronized');
-$public->safe_psql('smam_public', 'DROP SUBSCRIPTION trap');
+$relay->safe_psql('smam_relay', 'DROP SUBSCRIPTION trap');
 
-# ---- the subscription of the docs ----
-$public->safe_psql('smam_public', $subscription->('smam_index_replica'));
-$public->wait_for_subscription_sync($primary, 'smam_public_index', 'smam_public');
+# ---- the docs' statements on the relay: its publication, its role, its subscription ----
+$relay->safe_psql('smam_relay', $relay_sql);
+my $relay_reader_password = $relay->set_password('index_relay_reader', 'smam_relay');
+$relay->safe_psql('smam_relay', $subscription->($relay_subscribe, $phost, $pport, 'smamdb', 'smam_index_replica'));
+$relay->wait_for_subscription_sync($primary, 'smam_public_index', 'smam_relay');
+my $as_relay_reader = "host=$rhost port=$rport dbname=smam_relay user=index_relay_reader";
+is($relay->safe_psql('smam_relay', sprintf($readable, 'index_relay_reader')), $two_tables,
+   'on the relay, index_relay_reader reads the two tables, nothing else outside the system catalogs');
+$refused->($relay, "host=$rhost port=$rport dbname=postgres user=index_relay_reader", 'SELECT 1',
+	qr/no pg_hba.conf entry for .*user "index_relay_reader", database "postgres"/,
+	'nor connects to another database of the relay');
 
-# The two nodes' records, compared whole.
+# ---- the public node's credential and the primary ----
+# The public node holds index_relay_reader's password: tried against the
+# primary (where a line of pg_hba.conf, not the docs', would let it in), it
+# is refused because the role does not exist there.
+$primary->remember_password('index_relay_reader', $relay_reader_password);
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_roles WHERE rolname = 'index_relay_reader'}), '0',
+   'index_relay_reader does not exist on the primary');
+for my $replication (undef, 'database')
+{
+	$refused->($primary, "host=$phost port=$pport dbname=smamdb user=index_relay_reader", 'IDENTIFY_SYSTEM',
+		qr/password authentication failed for user "index_relay_reader"|role "index_relay_reader" does not exist/,
+		'the public node\'s credential cannot connect to the primary' . ($replication ? ', nor replicate from it' : ''),
+		defined $replication ? (replication => $replication) : ());
+}
+
+# ---- the public node: PostgreSQL 15 without smam, subscribed to the relay ----
+my $public = SmamTest->new('replica_public');
+$public->init;
+$write_hba->($public, 'smam_public smam_index_reader');
+$public->start;
+$public->safe_psql('postgres', 'CREATE DATABASE smam_public');
+is($public->safe_psql('smam_public', q{SELECT count(*) FROM pg_available_extensions WHERE name = 'smam' AND installed_version IS NULL}),
+   '1', 'smam is installed in the public node\'s PostgreSQL, not created in its database');
+$public->safe_psql('smam_public', $tables_sql . $public_sql);
+$public->set_password('smam_index_reader', 'smam_public');
+my $as_reader = $public->connstr('smam_public') . ' user=smam_index_reader';
+$public->safe_psql('smam_public', $subscription->($public_subscribe, $rhost, $rport, 'smam_relay', 'index_relay_reader'));
+$public->wait_for_subscription_sync($relay, 'smam_relay_index', 'smam_public');
+
+# What the public node has after each step, compared whole with the primary
+# (as the reader reads it there), and the relay's tables with the primary's.
 my %q = (
 	'the snapshot headers' => q{SELECT id, published_at, account_count, content_sha256, md5(document::text) FROM smam.index_snapshot ORDER BY id},
 	'the files\' records'  => q{SELECT snapshot_id, lang, file_name, content_sha256, byte_count, md5(content) FROM smam.index_snapshot_file ORDER BY snapshot_id, lang},
@@ -218,28 +322,34 @@ my $same = sub {
 	{
 		my $want = $primary->safe_psql('smamdb', $q{$k});
 		is($public->safe_psql('smam_public', $q{$k}, connstr => $as_reader), $want,
-		   "$what: $k, as smam_index_reader reads them there, are the primary's");
+		   "$what: $k, as smam_index_reader reads them on the public node, are the primary's");
 	}
+	is($relay->safe_psql('smam_relay', $q{'the files\' records'} . ';' . $q{'the snapshot headers'}),
+	   $primary->safe_psql('smamdb', $q{'the files\' records'} . ';' . $q{'the snapshot headers'}),
+	   "$what: and the relay's tables too");
 };
-$same->('the publication made before the subscription', '1');
+my $caught_up = sub {
+	$primary->wait_for_catchup('smam_public_index');
+	$relay->wait_for_catchup('smam_relay_index');
+};
+$same->('the publication made before the subscriptions', '1');
 
-# ---- two publications after the subscription ----
+# ---- two publications after the subscriptions ----
 $onboard->('ReplicasTwo');
 $primary->safe_psql('smamdb', 'SELECT smam.publish_index()');
-$primary->wait_for_catchup('smam_public_index');
-$same->('a publication made after the subscription', '1,2');
+$caught_up->();
+$same->('a publication made after the subscriptions', '1,2');
 
-# What the docs check: the same answer on both nodes, and the bytes the
-# website gets from the public node hashed where they land (sha256sum).
-my $web_public = 'web_public';
-$primary->create_login_role($web_public, 'IN ROLE smam_public');
+# What the docs check: the same answer on the primary and the public node,
+# and the bytes the website gets from the public node hashed where they land
+# (sha256sum).
+$primary->create_login_role('web_public', 'IN ROLE smam_public');
 my $latest_on_primary = $primary->safe_psql('smamdb', $verify_sql,
-	connstr => "host=$phost port=$pport dbname=smamdb user=$web_public");
+	connstr => "host=$phost port=$pport dbname=smamdb user=web_public");
 like($latest_on_primary, qr/\A2\|[^|]+\|en\|sm-en.json\|[0-9a-f]{64}\|\d+\n2\|[^|]+\|fr\|sm-fr.json\|[0-9a-f]{64}\|\d+\z/,
 	'the docs\' query on the primary, as a smam_public role: the last publication\'s two files');
 is($public->safe_psql('smam_public', $verify_sql, connstr => $as_reader), $latest_on_primary,
 	'the same answer on the public node, as smam_index_reader');
-my $dir = PostgreSQL::Test::Utils::tempdir();
 for my $lang ('en', 'fr')
 {
 	my $b64 = $public->safe_psql('smam_public',
@@ -276,8 +386,8 @@ is($primary->safe_psql('smamdb', q{SELECT string_agg(tablename || ':' || array_l
    'index_snapshot:5,index_snapshot_file:6', 'the repair names the same tables and columns');
 $onboard->('ReplicasThree');
 $primary->safe_psql('smamdb', 'SELECT smam.publish_index()');
-$primary->wait_for_catchup('smam_public_index');
-$same->('a second publication after the subscription', '1,2,3');
+$caught_up->();
+$same->('a second publication after the subscriptions', '1,2,3');
 is($public->safe_psql('smam_public', q{SELECT string_agg(snapshot_id || ' ' || file_name, ',' ORDER BY lang) FROM smam.latest_index_files},
 	connstr => $as_reader), '3 sm-en.json,3 sm-fr.json', 'smam.latest_index_files: the last publication\'s two files');
 is($public->safe_psql('smam_public', q{
@@ -286,18 +396,22 @@ is($public->safe_psql('smam_public', q{
        FROM smam.index_snapshot}),
    '3/3 1,2,3', 'each snapshot header\'s SHA-256 is its document\'s, on the public node');
 
-# ---- start again from a full copy (the docs, after a restore) ----
-$public->safe_psql('smam_public', $resubscribe);
-is($public->safe_psql('smam_public', 'SELECT count(*) FROM smam.index_snapshot_file'), '0', 'the public node starts again empty');
-$public->safe_psql('smam_public', $subscription->('smam_index_replica'));
-$public->wait_for_subscription_sync($primary, 'smam_public_index', 'smam_public');
-$same->('a new full copy', '1,2,3');
+# ---- the relay starts again from a full copy (the docs, after a restore) ----
+$relay->safe_psql('smam_relay', $resubscribe);
+$relay->wait_for_catchup('smam_relay_index');
+is($public->safe_psql('smam_public', 'SELECT (SELECT count(*) FROM smam.index_snapshot_file) + (SELECT count(*) FROM smam.index_snapshot)'),
+   '0', 'the relay\'s TRUNCATE empties the public node through its subscription');
+$relay->safe_psql('smam_relay', $subscription->($relay_subscribe, $phost, $pport, 'smamdb', 'smam_index_replica'));
+$relay->wait_for_subscription_sync($primary, 'smam_public_index', 'smam_relay');
+$relay->wait_for_catchup('smam_relay_index');
+$same->('the relay\'s new full copy, passed on', '1,2,3');
 
 # ---- nothing else is there, and the reader reads nothing else ----
-is($public->safe_psql('smam_public', q{
+my $relations = q{
      SELECT string_agg(n.nspname || '.' || c.relname || ' ' || c.relkind::text, ', ' ORDER BY n.nspname, c.relname)
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')}),
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')};
+is($public->safe_psql('smam_public', $relations),
    'smam.index_snapshot r, smam.index_snapshot_file r, smam.latest_index_files v, smam.published_index_files v',
    'the public node holds the two published tables and the two views, nothing else: no audit log, no account');
 is($public->safe_psql('smam_public', q{
@@ -325,8 +439,27 @@ $refused->($public, $as_reader, q{INSERT INTO smam.index_snapshot VALUES (99, no
 $refused->($public, $as_reader, 'CREATE TABLE public.x (i int)',
 	qr/permission denied for schema public/, 'nor create a table');
 
+# ---- what the public node's credential can take from the relay ----
+is(join(' | ', $relay->safe_psql('smam_relay', $relations), $relay->safe_psql('postgres', $relations),
+		$relay->safe_psql('postgres', q{SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database}),
+		$relay->safe_psql('postgres', q{SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname !~ '^pg_'})),
+   join(' | ', 'smam.index_snapshot r, smam.index_snapshot_file r', '', 'postgres,smam_relay,template0,template1',
+		join(',', sort ('index_relay_reader', $su))),
+   'the relay holds the two published tables, nothing else in any database, and two roles: its superuser and index_relay_reader');
+{
+	my ($ok, $stream) = $base_backup->($relay, $as_relay_reader, 'relay');
+	ok($ok && $databases_in->($stream) eq $relay->safe_psql('postgres', q{SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_database}),
+		'the public node\'s credential can BASE_BACKUP the relay (it has REPLICATION): the relay\'s cluster, every database of it')
+	  or diag(sprintf('ok %s, %d bytes, databases %s', $ok ? 1 : 0, length $stream, $databases_in->($stream)));
+	ok($ok && index($stream, $internal) < 0,
+		'that backup holds no internal data of smam (the internal note of the primary\'s smam.account is not in it)');
+	ok($ok && index($stream, 'user=smam_index_replica') >= 0 && index($stream, $replica_password) < 0,
+		'it holds the relay\'s subscription\'s connection string, and not smam_index_replica\'s password (a .pgpass outside the data directory)');
+}
+
 is(scalar(grep { !$_->{used} } @blocks), 0, 'every SQL block of the docs\' section "A public replica" was run');
 
 $public->stop;
+$relay->stop;
 $primary->stop;
 done_testing();
